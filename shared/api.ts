@@ -1,0 +1,157 @@
+/**
+ * The contract: every API method (input, output) and event (payload), declared once.
+ * Electron IPC, serve mode (HTTP + WebSocket) and the renderer's client all derive
+ * from this object; no method or channel name is written anywhere else.
+ */
+import { z } from 'zod';
+import { RunConfigSchema } from './run-config.ts';
+import type { ApiErrorPayload, ErrorCode } from './api-error.ts';
+import {
+  BackendNameSchema,
+  CheckpointSchema,
+  LogEntrySchema,
+  MetricPointSchema,
+  MetricSeriesSchema,
+  ProgressSchema,
+  RunDetailSchema,
+  RunIdSchema,
+  RunSummarySchema,
+} from './domain.ts';
+
+
+const Empty = z.object({}).strict();
+const RunRef = z.object({ id: RunIdSchema }).strict();
+
+export const PresetSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  offline: z.boolean(),
+  /** The preset's complete config with defaults applied. */
+  config: RunConfigSchema,
+});
+
+export const SystemInfoSchema = z.object({
+  version: z.string(),
+  dataHome: z.string(),
+  /** Backends importable on this machine, best first. */
+  backends: z.array(BackendNameSchema),
+  /** The one new runs will use. */
+  backend: BackendNameSchema,
+  platform: z.string(),
+  /** 'electron' or 'serve'. */
+  shell: z.enum(['electron', 'serve']),
+});
+
+function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, summary: string) {
+  return { input, output, summary };
+}
+
+export const methods = {
+  'system.info': method(Empty, SystemInfoSchema, 'Version, data folder and compute backends.'),
+  'presets.list': method(Empty, z.array(PresetSchema), 'Presets of the paper recipes and the offline demo.'),
+  'runs.list': method(Empty, z.array(RunSummarySchema), 'All runs, newest first.'),
+  'runs.get': method(RunRef, RunDetailSchema, 'One run with its config.'),
+  'runs.create': method(
+    z.object({ config: RunConfigSchema }).strict(),
+    RunSummarySchema,
+    'Validate a config, store the run as queued and hand it to the scheduler.',
+  ),
+  'runs.cancel': method(RunRef, RunSummarySchema, 'Stop a queued or running run; it ends cancelled.'),
+  'runs.metrics': method(
+    z
+      .object({
+        id: RunIdSchema,
+        keys: z.array(z.string().min(1).max(64)).max(32).optional(),
+        /** Downsample each series to at most this many points (min/max preserving). */
+        maxPoints: z.int().min(2).max(100000).default(2000),
+      })
+      .strict(),
+    z.array(MetricSeriesSchema),
+    'Metric series of a run, downsampled on the main side.',
+  ),
+  'runs.logs': method(
+    z
+      .object({ id: RunIdSchema, afterId: z.int().min(0).default(0), limit: z.int().min(1).max(5000).default(500) })
+      .strict(),
+    z.array(LogEntrySchema),
+    'Log lines of a run after a cursor.',
+  ),
+  'runs.checkpoints': method(RunRef, z.array(CheckpointSchema), 'Checkpoints of a run.'),
+} as const;
+
+export const events = {
+  /** A run was created or its status, metrics summary or metadata changed. */
+  'run.changed': RunSummarySchema,
+  'run.progress': ProgressSchema,
+  'run.metrics': z.object({ runId: RunIdSchema, points: z.array(MetricPointSchema) }),
+  'run.log': LogEntrySchema,
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
+export type MethodParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<Methods[M]['output']>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+
+export const METHOD_NAMES = Object.keys(methods) as MethodName[];
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+/** What a transport-agnostic client looks like: the renderer and tests program against this. */
+export interface ApiClient {
+  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** What the main side implements: one handler per method, given parsed input. */
+export type ApiHandlers = {
+  [M in MethodName]: (input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
+};
+
+/** Transport names derived from the contract (HTTP paths, IPC channels). */
+export const transportNames = {
+  httpPath: (m: MethodName) => `/api/${m}`,
+  ipcChannel: (m: MethodName) => `snca:${m}`,
+  ipcEventChannel: 'snca:event',
+  wsPath: '/events',
+} as const;
+
+export const EventEnvelopeSchema = z.object({ event: z.string(), payload: z.unknown() });
+export type EventEnvelope = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName];
+
+/** How every transport answers a call. */
+export type CallResult<T> = { ok: true; result: T } | { ok: false; error: ApiErrorPayload };
+
+/**
+ * What the Electron preload exposes on `window[PRELOAD_GLOBAL]`: one named function per
+ * contract method (built by iterating `methods`), and an event subscription. Never ipcRenderer.
+ */
+export interface PreloadBridge {
+  methods: { [M in MethodName]: (input: MethodInput<M>) => Promise<CallResult<MethodOutput<M>>> };
+  onEvent(listener: (envelope: EventEnvelope) => void): () => void;
+}
+export const PRELOAD_GLOBAL = 'sncaBridge';
+
+/**
+ * Serve mode wire format: `POST /api/<method>` with the JSON input as body and header
+ * `Authorization: Bearer <token>`; the answer is a CallResult as JSON (HTTP 200 when ok,
+ * 400 invalid_input, 401 unauthorized, 404 not_found, 409 conflict, 503 unavailable,
+ * 500 internal). Events: WebSocket at `/events?token=<token>`, each message an EventEnvelope.
+ * The page is opened as `http://127.0.0.1:PORT/?token=<token>`.
+ */
+export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+};

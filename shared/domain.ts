@@ -1,0 +1,98 @@
+/** Records the API returns: runs, metrics, logs, checkpoints. */
+import { z } from 'zod';
+import { RunConfigSchema } from './run-config.ts';
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
+export const RunStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'interrupted'];
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BackendNameSchema = z.enum(BACKEND_NAMES);
+export type BackendName = z.infer<typeof BackendNameSchema>;
+
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a run id is 1–64 letters, digits, _ or -');
+
+/** Metric keys the engine writes; accuracies are fractions in [0, 1]. */
+export const METRIC_KEYS = ['loss', 'lr', 'knn_top1', 'knn_top5', 'nn_top1', 'images_per_sec', 'epoch_seconds'] as const;
+
+export const RunSummarySchema = z.object({
+  id: RunIdSchema,
+  name: z.string(),
+  preset: z.string(),
+  arch: z.string(),
+  datasetKind: z.string(),
+  status: RunStatusSchema,
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  backend: z.string().nullable(),
+  device: z.string().nullable(),
+  epochs: z.int(),
+  /** Epochs finished (0 before the first one ends). */
+  epochsDone: z.int(),
+  /** Last value of each metric key. */
+  metrics: z.record(z.string(), z.number()),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+export const RunDetailSchema = RunSummarySchema.extend({
+  config: RunConfigSchema,
+});
+export type RunDetail = z.infer<typeof RunDetailSchema>;
+
+export const MetricPointSchema = z.object({
+  key: z.string(),
+  step: z.int(),
+  epoch: z.number(),
+  value: z.number(),
+  /** Unix milliseconds. */
+  wallTime: z.number(),
+});
+export type MetricPoint = z.infer<typeof MetricPointSchema>;
+
+export const MetricSeriesSchema = z.object({
+  key: z.string(),
+  /** Parallel arrays (compact on the wire, and what uPlot wants). */
+  step: z.array(z.number()),
+  epoch: z.array(z.number()),
+  value: z.array(z.number()),
+});
+export type MetricSeries = z.infer<typeof MetricSeriesSchema>;
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const LogEntrySchema = z.object({
+  id: z.int(),
+  runId: RunIdSchema,
+  level: z.enum(LOG_LEVELS),
+  message: z.string(),
+  wallTime: z.number(),
+});
+export type LogEntry = z.infer<typeof LogEntrySchema>;
+
+export const CheckpointSchema = z.object({
+  id: z.int(),
+  runId: RunIdSchema,
+  epoch: z.int(),
+  kind: z.enum(['latest', 'best', 'epoch']),
+  path: z.string(),
+  sha256: z.string(),
+  bytes: z.int(),
+  metrics: z.record(z.string(), z.number()),
+  createdAt: z.string(),
+});
+export type Checkpoint = z.infer<typeof CheckpointSchema>;
+
+export const ProgressSchema = z.object({
+  runId: RunIdSchema,
+  phase: z.enum(['starting', 'train', 'eval', 'checkpoint']),
+  epoch: z.int(),
+  epochs: z.int(),
+  iteration: z.int(),
+  iterations: z.int(),
+  imagesPerSec: z.number(),
+  /** Seconds until the run ends, estimated; null before the first measurement. */
+  etaSeconds: z.number().nullable(),
+});
+export type Progress = z.infer<typeof ProgressSchema>;

@@ -1,0 +1,140 @@
+/**
+ * The experiment configuration: one schema for the GUI form, the CLI and stored runs,
+ * and the presets that reproduce the paper's recipes.
+ */
+import { z } from 'zod';
+
+export const ARCHS = [
+  'small-convnet',
+  'cifar-resnet18',
+  'cifar-resnet34',
+  'cifar-resnet50',
+  'resnet18',
+  'resnet34',
+  'resnet50',
+] as const;
+export const ArchSchema = z.enum(ARCHS);
+export type Arch = z.infer<typeof ArchSchema>;
+
+const pathField = z.string().trim().min(1, 'a folder path is required');
+
+export const DatasetSpecSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('mnist'),
+    /** Samples per split, stratified over the 10,000 digits the `mnist` package ships. */
+    trainSize: z.int().min(10).max(9990).default(8000),
+    valSize: z.int().min(10).max(9990).default(2000),
+  }).refine((d) => d.trainSize + d.valSize <= 10000, {
+    message: 'trainSize + valSize must not exceed the 10,000 shipped digits',
+    path: ['valSize'],
+  }),
+  z.object({ kind: z.literal('cifar10'), root: pathField }),
+  z.object({ kind: z.literal('cifar100'), root: pathField }),
+  z.object({
+    kind: z.literal('imagefolder'),
+    root: pathField,
+    /** Fraction of unreadable files tolerated before the run stops. */
+    corruptThreshold: z.number().min(0).max(1).default(0.001),
+  }),
+]);
+export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
+export type DatasetKind = DatasetSpec['kind'];
+
+export const MomentumStepSchema = z.object({
+  epoch: z.int().min(0),
+  value: z.number().min(0).max(1),
+});
+
+export const EvalConfigSchema = z.object({
+  /** Neighbours of the weighted kNN. */
+  k: z.int().min(1).max(1000).default(30),
+  /** kNN weight temperature; defaults to the training temperature. */
+  sigma: z.number().positive().max(100).optional(),
+  /** Evaluate every n epochs (the last epoch is always evaluated). */
+  everyEpochs: z.int().min(1).default(1),
+  /** Metric that decides the best checkpoint. */
+  monitor: z.enum(['knn_top1', 'nn_top1']).default('knn_top1'),
+  /** Recompute train features with the current network instead of using the memory bank. */
+  recomputeMemory: z.boolean().default(false),
+});
+
+export const RunConfigSchema = z.object({
+  name: z.string().trim().min(1, 'give the run a name').max(120),
+  /** Preset the config was derived from (informative; the config itself is complete). */
+  preset: z.string().min(1).max(60).default('custom'),
+  dataset: DatasetSpecSchema,
+  arch: ArchSchema,
+  lowDim: z.int().min(2).max(4096).default(128),
+  epochs: z.int().min(1).max(10000),
+  batchSize: z.int().min(1).max(8192),
+  /** Gradient accumulation: optimizer step every iterSize batches (loss divided by iterSize). */
+  iterSize: z.int().min(1).max(64).default(1),
+  lr: z.number().positive().max(10),
+  lrSchedule: z.object({
+    stepEpochs: z.int().min(1),
+    gamma: z.number().positive().max(1).default(0.1),
+  }),
+  momentum: z.number().min(0).max(0.999).default(0.9),
+  nesterov: z.boolean().default(true),
+  weightDecay: z.number().min(0).max(1),
+  temperature: z.number().min(0.001).max(10),
+  margin: z.number().min(0).max(10).default(0),
+  memoryMomentum: z.number().min(0).max(1),
+  memoryMomentumSchedule: z.array(MomentumStepSchema).max(32).default([]),
+  eval: EvalConfigSchema.default({ k: 30, everyEpochs: 1, monitor: 'knn_top1', recomputeMemory: false }),
+  /** Data-loader threads (the reference's -j). */
+  workers: z.int().min(0).max(64).default(2),
+  seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+});
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+export interface Preset {
+  id: string;
+  title: string;
+  description: string;
+  /** Whether the preset runs without any data the user must provide. */
+  offline: boolean;
+  config: RunConfigInput;
+}
+
+export const PRESETS: readonly Preset[] = [
+  {
+    id: 'mnist-demo',
+    title: 'MNIST demo (offline)',
+    description:
+      'The 10,000 digits shipped with the app, 8,000 train / 2,000 val; small convnet, NCA loss over a memory bank, weighted kNN on val each epoch.',
+    offline: true,
+    config: {
+      name: 'MNIST demo',
+      preset: 'mnist-demo',
+      dataset: { kind: 'mnist', trainSize: 8000, valSize: 2000 },
+      arch: 'small-convnet',
+      lowDim: 128,
+      epochs: 5,
+      batchSize: 128,
+      iterSize: 1,
+      lr: 0.1,
+      lrSchedule: { stepEpochs: 50, gamma: 0.1 },
+      momentum: 0.9,
+      nesterov: true,
+      weightDecay: 5e-4,
+      temperature: 0.05,
+      margin: 0,
+      memoryMomentum: 0.5,
+      memoryMomentumSchedule: [],
+      eval: { k: 30, everyEpochs: 1, monitor: 'knn_top1', recomputeMemory: false },
+      workers: 0,
+      seed: 0,
+    },
+  },
+];
+
+export function findPreset(id: string): Preset | undefined {
+  return PRESETS.find((p) => p.id === id);
+}
+
+/** The kNN sigma actually used: the configured one or the training temperature. */
+export function effectiveSigma(config: RunConfig): number {
+  return config.eval.sigma ?? config.temperature;
+}
