@@ -1,0 +1,248 @@
+/**
+ * One SNCA training job: the reference recipe (NCA loss over a memory bank, momentum
+ * memory update, SGD with Nesterov momentum and weight decay, step-decayed learning rate,
+ * weighted kNN on the val split) driven epoch by epoch, reporting through hooks. Knows
+ * nothing of SQLite, Electron or threads: the worker entry adapts it to messages.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { effectiveSigma, type RunConfig } from '../../../shared/run-config.ts';
+import type { MetricPoint, Progress } from '../../../shared/domain.ts';
+import { selectBackend, type BackendInfo, type BackendName } from '../backend.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { createModel, type Model } from '../models/model.ts';
+import { MemoryBank } from '../nca/memory-bank.ts';
+import { ncaLoss } from '../nca/nca-loss.ts';
+import { SGD } from '../optim/sgd.ts';
+import { memoryMomentumAt, stepDecayLr } from '../optim/schedules.ts';
+import { evaluateKnn, type KnnMetrics } from './knn-evaluation.ts';
+import { writeCheckpoint, type WrittenCheckpoint } from './checkpoint-writer.ts';
+import { openRunDataset } from './run-dataset.ts';
+import { TrainingError } from './training-error.ts';
+
+export type TrainProgress = Omit<Progress, 'runId'>;
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface TrainerHooks {
+  started(info: BackendInfo): void;
+  progress(p: TrainProgress): void;
+  metrics(points: MetricPoint[]): void;
+  log(level: LogLevel, message: string): void;
+  checkpoint(c: WrittenCheckpoint): void;
+  /** Polled once per iteration; true stops the run at the next iteration boundary. */
+  cancelRequested(): boolean;
+}
+
+export interface TrainJobSpec {
+  config: RunConfig;
+  runDir: string;
+  backend?: BackendName;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/** Lets queued messages (cancel) reach the worker: wasm/cpu ops run synchronously. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function runTraining(job: TrainJobSpec, hooks: TrainerHooks): Promise<'completed' | 'cancelled'> {
+  const { config } = job;
+  const backend = await selectBackend(job.backend ? { prefer: job.backend } : {});
+  hooks.started(backend);
+  hooks.log('info', `Backend: ${backend.name} (${backend.device})`);
+  hooks.progress({ phase: 'starting', epoch: 0, epochs: config.epochs, iteration: 0, iterations: 0, imagesPerSec: 0, etaSeconds: null });
+
+  const dataset = await openRunDataset(config.dataset, { workers: config.workers, log: (m) => hooks.log('info', m) });
+  const train = dataset.train.split;
+  hooks.log('info', `Dataset ${dataset.kind}: ${train.size} train / ${dataset.val.split.size} val samples, ${train.numClasses} classes`);
+
+  const model = createModel(config.arch, { lowDim: config.lowDim, inputShape: [...train.imageShape], seed: config.seed });
+  const bank = MemoryBank.initUniform(train.size, config.lowDim, train.labels, config.seed);
+  const sgd = new SGD({
+    lr: config.lr,
+    momentum: config.momentum,
+    dampening: 0,
+    weightDecay: config.weightDecay,
+    nesterov: config.nesterov,
+  });
+  try {
+    return await trainEpochs({ job, hooks, dataset, model, bank, sgd });
+  } finally {
+    model.dispose();
+    bank.dispose();
+    sgd.dispose();
+    await dataset.close();
+  }
+}
+
+interface Session {
+  job: TrainJobSpec;
+  hooks: TrainerHooks;
+  dataset: Dataset;
+  model: Model;
+  bank: MemoryBank;
+  sgd: SGD;
+}
+
+async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
+  const { config } = s.job;
+  const { hooks, model, bank, sgd } = s;
+  const trainLoader = s.dataset.train;
+  const iterations = trainLoader.batchesPerEpoch({ batchSize: config.batchSize, dropLast: false });
+  const totalIterations = iterations * config.epochs;
+  const marginOverT = config.margin / config.temperature;
+  const params = [...model.params.values()];
+  const nameOf = new Map(params.map((v) => [v.name, v] as const));
+  const monitor = config.eval.monitor;
+  let best = -Infinity;
+  let globalStep = 0;
+  let trainedSeconds = 0;
+  let lastProgress = 0;
+  let accumulated: Map<string, tf.Tensor> | null = null;
+
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const lr = stepDecayLr(config.lr, epoch, config.lrSchedule.stepEpochs, config.lrSchedule.gamma);
+    sgd.setLr(lr);
+    const memoryMomentum = memoryMomentumAt(epoch, config.memoryMomentumSchedule, config.memoryMomentum);
+    hooks.metrics([{ key: 'lr', step: globalStep, epoch, value: lr, wallTime: Date.now() }]);
+
+    const epochStart = performance.now();
+    let images = 0;
+    let lossSum = 0;
+    let iteration = 0;
+    const points: MetricPoint[] = [];
+    for await (const batch of trainLoader.epoch({ epoch, batchSize: config.batchSize, shuffle: true, dropLast: false, seed: config.seed })) {
+      if (hooks.cancelRequested()) return 'cancelled';
+      const lossValue = tf.tidy(() => {
+        const x = tf.tensor4d(batch.images, [...batch.shape]);
+        const indexes = tf.tensor1d(batch.indexes, 'int32');
+        let features: tf.Tensor2D | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const f = model.apply(x, true);
+          features = tf.keep(f);
+          const loss = ncaLoss(f, bank.memory, bank.labels, indexes, { temperature: config.temperature, marginOverT });
+          return config.iterSize > 1 ? tf.div(loss, config.iterSize) : loss;
+        }, params);
+        // The reference updates the memory in the backward pass, with the memory the loss saw.
+        bank.update(features!, indexes, memoryMomentum);
+        features!.dispose();
+        const byName = new Map<string, tf.Tensor>();
+        for (const [varName, g] of Object.entries(grads)) {
+          if (!nameOf.has(varName)) continue;
+          byName.set(varName, g);
+        }
+        if (config.iterSize === 1) {
+          sgd.step(model.params, remapToParamNames(model, byName));
+        } else {
+          accumulated = accumulate(accumulated, byName);
+          if ((iteration + 1) % config.iterSize === 0 || iteration + 1 === iterations) {
+            sgd.step(model.params, remapToParamNames(model, accumulated));
+            for (const t of accumulated.values()) t.dispose();
+            accumulated = null;
+          }
+        }
+        return tf.keep(config.iterSize > 1 ? tf.mul(value, config.iterSize) : value);
+      });
+      const loss = (await lossValue.data())[0]!;
+      lossValue.dispose();
+      if (!Number.isFinite(loss)) {
+        throw new TrainingError(`The loss became ${loss}; lower the learning rate or raise the temperature`, { epoch, iteration });
+      }
+      lossSum += loss;
+      images += batch.labels.length;
+      globalStep += 1;
+      iteration += 1;
+      points.push({ key: 'loss', step: globalStep, epoch: epoch + iteration / iterations, value: loss, wallTime: Date.now() });
+
+      const now = performance.now();
+      if (now - lastProgress >= PROGRESS_INTERVAL_MS || iteration === iterations) {
+        lastProgress = now;
+        hooks.metrics(points.splice(0));
+        const elapsed = trainedSeconds + (now - epochStart) / 1000;
+        const done = epoch * iterations + iteration;
+        const perIteration = elapsed / done;
+        hooks.progress({
+          phase: 'train',
+          epoch: epoch + 1,
+          epochs: config.epochs,
+          iteration,
+          iterations,
+          imagesPerSec: images / ((now - epochStart) / 1000),
+          etaSeconds: perIteration * (totalIterations - done),
+        });
+      }
+      await yieldToEventLoop();
+    }
+    const epochSeconds = (performance.now() - epochStart) / 1000;
+    trainedSeconds += epochSeconds;
+    const epochMetrics: Record<string, number> = {
+      images_per_sec: images / epochSeconds,
+      epoch_seconds: epochSeconds,
+      train_loss: lossSum / Math.max(1, iteration),
+    };
+    hooks.log('info', `Epoch ${epoch + 1}/${config.epochs}: loss ${epochMetrics.train_loss!.toFixed(4)}, ${epochMetrics.images_per_sec!.toFixed(0)} img/s, ${epochSeconds.toFixed(1)} s`);
+
+    const isLast = epoch + 1 === config.epochs;
+    if (isLast || (epoch + 1) % config.eval.everyEpochs === 0) {
+      if (hooks.cancelRequested()) return 'cancelled';
+      hooks.progress({ phase: 'eval', epoch: epoch + 1, epochs: config.epochs, iteration, iterations, imagesPerSec: 0, etaSeconds: null });
+      const knn = await evaluateKnn({
+        model,
+        bank,
+        trainLoader,
+        valLoader: s.dataset.val,
+        k: config.eval.k,
+        sigma: effectiveSigma(config),
+        recomputeMemory: config.eval.recomputeMemory,
+        batchSize: Math.max(config.batchSize, 256),
+        cancelRequested: hooks.cancelRequested,
+      });
+      if (knn === 'cancelled') return 'cancelled';
+      Object.assign(epochMetrics, knnMetricRecord(knn));
+      hooks.log('info', `Epoch ${epoch + 1}: kNN top-1 ${(knn.top1 * 100).toFixed(2)}%, top-5 ${(knn.top5 * 100).toFixed(2)}%, NN top-1 ${(knn.nnTop1 * 100).toFixed(2)}% (${knn.seconds.toFixed(1)} s)`);
+    }
+    const wallTime = Date.now();
+    hooks.metrics(Object.entries(epochMetrics).map(([key, value]) => ({ key, step: globalStep, epoch: epoch + 1, value, wallTime })));
+
+    hooks.progress({ phase: 'checkpoint', epoch: epoch + 1, epochs: config.epochs, iteration, iterations, imagesPerSec: 0, etaSeconds: null });
+    const score = epochMetrics[monitor];
+    const isBest = score !== undefined && score > best;
+    if (isBest) best = score;
+    const written = writeCheckpoint({
+      runDir: s.job.runDir,
+      config,
+      epoch: epoch + 1,
+      step: globalStep,
+      model,
+      bank,
+      sgd,
+      metrics: epochMetrics,
+      kinds: isBest ? ['latest', 'best'] : ['latest'],
+    });
+    for (const c of written) hooks.checkpoint(c);
+  }
+  return 'completed';
+}
+
+function knnMetricRecord(k: KnnMetrics): Record<string, number> {
+  return { knn_top1: k.top1, knn_top5: k.top5, nn_top1: k.nnTop1 };
+}
+
+function accumulate(acc: Map<string, tf.Tensor> | null, grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, g] of grads) {
+    const prev = acc?.get(name);
+    out.set(name, tf.keep(prev ? tf.add(prev, g) : g.clone()));
+    prev?.dispose();
+  }
+  return out;
+}
+
+/** variableGrads keys gradients by tfjs variable name; the optimizer keys by PyTorch name. */
+function remapToParamNames(model: Model, byVarName: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  for (const [paramName, v] of model.params) {
+    const g = byVarName.get(v.name);
+    if (g) out.set(paramName, g);
+  }
+  return out;
+}
+
