@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { effectiveSigma, type RunConfig } from '../../../shared/run-config.ts';
 import type { MetricPoint, Progress } from '../../../shared/domain.ts';
 import { selectBackend, type BackendInfo, type BackendName } from '../backend.ts';
-import type { Dataset } from '../data/dataset.ts';
+import type { Batch, Dataset } from '../data/dataset.ts';
 import { createModel, type Model } from '../models/model.ts';
 import { MemoryBank } from '../nca/memory-bank.ts';
 import { ncaLoss } from '../nca/nca-loss.ts';
@@ -90,7 +90,6 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
   const totalIterations = iterations * config.epochs;
   const marginOverT = config.margin / config.temperature;
   const params = [...model.params.values()];
-  const nameOf = new Map(params.map((v) => [v.name, v] as const));
   const monitor = config.eval.monitor;
   let best = -Infinity;
   let globalStep = 0;
@@ -111,35 +110,26 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
     const points: MetricPoint[] = [];
     for await (const batch of trainLoader.epoch({ epoch, batchSize: config.batchSize, shuffle: true, dropLast: false, seed: config.seed })) {
       if (hooks.cancelRequested()) return 'cancelled';
-      const lossValue = tf.tidy(() => {
-        const x = tf.tensor4d(batch.images, [...batch.shape]);
-        const indexes = tf.tensor1d(batch.indexes, 'int32');
-        let features: tf.Tensor2D | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const f = model.apply(x, true);
-          features = tf.keep(f);
-          const loss = ncaLoss(f, bank.memory, bank.labels, indexes, { temperature: config.temperature, marginOverT });
-          return config.iterSize > 1 ? tf.div(loss, config.iterSize) : loss;
-        }, params);
-        // The reference updates the memory in the backward pass, with the memory the loss saw.
-        bank.update(features!, indexes, memoryMomentum);
-        features!.dispose();
-        const byName = new Map<string, tf.Tensor>();
-        for (const [varName, g] of Object.entries(grads)) {
-          if (!nameOf.has(varName)) continue;
-          byName.set(varName, g);
-        }
-        if (config.iterSize === 1) {
-          sgd.step(model.params, remapToParamNames(model, byName));
-        } else {
-          accumulated = accumulate(accumulated, byName);
+      const lossValue = trainStep({
+        batch,
+        model,
+        bank,
+        params,
+        config,
+        marginOverT,
+        memoryMomentum,
+        step: (grads) => {
+          if (config.iterSize === 1) {
+            sgd.step(model.params, remapToParamNames(model, grads));
+            return;
+          }
+          accumulated = accumulate(accumulated, grads);
           if ((iteration + 1) % config.iterSize === 0 || iteration + 1 === iterations) {
             sgd.step(model.params, remapToParamNames(model, accumulated));
             for (const t of accumulated.values()) t.dispose();
             accumulated = null;
           }
-        }
-        return tf.keep(config.iterSize > 1 ? tf.mul(value, config.iterSize) : value);
+        },
       });
       const loss = (await lossValue.data())[0]!;
       lossValue.dispose();
@@ -220,6 +210,48 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
     for (const c of written) hooks.checkpoint(c);
   }
   return 'completed';
+}
+
+interface StepInput {
+  batch: Batch;
+  model: Model;
+  bank: MemoryBank;
+  params: tf.Variable[];
+  config: RunConfig;
+  marginOverT: number;
+  memoryMomentum: number;
+  /** Receives the gradients keyed by tfjs variable name; they are disposed after it returns. */
+  step: (grads: Map<string, tf.Tensor>) => void;
+}
+
+/**
+ * Forward, NCA loss, backward, memory update and optimizer step for one batch. Returns the
+ * (unscaled) loss as a scalar tensor the caller disposes. The optimizer runs outside any
+ * tidy scope because it keeps its momentum buffers across steps.
+ */
+function trainStep(s: StepInput): tf.Scalar {
+  const { config } = s;
+  const x = tf.tensor4d(s.batch.images, [...s.batch.shape]);
+  const indexes = tf.tensor1d(s.batch.indexes, 'int32');
+  let features: tf.Tensor2D | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const f = s.model.apply(x, true);
+    features = tf.keep(f);
+    const loss = ncaLoss(f, s.bank.memory, s.bank.labels, indexes, { temperature: config.temperature, marginOverT: s.marginOverT });
+    return config.iterSize > 1 ? tf.div(loss, config.iterSize) : loss;
+  }, s.params);
+  try {
+    // The reference updates the memory in the backward pass, with the memory the loss saw.
+    s.bank.update(features!, indexes, s.memoryMomentum);
+    s.step(new Map(Object.entries(grads)));
+    return config.iterSize > 1 ? tf.tidy(() => tf.mul(value, config.iterSize)) : value.clone();
+  } finally {
+    for (const g of Object.values(grads)) g.dispose();
+    value.dispose();
+    features?.dispose();
+    x.dispose();
+    indexes.dispose();
+  }
 }
 
 function knnMetricRecord(k: KnnMetrics): Record<string, number> {

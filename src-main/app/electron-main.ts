@@ -1,0 +1,98 @@
+/**
+ * Electron main-process entry (bundled to dist/main/electron-main.js): one instance, one
+ * window on the snca://app protocol, the contract over IPC, the core in this process.
+ * Electron is loaded dynamically here and only here, so every other module builds and is
+ * tested without it.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCore, type Core } from '../core/core.ts';
+import { DEFAULT_RENDERER_DIR } from '../core/renderer-assets.ts';
+import { createAppProtocolHandler } from './app-protocol.ts';
+import type { BrowserWindowLike, ElectronMainModule, PreventableEvent } from './electron-like.ts';
+import { forwardEventsToRenderers, registerIpcHandlers } from './ipc-bridge.ts';
+import { APP_SCHEME, APP_START_URL, hardenContents, isAppUrl, isSafeExternalUrl, mainWindowOptions } from './window-security.ts';
+
+// A variable specifier keeps TypeScript and esbuild from resolving the optional package at build time.
+const ELECTRON = 'electron';
+
+/** Native modules built for Node cannot load in Electron (different ABI) until rebuilt for it. */
+function startupAdvice(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)) {
+    return `${message}\n\nbetter-sqlite3 is built for Node, not Electron. Run "npx electron-builder install-app-deps" (or "npx @electron/rebuild") in the project folder, then start again.`;
+  }
+  return message;
+}
+
+async function main(): Promise<void> {
+  const electron = (await import(ELECTRON)) as ElectronMainModule;
+  const { app, BrowserWindow, ipcMain, protocol, shell, session, dialog } = electron;
+
+  if (!app.requestSingleInstanceLock()) {
+    // Another window already owns the database and the scheduler; it gets focused instead.
+    app.quit();
+    return;
+  }
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+  app.enableSandbox();
+  await app.whenReady();
+
+  let core: Core;
+  try {
+    core = await createCore({ shell: 'electron' });
+  } catch (err) {
+    dialog.showErrorBox('SNCA Studio cannot start', startupAdvice(err));
+    app.exit(1);
+    return;
+  }
+
+  const openExternal = (url: string) => {
+    if (isSafeExternalUrl(url)) void shell.openExternal(url);
+  };
+  protocol.handle(APP_SCHEME, createAppProtocolHandler(DEFAULT_RENDERER_DIR));
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  const removeIpc = registerIpcHandlers(ipcMain, core.handlers, {
+    isTrustedSender: (event) => isAppUrl(event.senderFrame?.url),
+    diagnostics: (line) => process.stderr.write(`snca: ${line}\n`),
+  });
+  const stopEvents = forwardEventsToRenderers(core.bus, () => BrowserWindow.getAllWindows().map((w) => w.webContents));
+
+  const preloadPath = join(dirname(fileURLToPath(import.meta.url)), 'preload.cjs');
+  const createWindow = (): BrowserWindowLike => {
+    const win = new BrowserWindow(mainWindowOptions(preloadPath));
+    hardenContents(win.webContents, openExternal);
+    win.once('ready-to-show', () => win.show());
+    void win.loadURL(APP_START_URL);
+    return win;
+  };
+
+  app.on('second-instance', () => {
+    const [win] = BrowserWindow.getAllWindows();
+    if (!win) return void createWindow();
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  let shutDown = false;
+  app.on('will-quit', (event: PreventableEvent) => {
+    if (shutDown) return;
+    // Let running jobs end `interrupted` and the database close before the process goes.
+    event.preventDefault();
+    shutDown = true;
+    stopEvents();
+    removeIpc();
+    core.close().finally(() => app.quit());
+  });
+  createWindow();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`SNCA Studio failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+/**
+ * Compute backends whose packages are installed, best first. This only resolves package
+ * names (cheap, no native code loaded in the main process); the training worker's own
+ * backend selection is authoritative and reports what it actually used ('started').
+ */
+import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
+
+export const BACKEND_PACKAGES: Record<BackendName, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+export function installedBackends(resolve: (specifier: string) => string = (s) => import.meta.resolve(s)): BackendName[] {
+  return BACKEND_NAMES.filter((name) => {
+    try {
+      resolve(BACKEND_PACKAGES[name]);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}

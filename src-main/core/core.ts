@@ -1,0 +1,138 @@
+/**
+ * Assembles the services every shell (Electron, serve mode, CLI) calls: opens the store in
+ * the data folder, runs start-up recovery, and wires scheduler, job runner and event bus.
+ * No Electron and no HTTP in here.
+ */
+import { mkdirSync } from 'node:fs';
+import type { ApiHandlers } from '../../shared/api.ts';
+import type { BackendName } from '../../shared/domain.ts';
+import { openStore, type Store } from '../store/store.ts';
+import { createApiHandlers, type SystemFacts } from './api-handlers.ts';
+import { installedBackends } from './backend-availability.ts';
+import { dataPaths, resolveDataHome, type DataPaths } from './data-home.ts';
+import { EventBus } from './event-bus.ts';
+import { DEFAULT_JOB_TIMING, startTrainingJob, type JobTiming } from './job-runner.ts';
+import { isProcessAlive } from './process-liveness.ts';
+import { recoverOrphanedRuns, type RecoveryReport } from './run-recovery.ts';
+import { newRunId, type RunIdGenerator } from './run-id.ts';
+import { RunsService } from './runs-service.ts';
+import { Scheduler } from './scheduler.ts';
+import { appVersion, defaultBackend } from './system-info.ts';
+import { resolveWorkerEntry, type WorkerEntry } from './worker-entry.ts';
+
+export interface CoreOptions {
+  /** Data folder; default `SNCA_HOME` or the OS app-data folder. */
+  home?: string;
+  /** The training worker; default the built or source `train-worker`. Tests inject fakes. */
+  workerEntry?: WorkerEntry;
+  /** Force a compute backend for runs started by this process. */
+  backend?: BackendName;
+  /** Which shell hosts the core (reported by system.info). */
+  shell?: 'electron' | 'serve';
+  /** Concurrent training jobs (default 1). */
+  slots?: number;
+  /** Take over queued runs left by dead processes (long-lived shells: yes; one-shot CLI commands: no). */
+  adoptQueued?: boolean;
+  /** Heartbeat period of owned runs (default 2 s) and the silence after which an owner counts as dead (default 30 s). */
+  heartbeatMs?: number;
+  staleAfterMs?: number;
+  timing?: Partial<JobTiming>;
+  /** Operator diagnostics (default: stderr). */
+  diagnostics?: (line: string) => void;
+  /** Clock and pid checks, replaceable in tests. */
+  now?: () => number;
+  isProcessAlive?: (pid: number) => boolean;
+  newRunId?: RunIdGenerator;
+}
+
+export interface Core {
+  readonly home: string;
+  readonly paths: DataPaths;
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly runs: RunsService;
+  readonly scheduler: Scheduler;
+  readonly handlers: ApiHandlers;
+  readonly system: SystemFacts;
+  /** What start-up recovery did. */
+  readonly recovery: RecoveryReport & { adopted: string[] };
+  /** Stops running jobs (they end `interrupted` with `reason`), then closes the database. */
+  close(reason?: string): Promise<void>;
+}
+
+export async function createCore(options: CoreOptions = {}): Promise<Core> {
+  const home = options.home ?? resolveDataHome();
+  const paths = dataPaths(home);
+  mkdirSync(paths.runsDir, { recursive: true });
+  const diagnostics = options.diagnostics ?? ((line: string) => process.stderr.write(`snca: ${line}\n`));
+  const now = options.now ?? Date.now;
+  const isAlive = options.isProcessAlive ?? isProcessAlive;
+  const heartbeatMs = options.heartbeatMs ?? 2000;
+  const staleAfterMs = options.staleAfterMs ?? 30_000;
+  const timing: JobTiming = { ...DEFAULT_JOB_TIMING, ...options.timing };
+  // Resolved lazily so commands that never train (runs, serve without runs) work without a built worker.
+  let entry: WorkerEntry | undefined = options.workerEntry;
+
+  const store = openStore(paths.database);
+  try {
+    const bus = new EventBus((err, event) => diagnostics(`a listener of ${event} failed: ${err instanceof Error ? err.message : String(err)}`));
+    const recovery = recoverOrphanedRuns(store, { now: now(), staleAfterMs, isAlive });
+    if (recovery.interrupted.length > 0) {
+      diagnostics(`marked ${recovery.interrupted.length} run(s) left running by a stopped process as interrupted: ${recovery.interrupted.join(', ')}`);
+    }
+    const scheduler = new Scheduler(
+      {
+        store,
+        bus,
+        paths,
+        diagnostics,
+        launch: (job) => {
+          entry ??= resolveWorkerEntry('train-worker');
+          return startTrainingJob({ store, bus, entry, timing, diagnostics }, job);
+        },
+      },
+      {
+        slots: Math.max(1, options.slots ?? 1),
+        pid: process.pid,
+        heartbeatMs,
+        staleAfterMs,
+        isAlive,
+        now,
+        ...(options.backend ? { backend: options.backend } : {}),
+      },
+    );
+    const runs = new RunsService({ store, bus, scheduler, newId: options.newRunId ?? newRunId, pid: process.pid, now });
+    const backends = installedBackends();
+    const system: SystemFacts = {
+      version: appVersion(),
+      dataHome: home,
+      backends,
+      backend: defaultBackend(backends, options.backend),
+      shell: options.shell ?? 'serve',
+    };
+    const adopted = options.adoptQueued === false ? [] : scheduler.adoptOrphans(recovery.orphanedQueued);
+    let closing: Promise<void> | null = null;
+    return {
+      home,
+      paths,
+      store,
+      bus,
+      runs,
+      scheduler,
+      system,
+      handlers: createApiHandlers(runs, system),
+      recovery: { ...recovery, adopted },
+      close: (reason = 'SNCA Studio was closed while the run was training.') => {
+        closing ??= (async () => {
+          await scheduler.close(reason);
+          bus.clear();
+          store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}

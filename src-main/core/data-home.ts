@@ -1,0 +1,48 @@
+/**
+ * Where SNCA Studio keeps its data: `SNCA_HOME` when set, else the OS app-data folder.
+ * Layout: snca.db, runs/<id>/checkpoints/…  (models/ and cache/ come later).
+ */
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+export interface DataHomeContext {
+  env: Readonly<Record<string, string | undefined>>;
+  platform: NodeJS.Platform;
+  homedir: string;
+}
+
+export function resolveDataHome(
+  ctx: DataHomeContext = { env: process.env, platform: process.platform, homedir: homedir() },
+): string {
+  const p = ctx.platform === 'win32' ? path.win32 : path.posix;
+  const explicit = ctx.env.SNCA_HOME?.trim();
+  if (explicit) return p.resolve(explicit);
+  if (ctx.platform === 'win32') {
+    const appData = ctx.env.APPDATA?.trim() || p.join(ctx.homedir, 'AppData', 'Roaming');
+    return p.join(appData, 'SNCA Studio');
+  }
+  if (ctx.platform === 'darwin') return p.join(ctx.homedir, 'Library', 'Application Support', 'SNCA Studio');
+  // XDG says a relative XDG_DATA_HOME is invalid and must be ignored.
+  const xdg = ctx.env.XDG_DATA_HOME?.trim();
+  const base = xdg && p.isAbsolute(xdg) ? xdg : p.join(ctx.homedir, '.local', 'share');
+  return p.join(base, 'snca-studio');
+}
+
+export interface DataPaths {
+  home: string;
+  database: string;
+  runsDir: string;
+  runDir(runId: string): string;
+  checkpointsDir(runId: string): string;
+}
+
+export function dataPaths(home: string): DataPaths {
+  const runsDir = path.join(home, 'runs');
+  return {
+    home,
+    database: path.join(home, 'snca.db'),
+    runsDir,
+    runDir: (id) => path.join(runsDir, id),
+    checkpointsDir: (id) => path.join(runsDir, id, 'checkpoints'),
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Runs as the API sees them: create (validate, store queued, hand to the scheduler),
+ * read (list, detail, metric series downsampled for charts, logs, checkpoints) and cancel.
+ */
+import { ApiError } from '../../shared/api-error.ts';
+import type { Checkpoint, LogEntry, MetricSeries, RunDetail, RunSummary } from '../../shared/domain.ts';
+import { METRIC_KEYS } from '../../shared/domain.ts';
+import { RunConfigSchema, type RunConfig } from '../../shared/run-config.ts';
+import { describeIssues, safeParseWith } from '../../shared/validation.ts';
+import { downsampleSeries } from '../store/series-downsampling.ts';
+import type { Store } from '../store/store.ts';
+import type { EventBus } from './event-bus.ts';
+import type { RunIdGenerator } from './run-id.ts';
+import { summarizeAllRuns, summarizeRun, toRunSummary } from './run-summaries.ts';
+import type { Scheduler } from './scheduler.ts';
+
+export interface MetricsQuery {
+  id: string;
+  keys?: readonly string[];
+  maxPoints: number;
+}
+
+export interface LogsQuery {
+  id: string;
+  afterId: number;
+  limit: number;
+}
+
+export interface RunsServiceDeps {
+  store: Store;
+  bus: EventBus;
+  scheduler: Scheduler;
+  newId: RunIdGenerator;
+  pid: number;
+  now(): number;
+}
+
+export class RunsService {
+  constructor(private readonly deps: RunsServiceDeps) {}
+
+  /** Validates a config (field names prefixed with `config.`), stores the run queued and schedules it. */
+  create(configInput: unknown): RunSummary {
+    const parsed = safeParseWith(RunConfigSchema, configInput, 'config');
+    if (!parsed.ok) throw ApiError.invalidInput(parsed.issues, 'run config');
+    const config: RunConfig = parsed.value;
+    const { store, bus, scheduler } = this.deps;
+    const id = this.deps.newId();
+    const now = this.deps.now();
+    store.runs.insert({
+      id,
+      name: config.name,
+      preset: config.preset,
+      arch: config.arch,
+      datasetKind: config.dataset.kind,
+      configJson: JSON.stringify(config),
+      createdAt: new Date(now).toISOString(),
+      epochs: config.epochs,
+      ownerPid: this.deps.pid,
+      heartbeatAt: now,
+    });
+    bus.emit('run.changed', this.summary(id));
+    scheduler.enqueue(id);
+    return this.summary(id);
+  }
+
+  list(): RunSummary[] {
+    return summarizeAllRuns(this.deps.store);
+  }
+
+  summary(id: string): RunSummary {
+    const s = summarizeRun(this.deps.store, id);
+    if (!s) throw ApiError.notFound(`Run ${id}`);
+    return s;
+  }
+
+  get(id: string): RunDetail {
+    const { store } = this.deps;
+    const record = store.runs.get(id);
+    const json = store.runs.configJson(id);
+    if (!record || json === undefined) throw ApiError.notFound(`Run ${id}`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(json);
+    } catch {
+      raw = undefined;
+    }
+    const config = safeParseWith(RunConfigSchema, raw, 'config');
+    if (!config.ok) {
+      throw new ApiError('internal', `The stored config of run ${id} cannot be read by this version: ${describeIssues(config.issues)}`);
+    }
+    return { ...toRunSummary(record, store.metrics.lastValues(id)), config: config.value };
+  }
+
+  cancel(id: string): RunSummary {
+    return this.deps.scheduler.cancel(id);
+  }
+
+  /** Resolves when a run started by this process ends (the CLI waits on this). */
+  whenEnded(id: string): Promise<RunSummary> {
+    return this.deps.scheduler.whenEnded(id);
+  }
+
+  metrics(q: MetricsQuery): MetricSeries[] {
+    const { store } = this.deps;
+    this.requireRun(q.id);
+    const keys = q.keys ? [...new Set(q.keys)] : orderKeys(store.metrics.keys(q.id));
+    return keys.map((key) => {
+      const raw = store.metrics.series(q.id, key);
+      return { key, ...downsampleSeries(raw, q.maxPoints) };
+    });
+  }
+
+  logs(q: LogsQuery): LogEntry[] {
+    this.requireRun(q.id);
+    return this.deps.store.logs.after(q.id, q.afterId, q.limit);
+  }
+
+  checkpoints(id: string): Checkpoint[] {
+    this.requireRun(id);
+    return this.deps.store.checkpoints.list(id);
+  }
+
+  private requireRun(id: string): void {
+    if (!this.deps.store.runs.get(id)) throw ApiError.notFound(`Run ${id}`);
+  }
+}
+
+/** The engine's well-known keys first (in their documented order), then the rest alphabetically. */
+function orderKeys(keys: readonly string[]): string[] {
+  const known = METRIC_KEYS.filter((k) => keys.includes(k));
+  const rest = keys.filter((k) => !(METRIC_KEYS as readonly string[]).includes(k)).sort();
+  return [...known, ...rest];
+}

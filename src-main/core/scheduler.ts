@@ -1,0 +1,292 @@
+/**
+ * The scheduler owns run states: it is the only code that moves a run between queued,
+ * running and the terminal states. It keeps a FIFO of this process's queued runs, starts
+ * them while a training slot is free (1 by default), records each job's outcome, and
+ * heartbeats the rows it owns so other processes sharing the database can tell a live
+ * owner from a dead one (see run-recovery.ts).
+ */
+import { mkdirSync } from 'node:fs';
+import { ApiError } from '../../shared/api-error.ts';
+import type { BackendName, RunStatus, RunSummary } from '../../shared/domain.ts';
+import { RunConfigSchema } from '../../shared/run-config.ts';
+import { describeIssues, safeParseWith } from '../../shared/validation.ts';
+import type { TrainJob } from '../workers/train-protocol.ts';
+import type { RunRecord } from '../store/runs-repository.ts';
+import type { Store } from '../store/store.ts';
+import type { DataPaths } from './data-home.ts';
+import type { EventBus } from './event-bus.ts';
+import type { JobOutcome, TrainingJobHandle } from './job-runner.ts';
+import { isOrphaned, type OwnershipCheck } from './run-recovery.ts';
+import { summarizeRun } from './run-summaries.ts';
+
+export interface SchedulerOptions {
+  /** Concurrent training jobs of this process. */
+  slots: number;
+  pid: number;
+  heartbeatMs: number;
+  staleAfterMs: number;
+  /** Forced compute backend for jobs started here. */
+  backend?: BackendName;
+  isAlive(pid: number): boolean;
+  now(): number;
+}
+
+export interface SchedulerDeps {
+  store: Store;
+  bus: EventBus;
+  paths: DataPaths;
+  launch(job: TrainJob): TrainingJobHandle;
+  diagnostics(line: string): void;
+}
+
+const ACTIVE: readonly RunStatus[] = ['queued', 'running'];
+
+export class Scheduler {
+  private readonly queue: string[] = [];
+  private readonly running = new Map<string, TrainingJobHandle>();
+  /** Queued and running ids whose rows carry our pid. */
+  private readonly owned = new Set<string>();
+  private readonly waiters = new Map<string, ((s: RunSummary) => void)[]>();
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly deps: SchedulerDeps,
+    private readonly options: SchedulerOptions,
+  ) {
+    this.timer = setInterval(() => this.tick(), options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Takes a queued row (already owned by this process) into the queue. */
+  enqueue(id: string): void {
+    if (this.closed) throw new ApiError('unavailable', 'The scheduler is shutting down; the run stays queued and starts next time.');
+    if (this.owned.has(id)) return;
+    this.owned.add(id);
+    this.queue.push(id);
+    this.pump();
+  }
+
+  /** Adopts queued rows left by dead processes; returns the ids taken over. */
+  adoptOrphans(records: readonly RunRecord[]): string[] {
+    const adopted: string[] = [];
+    for (const r of records) {
+      if (r.status !== 'queued') continue;
+      if (this.deps.store.runs.adoptQueued(r.id, r.ownerPid, this.options.pid, this.options.now())) {
+        adopted.push(r.id);
+        this.enqueue(r.id);
+      }
+    }
+    return adopted;
+  }
+
+  /**
+   * Cancels a run: a queued one ends at once, a running one is asked to stop (it ends
+   * `cancelled` when its worker does). Runs owned by another live process are flagged and
+   * that process stops them at its next heartbeat.
+   */
+  cancel(id: string): RunSummary {
+    const { store } = this.deps;
+    const record = store.runs.get(id);
+    if (!record) throw ApiError.notFound(`Run ${id}`);
+    const queuedAt = this.queue.indexOf(id);
+    if (queuedAt >= 0) {
+      this.queue.splice(queuedAt, 1);
+      this.finish(id, ['queued'], { status: 'cancelled', error: null });
+      return this.summary(id);
+    }
+    const job = this.running.get(id);
+    if (job) {
+      job.cancel();
+      return this.summary(id);
+    }
+    if (!ACTIVE.includes(record.status)) {
+      throw new ApiError('conflict', `Run ${id} has already ended (${record.status}); only queued or running runs can be cancelled.`);
+    }
+    if (!isOrphaned(record, this.ownershipCheck())) {
+      store.runs.requestCancel(id, this.options.now());
+      return this.summary(id);
+    }
+    // Nobody will ever run or finish it: end it here.
+    this.finish(id, ACTIVE, { status: 'cancelled', error: null });
+    return this.summary(id);
+  }
+
+  /** Resolves when a run this process owns reaches a terminal state. */
+  whenEnded(id: string): Promise<RunSummary> {
+    const current = summarizeRun(this.deps.store, id);
+    if (!current) return Promise.reject(ApiError.notFound(`Run ${id}`));
+    if (!this.owned.has(id)) {
+      return ACTIVE.includes(current.status)
+        ? Promise.reject(new ApiError('conflict', `Run ${id} is not run by this process`))
+        : Promise.resolve(current);
+    }
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
+    });
+  }
+
+  get runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  get queuedIds(): string[] {
+    return [...this.queue];
+  }
+
+  /** Heartbeat + cancel requests from other processes; runs every `heartbeatMs`. */
+  tick(): void {
+    if (this.closed || this.owned.size === 0) return;
+    const { store } = this.deps;
+    const now = this.options.now();
+    try {
+      const ids = [...this.owned];
+      store.runs.heartbeat(ids, this.options.pid, now);
+      for (const id of this.running.keys()) this.reclaimIfMarkedInterrupted(id, now);
+      for (const id of store.runs.cancelRequested(ids)) this.cancel(id);
+    } catch (err) {
+      this.deps.diagnostics(`scheduler heartbeat failed: ${messageOf(err)}`);
+    }
+  }
+
+  /** Interrupts running jobs (they end `interrupted`) and stops the heartbeat. Queued rows stay queued. */
+  async close(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.queue.length = 0;
+    const jobs = [...this.running.values()];
+    for (const job of jobs) job.interrupt(reason);
+    await Promise.all(jobs.map((j) => j.ended.catch(() => undefined)));
+  }
+
+  private ownershipCheck(): OwnershipCheck {
+    return { now: this.options.now(), staleAfterMs: this.options.staleAfterMs, isAlive: this.options.isAlive };
+  }
+
+  /**
+   * A process that saw our heartbeat go stale (laptop asleep, event loop stalled) may have
+   * marked our running run interrupted; we are still training it, so it is running again.
+   */
+  private reclaimIfMarkedInterrupted(id: string, now: number): void {
+    if (this.deps.store.runs.reclaimInterrupted(id, this.options.pid, now)) {
+      this.deps.diagnostics(`run ${id} had been marked interrupted by another process while still training here; it is running again`);
+      this.emitChanged(id);
+    }
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.options.slots && this.queue.length > 0) {
+      const id = this.queue.shift()!;
+      try {
+        this.start(id);
+      } catch (err) {
+        this.deps.diagnostics(`run ${id} could not be started: ${messageOf(err)}`);
+        this.finish(id, ['queued', 'running'], { status: 'failed', error: `The run could not be started: ${messageOf(err)}` });
+      }
+    }
+  }
+
+  private start(id: string): void {
+    const { store, paths } = this.deps;
+    const json = store.runs.configJson(id);
+    if (json === undefined) {
+      this.owned.delete(id);
+      return;
+    }
+    const config = safeParseWith(RunConfigSchema, parseJson(json), 'config');
+    if (!config.ok) {
+      this.finish(id, ['queued'], {
+        status: 'failed',
+        error: `The stored config of this run is not valid for this version of SNCA Studio: ${describeIssues(config.issues)}`,
+      });
+      return;
+    }
+    const now = this.options.now();
+    const claimed = store.runs.transition(id, ['queued'], 'running', {
+      startedAt: new Date(now).toISOString(),
+      ownerPid: this.options.pid,
+      heartbeatAt: now,
+    });
+    if (!claimed) {
+      // Cancelled or taken by another process between enqueue and now.
+      this.owned.delete(id);
+      this.resolveWaiters(id);
+      return;
+    }
+    const runDir = paths.runDir(id);
+    mkdirSync(paths.checkpointsDir(id), { recursive: true });
+    this.emitChanged(id);
+    const job: TrainJob = { runId: id, config: config.value, runDir, ...(this.options.backend ? { backend: this.options.backend } : {}) };
+    const handle = this.deps.launch(job);
+    this.running.set(id, handle);
+    handle.ended.then(
+      (outcome) => this.onJobEnded(id, outcome),
+      (err: unknown) => this.onJobEnded(id, { status: 'failed', error: `The job runner failed: ${messageOf(err)}` }),
+    );
+  }
+
+  private onJobEnded(id: string, outcome: JobOutcome): void {
+    this.running.delete(id);
+    // The owner may finish a run another process wrongly marked interrupted (see reclaim).
+    this.finish(id, ['running', 'interrupted'], outcome);
+    this.pump();
+  }
+
+  private finish(id: string, from: readonly RunStatus[], outcome: JobOutcome): void {
+    const { store } = this.deps;
+    try {
+      const record = store.runs.get(id);
+      const ok = store.runs.transition(id, from, outcome.status, {
+        endedAt: new Date(this.options.now()).toISOString(),
+        error: outcome.error,
+        ...(outcome.status === 'completed' && record ? { epochsDone: record.epochs } : {}),
+      });
+      if (!ok) {
+        this.deps.diagnostics(`run ${id}: outcome ${outcome.status} not recorded, the run is ${record?.status ?? 'gone'}`);
+      }
+    } catch (err) {
+      this.deps.diagnostics(`run ${id}: could not record outcome ${outcome.status}: ${messageOf(err)}`);
+    }
+    this.owned.delete(id);
+    this.emitChanged(id);
+    this.resolveWaiters(id);
+  }
+
+  private resolveWaiters(id: string): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    this.waiters.delete(id);
+    const summary = summarizeRun(this.deps.store, id);
+    if (summary) for (const resolve of list) resolve(summary);
+  }
+
+  private summary(id: string): RunSummary {
+    const s = summarizeRun(this.deps.store, id);
+    if (!s) throw ApiError.notFound(`Run ${id}`);
+    return s;
+  }
+
+  private emitChanged(id: string): void {
+    try {
+      const s = summarizeRun(this.deps.store, id);
+      if (s) this.deps.bus.emit('run.changed', s);
+    } catch (err) {
+      this.deps.diagnostics(`run ${id}: could not publish its change: ${messageOf(err)}`);
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

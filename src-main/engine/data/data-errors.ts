@@ -1,0 +1,40 @@
+/**
+ * Errors of the data layer. Each names the file or folder concerned and says what is wrong
+ * with it, because the message is what the user sees in the GUI, the CLI and the run log.
+ */
+
+export class DatasetError extends Error {
+  override name = 'DatasetError';
+  constructor(
+    /** The file or folder the problem is about. */
+    readonly path: string,
+    /** What is wrong, without the path. */
+    readonly problem: string,
+  ) {
+    super(`${path}: ${problem}`);
+  }
+}
+
+/** Too many unreadable images: the run must stop. */
+export class CorruptDataError extends DatasetError {
+  override name = 'CorruptDataError';
+  constructor(
+    path: string,
+    readonly badFiles: readonly { path: string; reason: string }[],
+    readonly total: number,
+    readonly threshold: number,
+  ) {
+    const shown = badFiles.slice(0, 10).map((b) => `${b.path} (${b.reason})`).join('; ');
+    const more = badFiles.length > 10 ? `; and ${badFiles.length - 10} more` : '';
+    super(
+      path,
+      `${badFiles.length} of ${total} images are unreadable (${((100 * badFiles.length) / Math.max(total, 1)).toFixed(3)}%), ` +
+        `above the tolerated ${(threshold * 100).toFixed(3)}%: ${shown}${more}`,
+    );
+  }
+}
+
+/** An archive (.tar.gz) that is truncated, corrupt or holds unexpected entries. */
+export class ArchiveError extends DatasetError {
+  override name = 'ArchiveError';
+}

@@ -1,0 +1,25 @@
+/** A Dataset made of two SplitLoaders sharing one executor (one worker pool per dataset). */
+import type { Dataset } from './dataset.ts';
+import type { BatchExecutor } from './loader-pool.ts';
+import type { SplitLoader } from './split-loader.ts';
+
+let nextPipelineId = 1;
+
+/** Pipeline ids are process-unique so several datasets could share an executor. */
+export function allocatePipelineId(): number {
+  return nextPipelineId++;
+}
+
+export class LoadedDataset implements Dataset {
+  constructor(
+    readonly kind: string,
+    readonly train: SplitLoader,
+    readonly val: SplitLoader,
+    private readonly executor: BatchExecutor,
+  ) {}
+
+  async close(): Promise<void> {
+    await Promise.all([this.train.close(), this.val.close()]);
+    await this.executor.close();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Row blocks of a large 2-D tensor (the memory bank), plain or transposed, as the chunked
+ * NCA loss and kNN need them for every chunk of every step.
+ *
+ * Why custom wasm kernels: tfjs-backend-wasm implements Slice (and SplitV, Unpack) in JS
+ * starting with `readSync` of the whole input, i.e. a full copy of the bank for every
+ * slice — 50 chunks of a 100k×128 bank copy 2.5 GB. Its Transpose is a generic strided
+ * loop at 5–30 ns per element. Here a row block is one `subarray` copy and the transposed
+ * block an 8-row unrolled loop (~0.5 ns per element). Other backends use tf.slice and
+ * tf.transpose, which are fine there.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+
+const SLICE_ROWS = 'SncaSliceRows';
+const SLICE_ROWS_T = 'SncaSliceRowsTransposed';
+
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+interface RowBlockAttrs {
+  start: number;
+  count: number;
+}
+
+function rowBlockArgs(args: { inputs: { x: TensorInfo }; backend: unknown; attrs: unknown }) {
+  const x = args.inputs.x;
+  const { start, count } = args.attrs as RowBlockAttrs;
+  if (x.dtype !== 'float32' || x.shape.length !== 2) {
+    throw new Error(`${SLICE_ROWS}: expects a float32 matrix, got ${x.dtype} [${x.shape}]`);
+  }
+  return { x, start, count, cols: x.shape[1]!, backend: args.backend as WasmHeapBackend };
+}
+
+const sliceRowsKernel = ((args: { inputs: { x: TensorInfo }; backend: unknown; attrs: unknown }) => {
+  const { x, start, count, cols, backend } = rowBlockArgs(args);
+  const out = backend.makeOutput([count, cols], 'float32');
+  // Views are taken after makeOutput: allocating may grow (and detach) the wasm heap.
+  const src = backend.typedArrayFromHeap(x);
+  backend.typedArrayFromHeap(out).set(src.subarray(start * cols, (start + count) * cols));
+  return out;
+}) as unknown as KernelFunc;
+
+const sliceRowsTransposedKernel = ((args: { inputs: { x: TensorInfo }; backend: unknown; attrs: unknown }) => {
+  const { x, start, count, cols, backend } = rowBlockArgs(args);
+  const out = backend.makeOutput([cols, count], 'float32');
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  transposeRows(src, start, count, cols, dst);
+  return out;
+}) as unknown as KernelFunc;
+
+/**
+ * dst[d, j] = src[start + j, d]. Eight source rows at a time: the reads stay in eight
+ * cache lines and every write run is eight floats long (naive order: ~7 ns/element).
+ */
+export function transposeRows(src: Float32Array, start: number, count: number, cols: number, dst: Float32Array): void {
+  const full = count - (count % 8);
+  for (let j0 = 0; j0 < full; j0 += 8) {
+    const r = (start + j0) * cols;
+    for (let d = 0; d < cols; d++) {
+      const o = d * count + j0;
+      const s = r + d;
+      dst[o] = src[s]!;
+      dst[o + 1] = src[s + cols]!;
+      dst[o + 2] = src[s + 2 * cols]!;
+      dst[o + 3] = src[s + 3 * cols]!;
+      dst[o + 4] = src[s + 4 * cols]!;
+      dst[o + 5] = src[s + 5 * cols]!;
+      dst[o + 6] = src[s + 6 * cols]!;
+      dst[o + 7] = src[s + 7 * cols]!;
+    }
+  }
+  for (let j = full; j < count; j++) {
+    const r = (start + j) * cols;
+    for (let d = 0; d < cols; d++) dst[d * count + j] = src[r + d]!;
+  }
+}
+
+const configs: KernelConfig[] = [
+  { kernelName: SLICE_ROWS, backendName: 'wasm', kernelFunc: sliceRowsKernel },
+  { kernelName: SLICE_ROWS_T, backendName: 'wasm', kernelFunc: sliceRowsTransposedKernel },
+];
+
+/** Idempotent. Called by backend selection and lazily by the functions below. */
+export function registerWasmRowSliceKernels(): void {
+  for (const c of configs) if (!tf.getKernel(c.kernelName, c.backendName)) tf.registerKernel(c);
+}
+
+function checkRange(x: tf.Tensor2D, start: number, count: number): void {
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > x.shape[0]) {
+    throw new RangeError(`row block [${start}, ${start + count}) is outside a matrix of ${x.shape[0]} rows`);
+  }
+}
+
+/** Rows [start, start + count) of x, as a new [count, cols] tensor. */
+export function sliceRows(x: tf.Tensor2D, start: number, count: number): tf.Tensor2D {
+  checkRange(x, start, count);
+  if (x.dtype === 'float32' && tf.getBackend() === 'wasm') {
+    registerWasmRowSliceKernels();
+    return tf.engine().runKernel(SLICE_ROWS, { x }, { start, count } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  }
+  return tf.slice(x, [start, 0], [count, x.shape[1]]);
+}
+
+/** Rows [start, start + count) of x, transposed: a new [cols, count] tensor. */
+export function sliceRowsTransposed(x: tf.Tensor2D, start: number, count: number): tf.Tensor2D {
+  checkRange(x, start, count);
+  if (x.dtype === 'float32' && tf.getBackend() === 'wasm') {
+    registerWasmRowSliceKernels();
+    return tf.engine().runKernel(SLICE_ROWS_T, { x }, { start, count } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  }
+  return tf.tidy(() => tf.transpose(tf.slice(x, [start, 0], [count, x.shape[1]])));
+}

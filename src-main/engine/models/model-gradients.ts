@@ -1,0 +1,208 @@
+/**
+ * Gradients of the kernels the models record on the gradient tape in training.
+ *
+ * Why this exists: @tensorflow/tfjs-core's Node entry (dist/tf-core.node.js) registers NO
+ * gradients — the union package @tensorflow/tfjs does that by importing
+ * '@tensorflow/tfjs-core/dist/register_all_gradients', an ESM-only file with extensionless
+ * imports that plain Node (and tsx) cannot load. Without registrations tf.variableGrads fails
+ * with "gradient function not found for Conv2D". Each config below mirrors tfjs-core's own
+ * (src/gradients/*_grad.ts), written with public ops and tf.engine().runKernel for the
+ * backprop kernels that tfjs does not export as ops.
+ *
+ * A kernel that already has a gradient (registered by something else, e.g. the official
+ * set in a bundled build) is left alone, so this never overrides.
+ *
+ * Conv2D's input gradient is a forward convolution where possible (conv-input-gradient.ts):
+ * wasm's Conv2DBackpropInput kernel is a scalar loop.
+ *
+ * Kernels covered: Conv2D (plain conv, and the unfused fallback tfjs takes for fused
+ * conv+ReLU under gradients), Add (that fallback's bias add), Relu, MaxPool, AvgPool (and
+ * the Cast it emits), Reshape, Square/Sum/Sqrt/Maximum/RealDiv (L2 normalisation), plus Sub and Multiply, which
+ * any loss on the embeddings needs. BatchNorm, fused conv+bias and fused matMul carry their
+ * own custom gradients. Losses using other kernels (Exp, Log, MatMul, GatherV2, ...) need
+ * theirs registered too: the NCA loss is not covered here.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { canUseConvForInputGradient, conv2dInputGradient } from './conv-input-gradient.ts';
+
+type Attrs = tf.NamedAttrMap;
+
+/** Sums `g` over the axes along which `shape` was broadcast, back to `shape`. */
+function unbroadcast(g: tf.Tensor, shape: number[]): tf.Tensor {
+  const axes = tf.broadcast_util.getReductionAxes(shape, g.shape);
+  if (axes.length === 0) return g;
+  // A bias gradient ([B, H, W, C] → [C]) reduces the leading axes: as a product with a row of
+  // ones it stays on the fast matmul path, where tf.sum would transpose the whole tensor first.
+  if (axes.every((a, i) => a === i)) {
+    const n = g.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+    const rest = g.size / n;
+    return tf.reshape(tf.matMul(tf.ones([1, n]), tf.reshape(g, [n, rest])), shape);
+  }
+  return tf.reshape(tf.sum(g, axes), shape);
+}
+
+function attr<T>(attrs: Attrs, name: string): T {
+  return attrs[name] as unknown as T;
+}
+
+const configs: tf.GradConfig[] = [
+  {
+    kernelName: tf.Conv2D,
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const dilations = attr<number | [number, number]>(attrs, 'dilations');
+      if (!tf.backend_util.tupleValuesAreOne(dilations ?? 1)) {
+        throw new Error(`Gradient of Conv2D with dilations ${String(dilations)} is not supported`);
+      }
+      const common = {
+        strides: attrs['strides'],
+        pad: attrs['pad'],
+        dataFormat: attrs['dataFormat'],
+        dimRoundingMode: attrs['dimRoundingMode'],
+      } as Attrs;
+      const fastInput = canUseConvForInputGradient({
+        pad: attrs['pad'],
+        strides: attrs['strides'],
+        dilations,
+        dataFormat: attrs['dataFormat'],
+        dimRoundingMode: attrs['dimRoundingMode'],
+      });
+      return {
+        x: () => fastInput
+          ? conv2dInputGradient(dy as tf.Tensor4D, filter, x.shape, attr<number | [number, number]>(attrs, 'strides'), attr<number>(attrs, 'pad'))
+          : tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy as tf.Tensor, filter }, { ...common, inputShape: x.shape } as Attrs) as tf.Tensor,
+        filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dy as tf.Tensor }, { ...common, filterShape: filter.shape } as Attrs) as tf.Tensor,
+      };
+    },
+  },
+  {
+    kernelName: tf.Add,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved as [tf.Tensor, tf.Tensor];
+      return { a: () => unbroadcast(dy as tf.Tensor, a.shape), b: () => unbroadcast(dy as tf.Tensor, b.shape) };
+    },
+  },
+  {
+    kernelName: tf.Sub,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved as [tf.Tensor, tf.Tensor];
+      return { a: () => unbroadcast(dy as tf.Tensor, a.shape), b: () => tf.neg(unbroadcast(dy as tf.Tensor, b.shape)) };
+    },
+  },
+  {
+    kernelName: tf.Multiply,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved as [tf.Tensor, tf.Tensor];
+      const g = dy as tf.Tensor;
+      return {
+        a: () => unbroadcast(tf.mul(g, tf.cast(b, 'float32')), a.shape),
+        b: () => unbroadcast(tf.mul(g, tf.cast(a, 'float32')), b.shape),
+      };
+    },
+  },
+  {
+    kernelName: tf.Relu,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor];
+      return { x: () => tf.mul(dy as tf.Tensor, tf.step(tf.cast(x, 'float32'))) };
+    },
+  },
+  {
+    kernelName: tf.MaxPool,
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, y] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const a = { filterSize: attrs['filterSize'], strides: attrs['strides'], pad: attrs['pad'], dimRoundingMode: attrs['dimRoundingMode'] } as Attrs;
+      return { x: () => tf.engine().runKernel(tf.MaxPoolGrad, { dy: dy as tf.Tensor, input: x, output: y }, a) as tf.Tensor };
+    },
+  },
+  {
+    kernelName: tf.AvgPool,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor4D];
+      const a = { filterSize: attrs['filterSize'], strides: attrs['strides'], pad: attrs['pad'] } as Attrs;
+      return { x: () => tf.engine().runKernel(tf.AvgPoolGrad, { dy: dy as tf.Tensor, input: x }, a) as tf.Tensor };
+    },
+  },
+  {
+    // tf.avgPool casts its output back to the input dtype (a no-op Cast for float32).
+    kernelName: tf.Cast,
+    gradFunc: (dy) => ({ x: () => (dy as tf.Tensor).clone() }),
+  },
+  {
+    kernelName: tf.Reshape,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor];
+      return { x: () => tf.reshape(dy as tf.Tensor, x.shape) };
+    },
+  },
+  {
+    kernelName: tf.Square,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor];
+      return { x: () => tf.mul(dy as tf.Tensor, tf.mul(tf.cast(x, 'float32'), 2)) };
+    },
+  },
+  {
+    kernelName: tf.Sqrt,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor];
+      return { x: () => tf.div(dy as tf.Tensor, tf.mul(tf.sqrt(tf.cast(x, 'float32')), 2)) };
+    },
+  },
+  {
+    kernelName: tf.Sum,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const axes = tf.util.parseAxisParam(attr<number | number[]>(attrs, 'axis'), x.shape);
+      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      return { x: () => tf.mul(tf.reshape(dy as tf.Tensor, expanded), tf.ones(x.shape, 'float32')) };
+    },
+  },
+  {
+    kernelName: tf.Maximum,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved as [tf.Tensor, tf.Tensor];
+      const g = dy as tf.Tensor;
+      return {
+        a: () => unbroadcast(tf.mul(g, tf.cast(tf.greaterEqual(a, b), 'float32')), a.shape),
+        b: () => unbroadcast(tf.mul(g, tf.cast(tf.less(a, b), 'float32')), b.shape),
+      };
+    },
+  },
+  {
+    kernelName: tf.RealDiv,
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = saved as [tf.Tensor, tf.Tensor];
+      const g = dy as tf.Tensor;
+      return {
+        a: () => unbroadcast(tf.div(g, tf.cast(b, 'float32')), a.shape),
+        b: () => unbroadcast(tf.neg(tf.div(tf.mul(g, tf.cast(a, 'float32')), tf.square(tf.cast(b, 'float32')))), b.shape),
+      };
+    },
+  },
+];
+
+let registered = false;
+
+/** Registers the gradients above where none is registered yet. Idempotent. */
+export function registerModelGradients(): void {
+  if (registered) return;
+  registered = true;
+  for (const c of configs) {
+    if (tf.getGradient(c.kernelName) == null) tf.registerGradient(c);
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * The NCA loss of Wu, Efros & Yu (ECCV 2018) against a memory bank, with its analytic
+ * gradient, as defined in shared/vectors/README.md:
+ *
+ *   out[i][j] = x_i·m_j / T, own row k_i excluded,
+ *   p_i = Σ_{same class} e^out,  n_i = Σ_{other classes} e^out,
+ *   prob_i = p_i e^{-μ} / (n_i + p_i e^{-μ})   (μ = margin / T),
+ *   loss = -(1/B) Σ_{i: p_i > 0} log prob_i,
+ *   dLoss/dx_i = -(1/(B·T)) Σ_j (q⁺_ij − q_ij) m_j
+ *
+ * where q_ij is the softmax over j of a_ij = out_ij − μ·[same class] (own row −∞) and q⁺
+ * the same softmax restricted to the same-class rows.
+ *
+ * How it is computed:
+ * - Streaming over chunks of the bank, so the extra memory is O(B × chunk), never B × N.
+ *   Each chunk yields its max and its softmax; running (max, sum) pairs are merged in the
+ *   usual online log-sum-exp way, so nothing overflows at any temperature and
+ *   log prob_i = lse⁺_i − lse_i is formed in the log domain (no underflow of prob_i).
+ *   The same-class sum has its own running max, so it cannot underflow to 0 either: a
+ *   sample is dropped exactly when its class has no other memory row.
+ * - The gradient is accumulated in the same single pass, flash-attention style:
+ *   U_i = Σ_j q_ij m_j is kept normalised and rescaled when the running max moves, so no
+ *   chunk's logits are ever stored or recomputed. This is only done when a gradient tape
+ *   is recording (inside tf.grad / tf.variableGrads); the backward pass then just scales
+ *   the saved [B, D] gradient by dy. Computing the logits twice (forward, then again in
+ *   backward) would cost one more B×N×D matmul per step for the same result.
+ * - Masks are built from cheap broadcasting arithmetic on float labels
+ *   (same = relu(1 − |y_i − l_j|)): on the wasm backend Equal/Where/Gather run 20–100×
+ *   slower than XNNPACK's add/abs/relu, and the exponentials come from XNNPACK's softmax
+ *   (~1 ns per element, while Exp is ~9 ns).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { sliceRows, sliceRowsTransposed } from '../kernels/row-slices.ts';
+
+/** tf.tidy for functions returning plain objects of tensors (its own typing rejects them). */
+function tidyObject<T>(fn: () => T): T {
+  return tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T;
+}
+
+export interface NcaLossOptions {
+  /** Temperature T of the logits. */
+  temperature: number;
+  /** The margin divided by T, as the loss uses it (default 0). */
+  marginOverT?: number;
+  /** Memory rows per chunk (default 8192); the bank is processed whole when it is smaller. */
+  chunkSize?: number;
+}
+
+export class NcaInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NcaInputError';
+  }
+}
+
+export const DEFAULT_CHUNK_SIZE = 8192;
+
+/**
+ * Stands for −∞ in the masks. Finite so that masked rows never produce inf − inf = NaN;
+ * adding any real logit to it leaves it unchanged in float32.
+ */
+const MASKED = -1e30;
+/** Running maxima below this mean "no unmasked entry seen". */
+const MASKED_THRESHOLD = -1e29;
+
+interface Prepared {
+  x: tf.Tensor2D;
+  memory: tf.Tensor2D;
+  b: number;
+  n: number;
+  d: number;
+  t: number;
+  mu: number;
+  chunk: number;
+  /** x / T. */
+  xs: tf.Tensor2D;
+  /** Labels of the bank as a float column [N, 1] (exact for any class id < 2^24). */
+  labelsCol: tf.Tensor2D;
+  /** Class of every batch row, float [B, 1]. */
+  yB: tf.Tensor2D;
+  /** Memory row of every batch row, int32 [B]. */
+  kInt: tf.Tensor1D;
+  /** 0 … B−1, int32 [B]. */
+  rowIds: tf.Tensor1D;
+  /** MASKED repeated, [B]. */
+  maskedRow: tf.Tensor1D;
+}
+
+interface SetState {
+  /** Running max of the logits of the set, [B]. */
+  m: tf.Tensor1D;
+  /** Running Σ exp(a − m), [B]. */
+  s: tf.Tensor1D;
+  /** Running Σ_j softmax_j · m_j, normalised, [B, D] (only with the gradient). */
+  u: tf.Tensor2D | null;
+}
+
+interface ForwardResult {
+  /** log prob_i, 0 where dropped, [B]. */
+  logProb: tf.Tensor1D;
+  /** 1 where the sample counts, 0 where dropped, [B]. */
+  valid: tf.Tensor1D;
+  /** dLoss/dx, [B, D], when requested. */
+  grad: tf.Tensor2D | null;
+}
+
+function validate(
+  x: tf.Tensor2D,
+  memory: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  indexes: tf.Tensor1D,
+  opts: NcaLossOptions,
+): void {
+  if (x.rank !== 2 || memory.rank !== 2) {
+    throw new NcaInputError(`ncaLoss: x and memory must be matrices, got x [${x.shape}] and memory [${memory.shape}]`);
+  }
+  if (x.shape[1] !== memory.shape[1]) {
+    throw new NcaInputError(`ncaLoss: feature size ${x.shape[1]} of x does not match the memory's ${memory.shape[1]}`);
+  }
+  if (labels.rank !== 1 || labels.shape[0] !== memory.shape[0]) {
+    throw new NcaInputError(`ncaLoss: labels must be [${memory.shape[0]}] (one per memory row), got [${labels.shape}]`);
+  }
+  if (indexes.rank !== 1 || indexes.shape[0] !== x.shape[0]) {
+    throw new NcaInputError(`ncaLoss: indexes must be [${x.shape[0]}] (one per batch row), got [${indexes.shape}]`);
+  }
+  if (labels.dtype !== 'int32' || indexes.dtype !== 'int32') {
+    throw new NcaInputError(`ncaLoss: labels and indexes must be int32, got ${labels.dtype} and ${indexes.dtype}`);
+  }
+  if (!(opts.temperature > 0) || !Number.isFinite(opts.temperature)) {
+    throw new NcaInputError(`ncaLoss: the temperature must be a positive number, got ${opts.temperature}`);
+  }
+  const mu = opts.marginOverT ?? 0;
+  if (!Number.isFinite(mu)) throw new NcaInputError(`ncaLoss: marginOverT must be finite, got ${mu}`);
+  const chunk = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunk) || chunk < 1) {
+    throw new NcaInputError(`ncaLoss: chunkSize must be a positive integer, got ${chunk}`);
+  }
+}
+
+function prepare(
+  x: tf.Tensor2D,
+  memory: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  indexes: tf.Tensor1D,
+  opts: NcaLossOptions,
+): Prepared {
+  const [b, d] = x.shape;
+  const n = memory.shape[0];
+  const t = opts.temperature;
+  const mu = opts.marginOverT ?? 0;
+  const chunk = Math.min(opts.chunkSize ?? DEFAULT_CHUNK_SIZE, n);
+  const tensors = tidyObject(() => {
+    const labelsCol = tf.reshape(tf.cast(labels, 'float32'), [n, 1]) as tf.Tensor2D;
+    return {
+      xs: tf.mul(x, 1 / t) as tf.Tensor2D,
+      labelsCol,
+      yB: tf.reshape(tf.gather(labelsCol, indexes), [b, 1]) as tf.Tensor2D,
+      kInt: tf.clone(indexes),
+      rowIds: tf.range(0, b, 1, 'int32') as tf.Tensor1D,
+      maskedRow: tf.fill([b], MASKED) as tf.Tensor1D,
+    };
+  });
+  return { x, memory, b, n, d, t, mu, chunk, ...tensors };
+}
+
+/** Merges a chunk's (max, softmax, weighted rows) into the running state of one set. */
+function mergeSet(
+  state: SetState | null,
+  mc: tf.Tensor1D,
+  sc: tf.Tensor1D,
+  uc: tf.Tensor2D | null,
+): SetState {
+  if (!state) return { m: mc, s: sc, u: uc };
+  const m = tf.maximum(state.m, mc) as tf.Tensor1D;
+  const wOld = tf.mul(state.s, tf.exp(tf.sub(state.m, m)));
+  const wNew = tf.mul(sc, tf.exp(tf.sub(mc, m)));
+  const s = tf.add(wOld, wNew) as tf.Tensor1D;
+  let u: tf.Tensor2D | null = null;
+  if (state.u && uc) {
+    const inv = tf.div(1, s);
+    u = tf.add(
+      tf.mul(state.u, tf.reshape(tf.mul(wOld, inv), [-1, 1])),
+      tf.mul(uc, tf.reshape(tf.mul(wNew, inv), [-1, 1])),
+    ) as tf.Tensor2D;
+  }
+  return { m, s, u };
+}
+
+/**
+ * Sets a[i, k_i − start] to MASKED for the batch rows whose own memory row lies in this
+ * chunk: one scatter of B entries instead of a B×c mask (rows whose own row lies elsewhere
+ * get their current value written back).
+ */
+function excludeOwnRows(p: Prepared, a: tf.Tensor2D, start: number, count: number): tf.Tensor2D {
+  const local = tf.sub(p.kInt, tf.scalar(start, 'int32'));
+  const inChunk = tf.logicalAnd(tf.greaterEqual(local, tf.scalar(0, 'int32')), tf.less(local, tf.scalar(count, 'int32')));
+  const col = tf.minimum(tf.maximum(local, tf.scalar(0, 'int32')), tf.scalar(count - 1, 'int32'));
+  const at = tf.stack([p.rowIds, col], 1) as tf.Tensor2D;
+  const update = tf.where(inChunk, p.maskedRow, tf.gatherND(a, at) as tf.Tensor1D);
+  return tf.tensorScatterUpdate(a, at, update);
+}
+
+/** One chunk: masked logits of both sets, their stats and (optionally) softmax-weighted rows. */
+interface ChunkResult {
+  all: [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D | null];
+  pos: [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D | null];
+  /** Only when the chunk is the whole bank: Σ_j (q⁺_ij − q_ij) m_j, [B, D]. */
+  diff?: tf.Tensor2D;
+}
+
+function processChunk(p: Prepared, start: number, count: number, withGrad: boolean): ChunkResult {
+  const logits: tf.Tensor2D = tf.matMul(p.xs, sliceRowsTransposed(p.memory, start, count)); // [B, c]
+  const labelRow = tf.reshape(sliceRows(p.labelsCol, start, count), [1, count]);
+  // other = 0 for the same class, 1 otherwise; exact, since labels are integer-valued floats.
+  const other = tf.clipByValue(tf.square(tf.sub(p.yB, labelRow)), 0, 1) as tf.Tensor2D;
+  // The margin lowers same-class logits by μ; raising the others by μ instead shifts every
+  // logit of the row alike, which log prob and the softmaxes do not see.
+  let a = p.mu !== 0 ? (tf.add(logits, tf.mul(other, p.mu)) as tf.Tensor2D) : logits;
+  a = excludeOwnRows(p, a, start, count);
+  const aPos = tf.add(a, tf.mul(other, MASKED)) as tf.Tensor2D;
+
+  const stats = (z: tf.Tensor2D) => {
+    const m = tf.max(z, 1) as tf.Tensor1D;
+    const q = tf.softmax(z) as tf.Tensor2D;
+    // The softmax's largest entry is exp(0)/Σ, which gives the chunk's normaliser.
+    const s = tf.div(1, tf.max(q, 1)) as tf.Tensor1D;
+    return { m, q, s };
+  };
+  const sa = stats(a);
+  const sp = stats(aPos);
+  if (!withGrad) return { all: [sa.m, sa.s, null], pos: [sp.m, sp.s, null] };
+  const rows = sliceRows(p.memory, start, count);
+  if (count === p.n) {
+    // The whole bank in one chunk: both softmaxes are final, so one product gives the
+    // gradient (two matmuls per step instead of three).
+    const diff = tf.matMul(tf.sub(sp.q, sa.q), rows) as tf.Tensor2D;
+    return { all: [sa.m, sa.s, null], pos: [sp.m, sp.s, null], diff };
+  }
+  // Two products with the same memory rows: XNNPACK packs them once (cached by tensor id).
+  const ua = tf.matMul(sa.q, rows) as tf.Tensor2D;
+  const up = tf.matMul(sp.q, rows) as tf.Tensor2D;
+  return { all: [sa.m, sa.s, ua], pos: [sp.m, sp.s, up] };
+}
+
+function forward(p: Prepared, withGrad: boolean): ForwardResult {
+  if (p.chunk >= p.n) return forwardWhole(p, withGrad);
+  let all: SetState | null = null;
+  let pos: SetState | null = null;
+  try {
+    for (let start = 0; start < p.n; start += p.chunk) {
+      const count = Math.min(p.chunk, p.n - start);
+      const prevAll: SetState | null = all;
+      const prevPos: SetState | null = pos;
+      const next = tidyObject((): { all: SetState; pos: SetState } => {
+        const c = processChunk(p, start, count, withGrad);
+        return { all: mergeSet(prevAll, ...c.all), pos: mergeSet(prevPos, ...c.pos) };
+      });
+      disposeState(prevAll);
+      disposeState(prevPos);
+      all = next.all;
+      pos = next.pos;
+    }
+    const a = all!;
+    const q = pos!;
+    return tidyObject(() => finish(p, a, q, withGrad && a.u && q.u ? tf.sub(q.u, a.u) as tf.Tensor2D : null));
+  } finally {
+    disposeState(all);
+    disposeState(pos);
+  }
+}
+
+function forwardWhole(p: Prepared, withGrad: boolean): ForwardResult {
+  return tidyObject(() => {
+    const c = processChunk(p, 0, p.n, withGrad);
+    const [m, s] = c.all;
+    const [mPos, sPos] = c.pos;
+    return finish(p, { m, s, u: null }, { m: mPos, s: sPos, u: null }, c.diff ?? null);
+  });
+}
+
+/** log prob, validity and (from Σ_j (q⁺ − q) m_j) the gradient. Call inside a tidy. */
+function finish(p: Prepared, a: SetState, q: SetState, diff: tf.Tensor2D | null): ForwardResult {
+  const valid = tf.cast(tf.greater(q.m, MASKED_THRESHOLD), 'float32') as tf.Tensor1D;
+  // (m⁺ − m) first: both are logits of similar size, so their difference is exact.
+  const raw = tf.add(tf.sub(q.m, a.m), tf.sub(tf.log(q.s), tf.log(a.s)));
+  const logProb = tf.where(tf.cast(valid, 'bool'), raw, tf.zerosLike(raw)) as tf.Tensor1D;
+  let grad: tf.Tensor2D | null = null;
+  if (diff) grad = tf.mul(diff, tf.reshape(tf.mul(valid, -1 / (p.b * p.t)), [-1, 1])) as tf.Tensor2D;
+  return { logProb, valid, grad };
+}
+
+function disposeState(s: SetState | null): void {
+  if (!s) return;
+  s.m.dispose();
+  s.s.dispose();
+  s.u?.dispose();
+}
+
+function disposePrepared(p: Prepared): void {
+  tf.dispose([p.xs, p.labelsCol, p.yB, p.kInt, p.rowIds, p.maskedRow]);
+}
+
+function lossFrom(r: ForwardResult, b: number): tf.Scalar {
+  return tf.tidy(() => tf.mul(tf.sum(r.logProb), -1 / b));
+}
+
+/**
+ * The NCA loss of a batch against the memory bank, differentiable w.r.t. `x` only (the
+ * memory, labels and indexes are constants). `indexes[i]` is the memory row of batch row
+ * i; they must be distinct.
+ */
+export function ncaLoss(
+  x: tf.Tensor2D,
+  memory: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  indexes: tf.Tensor1D,
+  opts: NcaLossOptions,
+): tf.Scalar {
+  validate(x, memory, labels, indexes, opts);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xIn = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    // Inside tf.grad/variableGrads a tape is recording and the gradient will be asked for.
+    const withGrad = tf.engine().state.gradientDepth > 0;
+    const p = prepare(xIn, memory, labels, indexes, opts);
+    let r: ForwardResult | null = null;
+    try {
+      r = forward(p, withGrad);
+      const value = lossFrom(r, p.b);
+      if (r.grad) save([r.grad]);
+      return {
+        value,
+        gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
+          const g = saved[0];
+          if (!g) {
+            throw new Error('ncaLoss: the gradient was requested but not computed (no gradient tape was recording)');
+          }
+          return tf.mul(g, dy);
+        },
+      };
+    } finally {
+      disposePrepared(p);
+      if (r) tf.dispose([r.logProb, r.valid, ...(r.grad ? [r.grad] : [])]);
+    }
+  });
+  return f(x) as tf.Scalar;
+}
+
+/** The loss and dLoss/dx in one call, without a gradient tape. */
+export function ncaLossAndGrad(
+  x: tf.Tensor2D,
+  memory: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  indexes: tf.Tensor1D,
+  opts: NcaLossOptions,
+): { loss: tf.Scalar; grad: tf.Tensor2D } {
+  validate(x, memory, labels, indexes, opts);
+  const p = prepare(x, memory, labels, indexes, opts);
+  try {
+    const r = forward(p, true);
+    const loss = lossFrom(r, p.b);
+    tf.dispose([r.logProb, r.valid]);
+    return { loss, grad: r.grad! };
+  } finally {
+    disposePrepared(p);
+  }
+}
+
+export interface NcaDiagnostics {
+  loss: number;
+  /** prob_i per batch row, 0 for dropped rows. */
+  prob: Float32Array;
+  /** log prob_i per batch row (finite even where prob_i underflows), 0 for dropped rows. */
+  logProb: Float32Array;
+  /** Batch positions whose class has no memory row other than their own. */
+  dropped: number[];
+}
+
+/** Per-sample view of the loss, for diagnosis and the test vectors (reads back to JS). */
+export async function ncaDiagnostics(
+  x: tf.Tensor2D,
+  memory: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  indexes: tf.Tensor1D,
+  opts: NcaLossOptions,
+): Promise<NcaDiagnostics> {
+  validate(x, memory, labels, indexes, opts);
+  const p = prepare(x, memory, labels, indexes, opts);
+  let r: ForwardResult | null = null;
+  try {
+    r = forward(p, false);
+    const [logProb, valid] = await Promise.all([r.logProb.data(), r.valid.data()]);
+    const prob = new Float32Array(p.b);
+    const dropped: number[] = [];
+    let sum = 0;
+    for (let i = 0; i < p.b; i++) {
+      if (valid[i] === 0) {
+        dropped.push(i);
+        continue;
+      }
+      sum += logProb[i]!;
+      prob[i] = Math.exp(logProb[i]!);
+    }
+    return { loss: -sum / p.b, prob, logProb: Float32Array.from(logProb), dropped };
+  } finally {
+    disposePrepared(p);
+    if (r) tf.dispose([r.logProb, r.valid, ...(r.grad ? [r.grad] : [])]);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Opens the SQLite file shared by the GUI, serve mode and the CLI: WAL so readers never
+ * block the writer, a busy timeout so two processes wait for each other instead of
+ * failing, foreign keys on, and the schema migrated to this build's version.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseError } from './database-error.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+import { migrate, refuseNewerSchema, type Db, type Migration } from './migrator.ts';
+
+export type { Db } from './migrator.ts';
+
+export interface OpenDatabaseOptions {
+  /** How long a writer waits for another process's lock before SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+  /** Only tests pass their own list. */
+  migrations?: readonly Migration[];
+}
+
+export const IN_MEMORY = ':memory:';
+
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Db {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  if (path !== IN_MEMORY) mkdirSync(dirname(path), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(path, { timeout: busyTimeoutMs });
+  } catch (err) {
+    throw new DatabaseError('open_failed', `Could not open the database ${path}: ${messageOf(err)}`, { cause: err });
+  }
+  const migrations = options.migrations ?? MIGRATIONS;
+  try {
+    // Refuse a newer schema before touching anything (even the journal mode lives in the file header).
+    refuseNewerSchema(db, migrations.length);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    const mode = String(db.pragma('journal_mode = WAL', { simple: true }));
+    if (path !== IN_MEMORY && mode.toLowerCase() !== 'wal') {
+      throw new DatabaseError('not_wal', `The database ${path} could not be switched to WAL mode (got ${mode}); is it on a network drive?`);
+    }
+    // NORMAL is durable across application crashes in WAL mode; only a power cut may lose the last commit.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, migrations);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof DatabaseError) throw err;
+    // "file is not a database" and friends: say which file, and that nothing was changed.
+    throw new DatabaseError(
+      'open_failed',
+      `Could not open the database ${path}: ${messageOf(err)}. The file was not modified; move it aside to start with an empty one.`,
+      { cause: err },
+    );
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,216 @@
+/**
+ * The `runs` table. Status changes are compare-and-set (`WHERE status IN (...)`) because
+ * two processes (GUI and CLI) share the file: whoever loses the race sees `false` and
+ * leaves the row alone. Deciding WHICH transition happens is the scheduler's job.
+ */
+import { RunStatusSchema, type RunStatus, type RunSummary } from '../../shared/domain.ts';
+import type { Db } from './migrator.ts';
+
+/** A run row without its metric summary (that lives in metric_last). */
+export type RunRecord = Omit<RunSummary, 'metrics'> & {
+  ownerPid: number | null;
+  /** Unix ms of the owner's last heartbeat. */
+  heartbeatAt: number | null;
+  cancelRequestedAt: number | null;
+};
+
+export interface NewRun {
+  id: string;
+  name: string;
+  preset: string;
+  arch: string;
+  datasetKind: string;
+  /** Serialised, already-validated RunConfig. */
+  configJson: string;
+  createdAt: string;
+  epochs: number;
+  ownerPid: number;
+  heartbeatAt: number;
+}
+
+interface RunRow {
+  id: string;
+  name: string;
+  preset: string;
+  arch: string;
+  dataset_kind: string;
+  status: string;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  error: string | null;
+  backend: string | null;
+  device: string | null;
+  epochs: number;
+  epochs_done: number;
+  owner_pid: number | null;
+  heartbeat_at: number | null;
+  cancel_requested_at: number | null;
+}
+
+const COLUMNS = `id, name, preset, arch, dataset_kind, status, created_at, started_at, ended_at, error,
+  backend, device, epochs, epochs_done, owner_pid, heartbeat_at, cancel_requested_at`;
+
+function toRecord(row: RunRow): RunRecord {
+  const status = RunStatusSchema.safeParse(row.status);
+  return {
+    id: row.id,
+    name: row.name,
+    preset: row.preset,
+    arch: row.arch,
+    datasetKind: row.dataset_kind,
+    // The CHECK constraint makes an unknown status impossible unless a newer schema wrote it.
+    status: status.success ? status.data : 'failed',
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    error: row.error,
+    backend: row.backend,
+    device: row.device,
+    epochs: row.epochs,
+    epochsDone: row.epochs_done,
+    ownerPid: row.owner_pid,
+    heartbeatAt: row.heartbeat_at,
+    cancelRequestedAt: row.cancel_requested_at,
+  };
+}
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+export interface TransitionFields {
+  startedAt?: string;
+  endedAt?: string;
+  error?: string | null;
+  ownerPid?: number;
+  heartbeatAt?: number;
+  epochsDone?: number;
+}
+
+export class RunsRepository {
+  private readonly insertStmt;
+  private readonly getStmt;
+  private readonly listStmt;
+  private readonly configStmt;
+  private readonly activeStmt;
+  private readonly backendStmt;
+  private readonly epochsDoneStmt;
+  private readonly requestCancelStmt;
+
+  constructor(private readonly db: Db) {
+    this.insertStmt = db.prepare(`INSERT INTO runs
+      (id, name, preset, arch, dataset_kind, config, status, created_at, epochs, epochs_done, owner_pid, heartbeat_at)
+      VALUES (@id, @name, @preset, @arch, @datasetKind, @configJson, 'queued', @createdAt, @epochs, 0, @ownerPid, @heartbeatAt)`);
+    this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id = ?`);
+    this.listStmt = db.prepare(`SELECT ${COLUMNS} FROM runs ORDER BY created_at DESC, id DESC`);
+    this.configStmt = db.prepare(`SELECT config FROM runs WHERE id = ?`).pluck();
+    this.activeStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, id`);
+    this.backendStmt = db.prepare(`UPDATE runs SET backend = ?, device = ? WHERE id = ?`);
+    this.epochsDoneStmt = db.prepare(`UPDATE runs SET epochs_done = ? WHERE id = ? AND epochs_done < ?`);
+    this.requestCancelStmt = db.prepare(
+      `UPDATE runs SET cancel_requested_at = ? WHERE id = ? AND status IN ('queued', 'running') AND cancel_requested_at IS NULL`,
+    );
+  }
+
+  insert(run: NewRun): void {
+    this.insertStmt.run(run);
+  }
+
+  get(id: string): RunRecord | undefined {
+    const row = this.getStmt.get(id) as RunRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Newest first. */
+  list(): RunRecord[] {
+    return (this.listStmt.all() as RunRow[]).map(toRecord);
+  }
+
+  /** The stored config JSON (parsed by the caller with the current schema). */
+  configJson(id: string): string | undefined {
+    return this.configStmt.get(id) as string | undefined;
+  }
+
+  /** Queued and running runs, oldest first. */
+  listActive(): RunRecord[] {
+    return (this.activeStmt.all() as RunRow[]).map(toRecord);
+  }
+
+  /**
+   * Moves a run to `to` only if its status is one of `from`; returns whether it did.
+   * `cancel_requested_at` is cleared when the run leaves the active states.
+   */
+  transition(id: string, from: readonly RunStatus[], to: RunStatus, fields: TransitionFields = {}): boolean {
+    const sets = ['status = ?'];
+    const values: (string | number | null)[] = [to];
+    const add = (column: string, value: string | number | null | undefined) => {
+      if (value === undefined) return;
+      sets.push(`${column} = ?`);
+      values.push(value);
+    };
+    add('started_at', fields.startedAt);
+    add('ended_at', fields.endedAt);
+    add('error', fields.error);
+    add('owner_pid', fields.ownerPid);
+    add('heartbeat_at', fields.heartbeatAt);
+    if (fields.epochsDone !== undefined) {
+      sets.push('epochs_done = max(epochs_done, ?)');
+      values.push(fields.epochsDone);
+    }
+    if (to !== 'queued' && to !== 'running') sets.push('cancel_requested_at = NULL');
+    const sql = `UPDATE runs SET ${sets.join(', ')} WHERE id = ? AND status IN (${placeholders(from.length)})`;
+    return this.db.prepare(sql).run(...values, id, ...from).changes === 1;
+  }
+
+  setBackend(id: string, backend: string, device: string): void {
+    this.backendStmt.run(backend, device, id);
+  }
+
+  /** Raises epochs_done (never lowers it); returns whether it changed. */
+  raiseEpochsDone(id: string, epochsDone: number): boolean {
+    return this.epochsDoneStmt.run(epochsDone, id, epochsDone).changes === 1;
+  }
+
+  /** Marks the owner's runs alive; only rows still queued or running are touched. */
+  heartbeat(ids: readonly string[], ownerPid: number, now: number): void {
+    if (ids.length === 0) return;
+    this.db
+      .prepare(
+        `UPDATE runs SET heartbeat_at = ? WHERE owner_pid = ? AND status IN ('queued', 'running') AND id IN (${placeholders(ids.length)})`,
+      )
+      .run(now, ownerPid, ...ids);
+  }
+
+  /** Asks the owning process to cancel; returns false if the run is not active or was already asked. */
+  requestCancel(id: string, now: number): boolean {
+    return this.requestCancelStmt.run(now, id).changes === 1;
+  }
+
+  /** Of the given ids, those another process asked to cancel. */
+  cancelRequested(ids: readonly string[]): string[] {
+    if (ids.length === 0) return [];
+    return this.db
+      .prepare(`SELECT id FROM runs WHERE cancel_requested_at IS NOT NULL AND id IN (${placeholders(ids.length)})`)
+      .pluck()
+      .all(...ids) as string[];
+  }
+
+  /** Undoes a wrong `interrupted` verdict on a run its owner is still training. */
+  reclaimInterrupted(id: string, ownerPid: number, now: number): boolean {
+    const r = this.db
+      .prepare(
+        `UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, heartbeat_at = ? WHERE id = ? AND status = 'interrupted' AND owner_pid = ?`,
+      )
+      .run(now, id, ownerPid);
+    return r.changes === 1;
+  }
+
+  /** Takes over a queued run left by a dead process. */
+  adoptQueued(id: string, previousOwner: number | null, ownerPid: number, now: number): boolean {
+    const r = this.db
+      .prepare(`UPDATE runs SET owner_pid = ?, heartbeat_at = ? WHERE id = ? AND status = 'queued' AND owner_pid IS ?`)
+      .run(ownerPid, now, id, previousOwner);
+    return r.changes === 1;
+  }
+}

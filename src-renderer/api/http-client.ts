@@ -1,0 +1,237 @@
+/**
+ * Serve-mode transport (see the wire format in shared/api.ts): POST /api/<method> with a
+ * bearer token, events over a WebSocket at /events?token= that reconnects with backoff.
+ * Written against small structural types so it runs in the browser and in Node tests.
+ */
+import {
+  transportNames,
+  type EventName,
+  type EventPayload,
+  type MethodInput,
+  type MethodName,
+  type MethodOutput,
+} from '../../shared/api.ts';
+import { ApiError, ERROR_CODES, type ErrorCode } from '../../shared/api-error.ts';
+import { checkInput, unwrapCallResult } from './call-result.ts';
+import type { ConnectionState, RendererApiClient } from './client-types.ts';
+import { EventHub } from './event-hub.ts';
+
+/** The part of the WebSocket API this client uses (browser WebSocket and `ws` both fit). */
+export interface WebSocketLike {
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface FetchResponseLike {
+  status: number;
+  text(): Promise<string>;
+}
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+) => Promise<FetchResponseLike>;
+
+export interface ReconnectPolicy {
+  /** First retry delay in ms. */
+  initialMs: number;
+  /** Upper bound of the delay in ms. */
+  maxMs: number;
+  /** Multiplier applied after each failed attempt. */
+  factor: number;
+}
+
+export interface HttpClientOptions {
+  /** Origin of the serve-mode server, e.g. `http://127.0.0.1:5173` (no trailing path). */
+  baseUrl: string;
+  token: string;
+  WebSocketImpl?: WebSocketConstructor;
+  fetchImpl?: FetchLike;
+  reconnect?: Partial<ReconnectPolicy>;
+  /** Source of randomness for backoff jitter (tests pass a constant). */
+  random?: () => number;
+}
+
+export const DEFAULT_RECONNECT: ReconnectPolicy = { initialMs: 500, maxMs: 10_000, factor: 2 };
+
+/** Delay before retry number `attempt` (0-based), with ±20 % jitter. */
+export function backoffDelay(attempt: number, policy: ReconnectPolicy, random: () => number = Math.random): number {
+  const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** attempt);
+  const jitter = 1 + (random() * 2 - 1) * 0.2;
+  return Math.round(Math.min(policy.maxMs, base * jitter));
+}
+
+function codeOfStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return 'invalid_input';
+    case 401:
+      return 'unauthorized';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 503:
+      return 'unavailable';
+    default:
+      return 'internal';
+  }
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function wsUrlOf(baseUrl: string, token: string): string {
+  const u = trimSlash(baseUrl).replace(/^http(s?):/i, (_m, s: string) => `ws${s}:`);
+  return `${u}${transportNames.wsPath}?token=${encodeURIComponent(token)}`;
+}
+
+function textOf(data: unknown): string {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new TextDecoder().decode(new Uint8Array(data));
+  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return String(data);
+}
+
+export function createHttpClient(options: HttpClientOptions): RendererApiClient {
+  const baseUrl = trimSlash(options.baseUrl);
+  const policy: ReconnectPolicy = { ...DEFAULT_RECONNECT, ...options.reconnect };
+  const random = options.random ?? Math.random;
+  const fetchImpl: FetchLike =
+    options.fetchImpl ?? ((url, init) => (globalThis as unknown as { fetch: FetchLike }).fetch(url, init));
+  const WebSocketImpl =
+    options.WebSocketImpl ?? (globalThis as unknown as { WebSocket?: WebSocketConstructor }).WebSocket;
+
+  const hub = new EventHub();
+  const connectionListeners = new Set<(s: ConnectionState) => void>();
+  let state: ConnectionState = 'connecting';
+  let socket: WebSocketLike | null = null;
+  let started = false;
+  let closed = false;
+  let attempt = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+  function setState(next: ConnectionState) {
+    if (state === next) return;
+    state = next;
+    for (const l of [...connectionListeners]) l(next);
+  }
+
+  function scheduleReconnect() {
+    if (closed || retryTimer) return;
+    const delay = backoffDelay(attempt, policy, random);
+    attempt += 1;
+    setState('reconnecting');
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      openSocket();
+    }, delay);
+  }
+
+  function openSocket() {
+    if (closed) return;
+    if (!WebSocketImpl) {
+      setState('closed');
+      return;
+    }
+    let ws: WebSocketLike;
+    try {
+      ws = new WebSocketImpl(wsUrlOf(baseUrl, options.token));
+    } catch {
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    ws.onopen = () => {
+      if (socket !== ws) return;
+      attempt = 0;
+      setState('open');
+    };
+    ws.onmessage = (ev) => {
+      if (socket !== ws) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(textOf(ev.data));
+      } catch {
+        console.warn('snca: dropped an event that is not JSON');
+        return;
+      }
+      hub.dispatch(parsed);
+    };
+    ws.onerror = () => {
+      // a close event follows; reconnecting is decided there
+    };
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = null;
+      if (!closed) scheduleReconnect();
+    };
+  }
+
+  function ensureStarted() {
+    if (started || closed) return;
+    started = true;
+    openSocket();
+  }
+
+  return {
+    transport: 'http',
+    get connection() {
+      return state;
+    },
+    async call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
+      checkInput(method, input);
+      let res: FetchResponseLike;
+      try {
+        res = await fetchImpl(`${baseUrl}${transportNames.httpPath(method)}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${options.token}` },
+          body: JSON.stringify(input ?? {}),
+        });
+      } catch (err) {
+        throw new ApiError(
+          'unavailable',
+          `Cannot reach the SNCA server (${err instanceof Error ? err.message : String(err)})`,
+        );
+      }
+      const text = await res.text().catch(() => '');
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        if (res.status === 200) throw new ApiError('internal', `Malformed answer to ${method}: not JSON`);
+        const code = codeOfStatus(res.status);
+        throw new ApiError(code, code === 'unauthorized' ? 'The session token was refused' : `HTTP ${res.status} from ${method}`);
+      }
+      if (res.status !== 200 && !(body && typeof body === 'object' && (body as { ok?: unknown }).ok === false)) {
+        // an error status without a CallResult body (a proxy, an old server): keep the status' meaning
+        const code = codeOfStatus(res.status);
+        throw new ApiError(ERROR_CODES.includes(code) ? code : 'internal', `HTTP ${res.status} from ${method}`);
+      }
+      return unwrapCallResult(method, body);
+    },
+    on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) {
+      const off = hub.on(event, listener);
+      ensureStarted();
+      return off;
+    },
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      ensureStarted();
+      return () => connectionListeners.delete(listener);
+    },
+    close() {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
+      const ws = socket;
+      socket = null;
+      ws?.close(1000, 'client closed');
+      setState('closed');
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/** Version, backend and the state of the event link (shown in the top bar). */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { MethodOutput } from '../../shared/api.ts';
+import { ApiError } from '../../shared/api-error.ts';
+import { useApiClient } from '../api/client-holder.ts';
+import type { ConnectionState } from '../api/client-types.ts';
+
+export const useSystemStore = defineStore('system', () => {
+  const api = useApiClient();
+  const info = ref<MethodOutput<'system.info'> | null>(null);
+  const error = ref<ApiError | null>(null);
+  const connection = ref<ConnectionState>(api.connection);
+  const transport = api.transport;
+  let attached = false;
+
+  function attach() {
+    if (attached) return;
+    attached = true;
+    api.onConnection((s) => {
+      connection.value = s;
+    });
+    connection.value = api.connection;
+  }
+
+  async function load() {
+    try {
+      info.value = await api.call('system.info', {});
+      error.value = null;
+    } catch (err) {
+      error.value = ApiError.from(err);
+    }
+  }
+
+  return { info, error, connection, transport, attach, load };
+});

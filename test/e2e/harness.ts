@@ -1,0 +1,191 @@
+/**
+ * E2E helpers: build the renderer when its sources are newer than dist/renderer, start the
+ * real serve mode (SNCA_HOME in a temp folder, a free port) or the mock, launch Debian's
+ * Chromium through playwright-core, open the tokened URL, keep screenshots in test/artifacts/.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const RENDERER_DIST = join(REPO, 'dist/renderer');
+export const ARTIFACTS = join(REPO, 'test/artifacts');
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+/** Debian's chromium (or CHROMIUM_PATH); null when there is none (tests then skip, saying so). */
+export function findChromium(): string | null {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean) as string[];
+  return candidates.find((p) => existsSync(p)) ?? null;
+}
+
+/** Why the browser tests cannot run here, or null when they can. */
+export function e2eSkipReason(): string | null {
+  return findChromium() ? null : 'no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set CHROMIUM_PATH)';
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules') continue;
+    const p = join(dir, name);
+    const st = statSync(p);
+    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
+  }
+  return newest;
+}
+
+/** Runs the renderer build when dist/renderer is missing or older than src-renderer/ or shared/. */
+export function ensureRendererBuilt(): void {
+  const index = join(RENDERER_DIST, 'index.html');
+  const sources = Math.max(newestMtime(join(REPO, 'src-renderer')), newestMtime(join(REPO, 'shared')));
+  if (!process.env.SNCA_E2E_REBUILD && existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  const r = spawnSync(process.execPath, [join(REPO, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn'], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface ServeMode {
+  /** `http://127.0.0.1:PORT/?token=…` as the server printed it. */
+  appUrl: string;
+  /** Which command started it (see serveCommand). */
+  via: string;
+  home: string;
+  /** Everything the server printed (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * How serve mode is started: SNCA_SERVE_CMD (a JSON array; `--port N` is appended) when set,
+ * else the package's bin `snca serve` when bin/snca.js exists, else the launcher beside this
+ * file (the main side's createCore + startServer, the same code `snca serve` runs).
+ */
+export function serveCommand(port: number): { argv: string[]; via: string } {
+  if (process.env.SNCA_SERVE_CMD) {
+    return { argv: [...(JSON.parse(process.env.SNCA_SERVE_CMD) as string[]), '--port', String(port)], via: 'SNCA_SERVE_CMD' };
+  }
+  const bin = join(REPO, 'bin/snca.js');
+  if (existsSync(bin) && !process.env.SNCA_E2E_NO_CLI) {
+    return { argv: [process.execPath, bin, 'serve', '--host', '127.0.0.1', '--port', String(port)], via: 'bin/snca.js serve' };
+  }
+  const launcher = join(REPO, 'test/e2e/serve-mode-process.ts');
+  return { argv: [process.execPath, '--import', 'tsx', launcher, '--port', String(port)], via: 'test/e2e/serve-mode-process.ts' };
+}
+
+const TOKEN_URL = /(http:\/\/127\.0\.0\.1:\d+\/?\?token=[A-Za-z0-9_-]+)/;
+
+/** Starts the real serve mode with a fresh SNCA_HOME and waits for it to print its URL. */
+export async function startServeMode(options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ServeMode> {
+  const home = mkdtempSync(join(tmpdir(), 'snca-e2e-home-'));
+  const port = await freePort();
+  const { argv, via } = serveCommand(port);
+  const [cmd, ...args] = argv;
+  const child: ChildProcess = spawn(cmd, args, {
+    cwd: REPO,
+    env: { ...process.env, SNCA_HOME: home, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const urlPromise = new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`serve mode printed no tokened URL within ${options.timeoutMs ?? 60000} ms:\n${out}`)), options.timeoutMs ?? 60_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = TOKEN_URL.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`serve mode exited with ${code} before printing its URL:\n${out}`));
+    });
+  });
+  let url: string;
+  try {
+    url = await urlPromise;
+  } catch (err) {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    appUrl: url,
+    via,
+    home,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error(e2eSkipReason()!);
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+}
+
+export interface OpenedApp {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and page errors seen so far (CSP violations land here too). */
+  errors: string[];
+}
+
+export async function openApp(
+  browser: Browser,
+  url: string,
+  options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number } = {},
+): Promise<OpenedApp> {
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1280, height: options.height ?? 860 },
+    colorScheme: options.colorScheme ?? 'light',
+    deviceScaleFactor: 1,
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  return { context, page, errors };
+}
+
+export function artifactPath(name: string): string {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return join(ARTIFACTS, name);
+}

@@ -1,0 +1,181 @@
+/** Scheduler behaviour through createCore: queueing, cancel, grace-period termination, shutdown, ownership. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { ApiError } from '../../../shared/api-error.ts';
+import { createCore } from '../../../src-main/core/core.ts';
+import { demoConfig, newRun } from '../../fixtures/run-records.ts';
+import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { startTestCore, statusesOf } from '../../fixtures/test-core.ts';
+import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
+
+async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('one slot: the second run waits queued; cancelling the queued one ends it at once; cancel of a running one is cooperative', async () => {
+  const t = await startTestCore('cancel-waiting');
+  try {
+    const a = t.core.runs.create(demoConfig({ name: 'a' }));
+    const b = t.core.runs.create(demoConfig({ name: 'b' }));
+    const c = t.core.runs.create(demoConfig({ name: 'c' }));
+    assert.equal(t.core.store.runs.get(a.id)!.status, 'running');
+    assert.equal(b.status, 'queued');
+    assert.deepEqual(t.core.scheduler.queuedIds, [b.id, c.id]);
+    const cancelledB = t.core.runs.cancel(b.id);
+    assert.equal(cancelledB.status, 'cancelled');
+    assert.throws(() => t.core.runs.cancel(b.id), (e: unknown) => e instanceof ApiError && e.code === 'conflict');
+    await waitFor(() => t.core.store.runs.get(a.id)!.backend, 'worker a started');
+    t.core.runs.cancel(a.id);
+    const endA = await t.core.runs.whenEnded(a.id);
+    assert.equal(endA.status, 'cancelled');
+    assert.equal(endA.metrics.loss, 1 / 3, 'partial metrics stay');
+    // The slot freed: c starts.
+    await waitFor(() => t.core.store.runs.get(c.id)!.status === 'running', 'c running');
+    t.core.runs.cancel(c.id);
+    assert.equal((await t.core.runs.whenEnded(c.id)).status, 'cancelled');
+    assert.deepEqual(statusesOf(t.events, a.id), ['queued', 'running', 'cancelled']);
+    assert.deepEqual(statusesOf(t.events, b.id), ['queued', 'cancelled']);
+    assert.throws(() => t.core.runs.cancel('nope'), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('a worker ignoring cancel is terminated after the grace period and the run ends cancelled', async () => {
+  const t = await startTestCore('stubborn', { timing: { cancelGraceMs: 150 } });
+  try {
+    const { id } = t.core.runs.create(demoConfig());
+    await waitFor(() => t.core.store.runs.get(id)!.backend, 'worker started');
+    const t0 = Date.now();
+    t.core.runs.cancel(id);
+    const end = await t.core.runs.whenEnded(id);
+    assert.equal(end.status, 'cancelled');
+    assert.ok(Date.now() - t0 >= 140, 'waited for the grace period');
+    assert.equal(end.metrics.loss, 1);
+    assert.ok(t.diagnostics.some((d) => /did not stop within 150 ms/.test(d)));
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('invalid configs are refused naming the field; nothing is stored', async () => {
+  const t = await startTestCore('completing');
+  try {
+    assert.throws(
+      () => t.core.runs.create({ ...demoConfig(), batchSize: 0 }),
+      (e: unknown) => e instanceof ApiError && e.code === 'invalid_input' && e.issues?.[0]?.path === 'config.batchSize',
+    );
+    assert.throws(() => t.core.runs.create('nonsense'), (e: unknown) => e instanceof ApiError && e.code === 'invalid_input');
+    assert.deepEqual(t.core.runs.list(), []);
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('closing the core interrupts a running run and leaves queued ones for the next start', async () => {
+  const tmp = makeTempDir();
+  try {
+    const t = await startTestCore('stubborn', { home: tmp.dir });
+    const a = t.core.runs.create(demoConfig({ name: 'running' }));
+    const b = t.core.runs.create(demoConfig({ name: 'queued' }));
+    await waitFor(() => t.core.store.runs.get(a.id)!.backend, 'worker started');
+    await t.core.close('test shutdown');
+    // The same process reopens: b's owner (this pid) looks alive, so only a stale heartbeat frees it.
+    const again = await createCore({ home: tmp.dir, workerEntry: fakeWorker('completing'), diagnostics: () => {}, staleAfterMs: 0 });
+    try {
+      const ra = again.runs.summary(a.id);
+      assert.equal(ra.status, 'interrupted');
+      assert.equal(ra.error, 'test shutdown');
+      assert.deepEqual(again.recovery.adopted, [b.id]);
+      assert.equal((await again.runs.whenEnded(b.id)).status, 'completed');
+    } finally {
+      await again.close();
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('two cores on one database: cancel reaches the owner through the database', async () => {
+  const tmp = makeTempDir();
+  const owner = await startTestCore('cancel-waiting', { home: tmp.dir, heartbeatMs: 50 });
+  const other = await startTestCore('completing', { home: tmp.dir });
+  try {
+    const { id } = owner.core.runs.create(demoConfig());
+    await waitFor(() => owner.core.store.runs.get(id)!.backend, 'worker started');
+    const seen = other.core.runs.cancel(id);
+    assert.equal(seen.status, 'running', 'the other process only asks');
+    assert.equal((await owner.core.runs.whenEnded(id)).status, 'cancelled');
+  } finally {
+    await other.dispose();
+    await owner.dispose();
+    tmp.cleanup();
+  }
+});
+
+test('a run another live process trains is not interrupted by start-up recovery; a killed one is', async () => {
+  const tmp = makeTempDir();
+  const script = fileURLToPath(new URL('../../fixtures/core-child.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, tmp.dir, fakeWorker('cancel-waiting').url.href], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
+    const id = await waitFor(() => /RUNNING (\S+)/.exec(out)?.[1], 'child run running', 20_000);
+    const gui = await createCore({ home: tmp.dir, workerEntry: fakeWorker('completing'), diagnostics: () => {} });
+    try {
+      assert.deepEqual(gui.recovery.interrupted, []);
+      assert.ok(gui.recovery.ownedElsewhere.includes(id));
+      assert.equal(gui.runs.summary(id).status, 'running');
+    } finally {
+      await gui.close();
+    }
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const after = await createCore({ home: tmp.dir, workerEntry: fakeWorker('completing'), diagnostics: () => {} });
+    try {
+      assert.deepEqual(after.recovery.interrupted, [id]);
+      assert.equal(after.runs.summary(id).status, 'interrupted');
+      assert.equal(after.runs.summary(id).metrics.loss, 1 / 3, 'metrics written before the crash are kept');
+    } finally {
+      await after.close();
+    }
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    tmp.cleanup();
+  }
+});
+
+test('an owner whose run was wrongly marked interrupted takes it back at its next heartbeat', async () => {
+  const t = await startTestCore('cancel-waiting', { heartbeatMs: 50 });
+  try {
+    const { id } = t.core.runs.create(demoConfig());
+    await waitFor(() => t.core.store.runs.get(id)!.backend, 'worker started');
+    assert.equal(t.core.store.runs.transition(id, ['running'], 'interrupted', { endedAt: 'x', error: 'stale' }), true);
+    await waitFor(() => t.core.store.runs.get(id)!.status === 'running', 'reclaimed');
+    assert.equal(t.core.store.runs.get(id)!.endedAt, null);
+    t.core.runs.cancel(id);
+    assert.equal((await t.core.runs.whenEnded(id)).status, 'cancelled');
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('a queued run whose owner died is cancelled directly', async () => {
+  const t = await startTestCore('completing', { adoptQueued: false });
+  try {
+    t.core.store.runs.insert(newRun('orphan', { ownerPid: 2 ** 22 + 12345, heartbeatAt: Date.now() - 120_000 }));
+    assert.equal(t.core.runs.cancel('orphan').status, 'cancelled');
+  } finally {
+    await t.dispose();
+  }
+});

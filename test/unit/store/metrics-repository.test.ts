@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { MetricPoint } from '../../../shared/domain.ts';
+import { openStore } from '../../../src-main/store/store.ts';
+import { newRun } from '../../fixtures/run-records.ts';
+
+const p = (key: string, step: number, value: number): MetricPoint => ({ key, step, epoch: step / 10, value, wallTime: 1000 + step });
+
+test('metric batches round-trip ordered by step; last values follow the highest step', () => {
+  const store = openStore(':memory:');
+  store.runs.insert(newRun('r'));
+  store.runs.insert(newRun('s'));
+  store.metrics.insert('r', [p('loss', 2, 0.5), p('loss', 1, 0.9), p('lr', 0, 0.1)]);
+  store.metrics.insert('r', [p('loss', 3, 0.4), p('knn_top1', 3, 0.75)]);
+  // A late point for an older step must not replace the last value.
+  store.metrics.insert('r', [p('loss', 0, 2.0)]);
+  store.metrics.insert('s', [p('loss', 1, 7)]);
+  const loss = store.metrics.series('r', 'loss');
+  assert.deepEqual([...loss.step], [0, 1, 2, 3]);
+  assert.deepEqual([...loss.value], [2.0, 0.9, 0.5, 0.4]);
+  assert.deepEqual([...loss.epoch], [0, 0.1, 0.2, 0.3]);
+  assert.deepEqual(store.metrics.lastValues('r'), { knn_top1: 0.75, loss: 0.4, lr: 0.1 });
+  assert.deepEqual(store.metrics.keys('r'), ['knn_top1', 'loss', 'lr']);
+  assert.equal(store.metrics.count('r'), 6);
+  const all = store.metrics.lastValuesByRun();
+  assert.deepEqual(all.get('s'), { loss: 7 });
+  assert.equal(store.metrics.series('r', 'absent').value.length, 0);
+  store.close();
+});
+
+test('a batch is atomic: a bad row rolls back the whole batch', () => {
+  const store = openStore(':memory:');
+  store.runs.insert(newRun('r'));
+  // A point for a run that does not exist violates the foreign key.
+  assert.throws(() => store.metrics.insert('missing', [p('loss', 1, 1)]), /FOREIGN KEY/);
+  const bad = { key: 'loss', step: 2, epoch: 0, value: null, wallTime: 0 } as unknown as MetricPoint;
+  assert.throws(() => store.metrics.insert('r', [p('loss', 1, 1), bad]), /NOT NULL/);
+  assert.equal(store.metrics.count('r'), 0);
+  assert.deepEqual(store.metrics.lastValues('r'), {});
+  store.close();
+});
+
+test('long series grow past the initial buffer', () => {
+  const store = openStore(':memory:');
+  store.runs.insert(newRun('r'));
+  const points = Array.from({ length: 5000 }, (_, i) => p('loss', i, i));
+  store.metrics.insert('r', points);
+  const s = store.metrics.series('r', 'loss');
+  assert.equal(s.value.length, 5000);
+  assert.equal(s.value[4999], 4999);
+  store.close();
+});
