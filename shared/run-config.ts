@@ -38,6 +38,7 @@ export const DatasetSpecSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
+export type DatasetSpecInput = z.input<typeof DatasetSpecSchema>;
 export type DatasetKind = DatasetSpec['kind'];
 
 export const MomentumStepSchema = z.object({

@@ -6,28 +6,20 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DatasetSpecSchema, type DatasetSpecInput } from '../../../shared/run-config.ts';
 import { cifarBinaryRecordBytes } from './cifar-binary.ts';
 import { openCifarDataset } from './cifar-dataset.ts';
 import { CIFAR_TITLE, locateCifar, type CifarKind } from './cifar-layout.ts';
 import { DatasetError } from './data-errors.ts';
 import type { Dataset } from './dataset.ts';
 import { compareCodePoints, findClasses, hasImageExtension, IMG_EXTENSIONS } from './image-folder.ts';
-import { DEFAULT_CORRUPT_THRESHOLD, openImageFolderDataset } from './image-folder-dataset.ts';
+import { openImageFolderDataset } from './image-folder-dataset.ts';
+import { openMnist } from './mnist.ts';
 import type { TransformSpec } from './transforms.ts';
 
-const rootField = z.string().trim().min(1, 'a folder path is required');
-
-export const DatasetSpecSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('cifar10'), root: rootField }),
-  z.object({ kind: z.literal('cifar100'), root: rootField }),
-  z.object({
-    kind: z.literal('imagefolder'),
-    root: rootField,
-    /** Fraction of unreadable files tolerated per split before the run stops. */
-    corruptThreshold: z.number().min(0).max(1).default(DEFAULT_CORRUPT_THRESHOLD),
-  }),
-]);
-export type DatasetSpec = z.input<typeof DatasetSpecSchema>;
+/** The schema lives in the contract (shared/run-config.ts) so the GUI, CLI and stored runs share it. */
+export { DatasetSpecSchema };
+export type DatasetSpec = DatasetSpecInput;
 
 export interface OpenDatasetOptions {
   /** Loader threads (the reference's -j); 0 decodes on the calling thread. */
@@ -59,6 +51,8 @@ function parseSpec(spec: DatasetSpec): z.output<typeof DatasetSpecSchema> {
 export async function openDataset(spec: DatasetSpec, opts: OpenDatasetOptions): Promise<Dataset> {
   const s = parseSpec(spec);
   switch (s.kind) {
+    case 'mnist':
+      return openMnist(s);
     case 'cifar10':
     case 'cifar100':
       return openCifarDataset(s.kind, s.root, { workers: opts.workers, log: opts.log, transforms: opts.transforms, prefetch: opts.prefetch });
@@ -165,5 +159,5 @@ async function validateImageFolder(root: string): Promise<void> {
 export async function validateDatasetSpec(spec: DatasetSpec): Promise<void> {
   const s = parseSpec(spec);
   if (s.kind === 'imagefolder') await validateImageFolder(s.root);
-  else await validateCifar(s.kind, s.root);
+  else if (s.kind !== 'mnist') await validateCifar(s.kind, s.root);
 }

@@ -27,7 +27,7 @@ export interface KnnOptions {
   /** Weight temperature: a neighbour's vote is exp(similarity / sigma). */
   sigma: number;
   numClasses: number;
-  /** Queries per matmul (default 1024). */
+  /** Queries per matmul (default 2048). */
   queryChunk?: number;
   /** Bank rows per matmul (default 8192). */
   bankChunk?: number;
@@ -66,7 +66,7 @@ export class KnnInputError extends Error {
   }
 }
 
-const DEFAULT_QUERY_CHUNK = 1024;
+const DEFAULT_QUERY_CHUNK = 2048;
 const DEFAULT_BANK_CHUNK = 8192;
 
 interface RunningTopK {
@@ -206,7 +206,7 @@ export function voteFromNeighbours(
     let filled = 0;
     for (; filled < width && filled < touched.length; filled++) top5[q * width + filled] = touched[filled]!;
     // Classes no neighbour voted for tie at zero; fill in ascending class order.
-    for (let cls = 0; filled < width; cls++) if (totals[cls] === 0) top5[q * width + filled++] = cls;
+    for (let cls = 1; filled < width; cls++) if (totals[cls] === 0) top5[q * width + filled++] = cls;
     for (const cls of touched) totals[cls] = 0;
     predictions[q] = top5[q * width]!;
     nnIndexes[q] = rows[base]!;

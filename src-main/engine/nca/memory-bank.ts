@@ -129,8 +129,9 @@ export class MemoryBank {
 }
 
 /**
- * Uniform floats in [0, 1) from a 32-bit seed: splitmix32 to spread the seed, then
- * xorshift128+-style sfc32 (fast, good enough for an initialisation, same on every platform).
+ * Uniform floats in [0, 1) from a 32-bit seed: a splitmix-style hash spreads the seed
+ * into the state of sfc32 (fast, good enough for an initialisation, and the same bits on
+ * every platform and backend, unlike tf.randomUniform).
  */
 function uniformSource(seed: number): () => number {
   let h = seed >>> 0;

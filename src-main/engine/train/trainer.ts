@@ -16,7 +16,7 @@ import { SGD } from '../optim/sgd.ts';
 import { memoryMomentumAt, stepDecayLr } from '../optim/schedules.ts';
 import { evaluateKnn, type KnnMetrics } from './knn-evaluation.ts';
 import { writeCheckpoint, type WrittenCheckpoint } from './checkpoint-writer.ts';
-import { openRunDataset } from './run-dataset.ts';
+import { openDataset } from '../data/open-dataset.ts';
 import { TrainingError } from './training-error.ts';
 
 export type TrainProgress = Omit<Progress, 'runId'>;
@@ -50,7 +50,7 @@ export async function runTraining(job: TrainJobSpec, hooks: TrainerHooks): Promi
   hooks.log('info', `Backend: ${backend.name} (${backend.device})`);
   hooks.progress({ phase: 'starting', epoch: 0, epochs: config.epochs, iteration: 0, iterations: 0, imagesPerSec: 0, etaSeconds: null });
 
-  const dataset = await openRunDataset(config.dataset, { workers: config.workers, log: (m) => hooks.log('info', m) });
+  const dataset = await openDataset(config.dataset, { workers: config.workers, log: (m) => hooks.log('info', m) });
   const train = dataset.train.split;
   hooks.log('info', `Dataset ${dataset.kind}: ${train.size} train / ${dataset.val.split.size} val samples, ${train.numClasses} classes`);
 
