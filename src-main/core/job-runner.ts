@@ -131,7 +131,7 @@ class TrainingJob implements TrainingJobHandle {
     if (this.exited || this.protocolError) return;
     const parsed = FromWorkerSchema.safeParse(raw);
     if (!parsed.success) {
-      void describeMessage; void describeIssues; void issuesOf;
+      this.onProtocolViolation(`${describeMessage(raw)}: ${describeIssues(issuesOf(parsed.error))}`);
       return;
     }
     try {

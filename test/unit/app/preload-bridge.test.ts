@@ -18,7 +18,7 @@ test('exposes exactly one function per contract method under PRELOAD_GLOBAL, plu
   assert.ok(!('ipcRenderer' in api) && !('invoke' in api));
 });
 
-test('methods invoke their own channel; an unreachable main gives unavailable, a malformed answer internal', async () => {
+test('methods invoke their own channel; an unreachable main gives unavailable, a malformed answer internal', { timeout: 60_000 }, async () => {
   const ipc = new FakeIpcRenderer();
   const api = createPreloadBridge(ipc);
   const r = await api.methods['runs.get']({ id: 'x' });
@@ -43,7 +43,7 @@ test('events: the page gets envelopes only, never the Electron event; unsubscrib
   assert.equal(ipc.listeners.get(transportNames.ipcEventChannel)?.size, 0);
 });
 
-test('preload → ipc → main → core round trip', async () => {
+test('preload → ipc → main → core round trip', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
   try {
     const main = new FakeIpcMain();

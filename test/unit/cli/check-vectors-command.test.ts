@@ -6,7 +6,7 @@ import { runCli } from '../../../src-main/cli/program.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 
-test('check-vectors: unreadable or invalid files fail with exit 1 and a message naming the file', async () => {
+test('check-vectors: unreadable or invalid files fail with exit 1 and a message naming the file', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   try {
     const bad = join(tmp.dir, 'bad.json');

@@ -4,7 +4,7 @@ import { runCli } from '../../../src-main/cli/program.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 
-test('snca serve prints one line with the URL, answers with the token, and stops on Ctrl-C', async () => {
+test('snca serve prints one line with the URL, answers with the token, and stops on Ctrl-C', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   try {
     const ctx = recordingContext({ home: tmp.dir });
@@ -34,7 +34,7 @@ test('snca serve prints one line with the URL, answers with the token, and stops
   }
 });
 
-test('an explicitly requested port that is taken is an error (exit 1) with advice', async () => {
+test('an explicitly requested port that is taken is an error (exit 1) with advice', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   const { createServer } = await import('node:net');
   const blocker = createServer();

@@ -8,7 +8,7 @@ import { newRun } from '../../fixtures/run-records.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
 
-test('train completes: progress, final metrics, exit 0; runs --json and the table show it', async () => {
+test('train completes: progress, final metrics, exit 0; runs --json and the table show it', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   try {
     const ctx = recordingContext({ home: tmp.dir, workerEntry: fakeWorker('completing') });
@@ -42,7 +42,7 @@ test('train completes: progress, final metrics, exit 0; runs --json and the tabl
   }
 });
 
-test('train with a failing worker exits 1 with the error', async () => {
+test('train with a failing worker exits 1 with the error', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   try {
     const ctx = recordingContext({ home: tmp.dir, workerEntry: fakeWorker('error-reporting') });
@@ -54,7 +54,7 @@ test('train with a failing worker exits 1 with the error', async () => {
   }
 });
 
-test('Ctrl-C cancels the run cleanly (exit 130, run cancelled, partial metrics kept)', async () => {
+test('Ctrl-C cancels the run cleanly (exit 130, run cancelled, partial metrics kept)', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   try {
     const ctx = recordingContext({ home: tmp.dir, workerEntry: fakeWorker('cancel-waiting') });
@@ -84,7 +84,7 @@ test('Ctrl-C cancels the run cleanly (exit 130, run cancelled, partial metrics k
   }
 });
 
-test('every CLI start runs crash recovery: a running run of a dead process becomes interrupted', async () => {
+test('every CLI start runs crash recovery: a running run of a dead process becomes interrupted', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   try {
     const store = openStore(`${tmp.dir}/snca.db`);
@@ -101,7 +101,7 @@ test('every CLI start runs crash recovery: a running run of a dead process becom
   }
 });
 
-test('runs on an empty database says how to start', async () => {
+test('runs on an empty database says how to start', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   try {
     const ctx = recordingContext({ home: tmp.dir });

@@ -6,7 +6,7 @@ import { dispatchCall } from '../../../src-main/core/call-dispatch.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { startTestCore } from '../../fixtures/test-core.ts';
 
-test('every contract method maps to the core and returns contract-valid results', async () => {
+test('every contract method maps to the core and returns contract-valid results', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
   try {
     const created = await dispatchCall(t.core.handlers, 'runs.create', { config: demoConfig({ epochs: 1, batchSize: 20 }) });

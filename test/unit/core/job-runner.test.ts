@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { startTestCore, statusesOf } from '../../fixtures/test-core.ts';
 
-test('a completing worker: metrics in batches, logs, checkpoint, backend, epochs, events, completed', async () => {
+test('a completing worker: metrics in batches, logs, checkpoint, backend, epochs, events, completed', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing', { timing: { flushRows: 100 } });
   try {
     const created = t.core.runs.create(demoConfig({ epochs: 2, batchSize: 150, name: 'happy' }));
@@ -43,7 +43,7 @@ test('a completing worker: metrics in batches, logs, checkpoint, backend, epochs
   }
 });
 
-test('a worker that throws: run failed with the message, partial metrics kept, main process fine', async () => {
+test('a worker that throws: run failed with the message, partial metrics kept, main process fine', { timeout: 60_000 }, async () => {
   const t = await startTestCore('throwing');
   try {
     const { id } = t.core.runs.create(demoConfig());
@@ -58,7 +58,7 @@ test('a worker that throws: run failed with the message, partial metrics kept, m
   }
 });
 
-test('a worker that reports an error message: failed with that message and the detail in the log', async () => {
+test('a worker that reports an error message: failed with that message and the detail in the log', { timeout: 60_000 }, async () => {
   const t = await startTestCore('error-reporting');
   try {
     const { id } = t.core.runs.create(demoConfig());
@@ -73,7 +73,7 @@ test('a worker that reports an error message: failed with that message and the d
   }
 });
 
-test('garbage messages: logged, run failed, worker stopped, valid metrics before it kept', async () => {
+test('garbage messages: logged, run failed, worker stopped, valid metrics before it kept', { timeout: 60_000 }, async () => {
   const t = await startTestCore('garbage');
   try {
     const { id } = t.core.runs.create(demoConfig());
@@ -88,7 +88,7 @@ test('garbage messages: logged, run failed, worker stopped, valid metrics before
   }
 });
 
-test('a worker that exits without done: failed, saying so', async () => {
+test('a worker that exits without done: failed, saying so', { timeout: 60_000 }, async () => {
   const t = await startTestCore('silent-exit');
   try {
     const { id } = t.core.runs.create(demoConfig());
@@ -101,7 +101,7 @@ test('a worker that exits without done: failed, saying so', async () => {
   }
 });
 
-test('a missing worker file: failed with a message, no crash', async () => {
+test('a missing worker file: failed with a message, no crash', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing', { workerEntry: { url: new URL('file:///nonexistent/snca-worker.js'), execArgv: [] } });
   try {
     const { id } = t.core.runs.create(demoConfig());

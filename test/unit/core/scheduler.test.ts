@@ -21,7 +21,7 @@ async function waitFor<T>(probe: () => T | undefined | false, what: string, time
   }
 }
 
-test('one slot: the second run waits queued; cancelling the queued one ends it at once; cancel of a running one is cooperative', async () => {
+test('one slot: the second run waits queued; cancelling the queued one ends it at once; cancel of a running one is cooperative', { timeout: 60_000 }, async () => {
   const t = await startTestCore('cancel-waiting');
   try {
     const a = t.core.runs.create(demoConfig({ name: 'a' }));
@@ -50,7 +50,7 @@ test('one slot: the second run waits queued; cancelling the queued one ends it a
   }
 });
 
-test('a worker ignoring cancel is terminated after the grace period and the run ends cancelled', async () => {
+test('a worker ignoring cancel is terminated after the grace period and the run ends cancelled', { timeout: 60_000 }, async () => {
   const t = await startTestCore('stubborn', { timing: { cancelGraceMs: 150 } });
   try {
     const { id } = t.core.runs.create(demoConfig());
@@ -67,7 +67,7 @@ test('a worker ignoring cancel is terminated after the grace period and the run 
   }
 });
 
-test('invalid configs are refused naming the field; nothing is stored', async () => {
+test('invalid configs are refused naming the field; nothing is stored', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
   try {
     assert.throws(
@@ -81,7 +81,7 @@ test('invalid configs are refused naming the field; nothing is stored', async ()
   }
 });
 
-test('closing the core interrupts a running run and leaves queued ones for the next start', async () => {
+test('closing the core interrupts a running run and leaves queued ones for the next start', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   try {
     const t = await startTestCore('stubborn', { home: tmp.dir });
@@ -105,7 +105,7 @@ test('closing the core interrupts a running run and leaves queued ones for the n
   }
 });
 
-test('two cores on one database: cancel reaches the owner through the database', async () => {
+test('two cores on one database: cancel reaches the owner through the database', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   const owner = await startTestCore('cancel-waiting', { home: tmp.dir, heartbeatMs: 50 });
   const other = await startTestCore('completing', { home: tmp.dir });
@@ -122,7 +122,7 @@ test('two cores on one database: cancel reaches the owner through the database',
   }
 });
 
-test('a run another live process trains is not interrupted by start-up recovery; a killed one is', async () => {
+test('a run another live process trains is not interrupted by start-up recovery; a killed one is', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   const script = fileURLToPath(new URL('../../fixtures/core-child.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script, tmp.dir, fakeWorker('cancel-waiting').url.href], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -155,7 +155,7 @@ test('a run another live process trains is not interrupted by start-up recovery;
   }
 });
 
-test('an owner whose run was wrongly marked interrupted takes it back at its next heartbeat', async () => {
+test('an owner whose run was wrongly marked interrupted takes it back at its next heartbeat', { timeout: 60_000 }, async () => {
   const t = await startTestCore('cancel-waiting', { heartbeatMs: 50 });
   try {
     const { id } = t.core.runs.create(demoConfig());
@@ -170,7 +170,7 @@ test('an owner whose run was wrongly marked interrupted takes it back at its nex
   }
 });
 
-test('a queued run whose owner died is cancelled directly', async () => {
+test('a queued run whose owner died is cancelled directly', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing', { adoptQueued: false });
   try {
     t.core.store.runs.insert(newRun('orphan', { ownerPid: 2 ** 22 + 12345, heartbeatAt: Date.now() - 120_000 }));

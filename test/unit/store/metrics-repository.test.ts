@@ -40,13 +40,19 @@ test('a batch is atomic: a bad row rolls back the whole batch', () => {
   store.close();
 });
 
-test('long series grow past the initial buffer', () => {
+test('large batches (multi-row inserts plus a remainder) keep every row, in order, and grow past the read buffer', () => {
   const store = openStore(':memory:');
   store.runs.insert(newRun('r'));
-  const points = Array.from({ length: 5000 }, (_, i) => p('loss', i, i));
+  const points = Array.from({ length: 5033 }, (_, i) => p(i % 2 ? 'loss' : 'lr', i, i * 0.5));
   store.metrics.insert('r', points);
-  const s = store.metrics.series('r', 'loss');
-  assert.equal(s.value.length, 5000);
-  assert.equal(s.value[4999], 4999);
+  assert.equal(store.metrics.count('r'), 5033);
+  const loss = store.metrics.series('r', 'loss');
+  assert.deepEqual([...loss.value], points.filter((x) => x.key === 'loss').map((x) => x.value));
+  assert.deepEqual([...loss.step], points.filter((x) => x.key === 'loss').map((x) => x.step));
+  assert.deepEqual(store.metrics.lastValues('r'), { loss: 5031 * 0.5, lr: 5032 * 0.5 });
+  // A bad row inside a multi-row group rolls the whole batch back.
+  const bad = points.slice(0, 120).map((x, i) => (i === 77 ? ({ ...x, value: null } as unknown as typeof x) : { ...x, step: x.step + 10_000 }));
+  assert.throws(() => store.metrics.insert('r', bad), /NOT NULL/);
+  assert.equal(store.metrics.count('r'), 5033);
   store.close();
 });
