@@ -18,7 +18,7 @@ import { newRunId, type RunIdGenerator } from './run-id.ts';
 import { RunsService } from './runs-service.ts';
 import { Scheduler } from './scheduler.ts';
 import { appVersion, defaultBackend } from './system-info.ts';
-import { resolveWorkerEntry, type WorkerEntry } from './worker-entry.ts';
+import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
 
 export interface CoreOptions {
   /** Data folder; default `SNCA_HOME` or the OS app-data folder. */

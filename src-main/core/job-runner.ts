@@ -13,7 +13,7 @@ import type { NewLogLine } from '../store/logs-repository.ts';
 import type { Store } from '../store/store.ts';
 import type { EventBus } from './event-bus.ts';
 import { summarizeRun } from './run-summaries.ts';
-import type { WorkerEntry } from './worker-entry.ts';
+import type { WorkerEntry } from '../workers/worker-entry.ts';
 
 export interface JobTiming {
   /** Longest time metrics wait in memory before being written. */

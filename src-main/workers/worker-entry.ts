@@ -15,14 +15,15 @@ export interface WorkerEntry {
   url: URL;
   execArgv: string[];
   /** The entry module itself (.js or .ts), for messages. */
-  file: string;
+  file?: string;
 }
 
 export class WorkerEntryError extends Error {
   override readonly name = 'WorkerEntryError';
 }
 
-function fromSource(source: URL): WorkerEntry {
+/** A TypeScript worker file run through tsx (also how tests start their fake workers). */
+export function sourceWorkerEntry(source: URL): WorkerEntry {
   let api: string;
   try {
     api = import.meta.resolve('tsx/esm/api');
@@ -38,11 +39,13 @@ export function resolveWorkerEntry(name: string): WorkerEntry {
   const here = import.meta.url;
   const source = new URL(`./${name}.ts`, here);
   // Source first only when this module is itself TypeScript, so a stale build never shadows edits.
-  if (here.endsWith('.ts') && existsSync(fileURLToPath(source))) return fromSource(source);
+  if (here.endsWith('.ts') && existsSync(fileURLToPath(source))) return sourceWorkerEntry(source);
   const built = [`./${name}.js`, `./workers/${name}.js`, `../workers/${name}.js`].map((r) => new URL(r, here));
   for (const url of built) {
     if (existsSync(fileURLToPath(url))) return { url, execArgv: [], file: fileURLToPath(url) };
   }
-  if (existsSync(fileURLToPath(source))) return fromSource(source);
-  throw new WorkerEntryError(`worker '${name}' not found: looked for ${[...built, source].map((u) => fileURLToPath(u)).join(', ')}`);
+  if (existsSync(fileURLToPath(source))) return sourceWorkerEntry(source);
+  throw new WorkerEntryError(
+    `The worker '${name}' was not found (looked for ${[...built, source].map((u) => fileURLToPath(u)).join(', ')}); run npm run build.`,
+  );
 }

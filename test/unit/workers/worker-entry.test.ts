@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import { resolveWorkerEntry, sourceWorkerEntry } from '../../../src-main/core/worker-entry.ts';
+import { resolveWorkerEntry, sourceWorkerEntry } from '../../../src-main/workers/worker-entry.ts';
 
 test('resolveWorkerEntry finds the train worker from the sources and refuses unknown names', () => {
   const entry = resolveWorkerEntry('train-worker');
