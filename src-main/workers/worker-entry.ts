@@ -35,7 +35,7 @@ export function sourceWorkerEntry(source: URL): WorkerEntry {
 }
 
 export function resolveWorkerEntry(name: string): WorkerEntry {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new WorkerEntryError(`invalid worker name '${name}'`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new WorkerEntryError(`Invalid worker name '${name}': use lowercase letters, digits and dashes`);
   const here = import.meta.url;
   const source = new URL(`./${name}.ts`, here);
   // Source first only when this module is itself TypeScript, so a stale build never shadows edits.
