@@ -7,15 +7,12 @@ import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/run-config.ts';
 import { encodeSafetensors, type NamedTensor } from '../checkpoint/safetensors.ts';
 import { writeFileAtomic } from '../checkpoint/atomic-file.ts';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, MEMORY_TENSOR, MOMENTUM_PREFIX } from '../checkpoint/checkpoint-file.ts';
 import type { Model } from '../models/model.ts';
 import { exportStateDict } from '../models/state-dict.ts';
 import type { MemoryBank } from '../nca/memory-bank.ts';
 import type { SGD } from '../optim/sgd.ts';
 
-export const CHECKPOINT_FORMAT = 'snca-checkpoint';
-export const CHECKPOINT_VERSION = 1;
-export const MEMORY_TENSOR = 'memory_bank';
-export const MOMENTUM_PREFIX = 'optimizer.momentum_buffer.';
 
 export type CheckpointKind = 'latest' | 'best' | 'epoch';
 
