@@ -4,8 +4,16 @@
  * from this object; no method or channel name is written anywhere else.
  */
 import { z } from 'zod';
-import { RunConfigSchema } from './run-config.ts';
+import { DatasetSpecSchema, RunConfigSchema } from './run-config.ts';
+import {
+  DatasetDownloadInputSchema,
+  DatasetImportInputSchema,
+  DatasetJobSchema,
+  DatasetProgressSchema,
+  DatasetValidationSchema,
+} from './datasets.ts';
 import type { ApiErrorPayload, ErrorCode } from './api-error.ts';
+import { EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
 import {
   BackendNameSchema,
   CheckpointSchema,
@@ -78,6 +86,76 @@ export const methods = {
     'Log lines of a run after a cursor.',
   ),
   'runs.checkpoints': method(RunRef, z.array(CheckpointSchema), 'Checkpoints of a run.'),
+  'runs.resume': method(
+    z.object({ id: RunIdSchema, checkpointId: z.int().min(1).optional() }).strict(),
+    RunSummarySchema,
+    'Continue an interrupted, failed or cancelled run from its latest (or the given) checkpoint; it is queued again under the same id.',
+  ),
+  'runs.reorder': method(
+    z.object({ ids: z.array(RunIdSchema).min(1).max(1000) }).strict(),
+    z.array(RunSummarySchema),
+    'Reorder queued runs: the listed ones take the queue places they held, in the order given. Returns the queued runs in queue order.',
+  ),
+  'runs.removeQueued': method(RunRef, z.object({ id: RunIdSchema, removed: z.boolean() }), 'Delete a run that is still queued (it never ran); conflict once it started.'),
+  'runs.update': method(
+    z
+      .object({
+        id: RunIdSchema,
+        name: z.string().trim().min(1).max(120).optional(),
+        tags: z.array(RunTagSchema).max(32).optional(),
+        notes: z.string().max(20000).optional(),
+      })
+      .strict(),
+    RunSummarySchema,
+    'Rename a run, set its tags or its notes.',
+  ),
+  'runs.delete': method(RunRef, z.object({ id: RunIdSchema, deleted: z.boolean(), bytesFreed: z.int() }), 'Delete an ended run with its metrics, logs, checkpoints, evaluations and files (refused while queued or running).'),
+  'runs.export': method(
+    z.object({ id: RunIdSchema, format: z.enum(['csv', 'json']) }).strict(),
+    z.object({ filename: z.string(), mediaType: z.string(), content: z.string() }),
+    'Config and every metric row of a run as one CSV (kind,key,step,epoch,value,wall_time) or JSON document.',
+  ),
+  'runs.diskUsage': method(Empty, z.array(z.object({ id: RunIdSchema, bytes: z.int() })), 'Bytes each run uses on disk (its runs/<id>/ folder).'),
+  'evaluations.create': method(
+    z
+      .object({
+        /** A checkpoint row; or a run, whose best (else latest) checkpoint is evaluated. */
+        checkpointId: z.int().min(1).optional(),
+        runId: RunIdSchema.optional(),
+        k: z.int().min(1).max(1000).default(30),
+        /** Default: the checkpoint config's sigma, else its temperature. */
+        sigma: z.number().positive().max(100).optional(),
+        recomputeMemory: z.boolean().default(false),
+        /** Default: the checkpoint config's dataset. */
+        dataset: DatasetSpecSchema.optional(),
+      })
+      .strict()
+      .refine((v) => (v.checkpointId === undefined) !== (v.runId === undefined), { message: 'give exactly one of checkpointId or runId' }),
+    EvaluationSchema,
+    'Weighted-kNN evaluation of a checkpoint on a val split; an earlier completed one with the same checkpoint, dataset, K, sigma and recompute is reused.',
+  ),
+  'evaluations.list': method(z.object({ runId: RunIdSchema }).strict(), z.array(EvaluationSchema), 'Evaluations of a run, newest first.'),
+  'system.hardware': method(Empty, HardwareSchema, 'Backend, device and (where nvidia-smi exists) GPU utilisation and memory.'),
+  'datasets.validate': method(
+    z.object({ spec: DatasetSpecSchema }).strict(),
+    DatasetValidationSchema,
+    'Quick layout check of a dataset (seconds): ok with a summary, or the message naming the path and the problem.',
+  ),
+  'datasets.download': method(
+    DatasetDownloadInputSchema,
+    DatasetJobSchema,
+    'Start downloading the official CIFAR archive (md5-checked, resumable) into a folder; progress comes as dataset.progress.',
+  ),
+  'datasets.import': method(
+    DatasetImportInputSchema,
+    DatasetJobSchema,
+    'Start extracting a local CIFAR .tar.gz (no network); progress comes as dataset.progress.',
+  ),
+  'datasets.cancelDownload': method(
+    z.object({ jobId: z.string().min(1).max(64) }).strict(),
+    z.object({ cancelled: z.boolean() }),
+    'Stop a download or import job (a partial download is kept and resumed next time).',
+  ),
 } as const;
 
 export const events = {
@@ -86,6 +164,12 @@ export const events = {
   'run.progress': ProgressSchema,
   'run.metrics': z.object({ runId: RunIdSchema, points: z.array(MetricPointSchema) }),
   'run.log': LogEntrySchema,
+  /** A run was deleted (or removed from the queue): clients drop it. */
+  'run.removed': z.object({ id: RunIdSchema }),
+  /** An evaluation started, finished or failed. */
+  'evaluation.changed': EvaluationSchema,
+  /** A dataset download or import job moved on (phases download → verify → extract → done | error). */
+  'dataset.progress': DatasetProgressSchema,
 } as const;
 
 export type Methods = typeof methods;

@@ -34,6 +34,10 @@ export const RunSummarySchema = z.object({
   epochsDone: z.int(),
   /** Last value of each metric key. */
   metrics: z.record(z.string(), z.number()),
+  /** 1-based place in the queue while queued (smaller starts first); null otherwise. */
+  queuePosition: z.int().nullable().optional(),
+  tags: z.array(z.string()).optional(),
+  notes: z.string().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
@@ -96,3 +100,61 @@ export const ProgressSchema = z.object({
   etaSeconds: z.number().nullable(),
 });
 export type Progress = z.infer<typeof ProgressSchema>;
+
+export const RunTagSchema = z.string().trim().min(1).max(40);
+
+export const EVALUATION_STATUSES = ['running', 'completed', 'failed'] as const;
+
+/** Weighted-kNN evaluation of one checkpoint on a dataset's val split (the reference's `-e`). */
+export const EvaluationSchema = z.object({
+  id: z.int(),
+  runId: RunIdSchema.nullable(),
+  checkpointId: z.int().nullable(),
+  checkpointPath: z.string(),
+  checkpointSha256: z.string(),
+  checkpointEpoch: z.int().nullable(),
+  /** The dataset spec evaluated on (its val split). */
+  dataset: z.record(z.string(), z.unknown()),
+  k: z.int(),
+  sigma: z.number(),
+  recomputeMemory: z.boolean(),
+  status: z.enum(EVALUATION_STATUSES),
+  /** Fractions in [0, 1]; null until completed. */
+  top1: z.number().nullable(),
+  top5: z.number().nullable(),
+  nnTop1: z.number().nullable(),
+  samples: z.int().nullable(),
+  perClass: z.array(z.object({ class: z.int(), name: z.string(), correct: z.int(), count: z.int() })).nullable(),
+  /** Sparse confusion counts: [true class, predicted class, count]. */
+  confusion: z.array(z.tuple([z.int(), z.int(), z.int()])).nullable(),
+  wallSeconds: z.number().nullable(),
+  error: z.string().nullable(),
+  backend: z.string().nullable(),
+  createdAt: z.string(),
+  endedAt: z.string().nullable(),
+  /** True when an earlier completed evaluation with the same key was returned instead of a new job. */
+  reused: z.boolean().optional(),
+});
+export type Evaluation = z.infer<typeof EvaluationSchema>;
+
+export const GpuSampleSchema = z.object({
+  index: z.int(),
+  name: z.string(),
+  /** Percent 0–100. */
+  utilization: z.number(),
+  memoryUsedMb: z.number(),
+  memoryTotalMb: z.number(),
+});
+export type GpuSample = z.infer<typeof GpuSampleSchema>;
+
+export const HardwareSchema = z.object({
+  backend: BackendNameSchema,
+  /** CPU model, or the GPU name when a GPU backend is in use. */
+  device: z.string(),
+  cpuCount: z.int(),
+  /** null when nvidia-smi is not available on this machine. */
+  gpus: z.array(GpuSampleSchema).nullable(),
+  /** Why gpus is null (e.g. "nvidia-smi not found"). */
+  gpuNote: z.string().nullable(),
+});
+export type Hardware = z.infer<typeof HardwareSchema>;

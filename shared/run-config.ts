@@ -59,6 +59,11 @@ export const EvalConfigSchema = z.object({
   recomputeMemory: z.boolean().default(false),
 });
 
+export const CheckpointConfigSchema = z.object({
+  /** Also keep `epoch-NNNN.safetensors` every k epochs (0 = off). */
+  keepEvery: z.int().min(0).max(10000).default(0),
+});
+
 export const RunConfigSchema = z.object({
   name: z.string().trim().min(1, 'give the run a name').max(120),
   /** Preset the config was derived from (informative; the config itself is complete). */
@@ -83,12 +88,25 @@ export const RunConfigSchema = z.object({
   memoryMomentum: z.number().min(0).max(1),
   memoryMomentumSchedule: z.array(MomentumStepSchema).max(32).default([]),
   eval: EvalConfigSchema.default({ k: 30, everyEpochs: 1, monitor: 'knn_top1', recomputeMemory: false }),
+  /** Checkpointing: `latest` and `best` are always kept; every k-th epoch too when keepEvery > 0. */
+  checkpoint: CheckpointConfigSchema.default({ keepEvery: 0 }),
   /** Data-loader threads (the reference's -j). */
   workers: z.int().min(0).max(64).default(2),
   seed: z.int().min(0).max(2 ** 31 - 1).default(0),
 });
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+/**
+ * The dataset root of presets that need the user's data. It is not a usable folder: the
+ * form shows an empty field instead, the core substitutes the default download folder for
+ * CIFAR, and a run created with it is refused naming `config.dataset.root`.
+ */
+export const DATASET_ROOT_PLACEHOLDER = '<choose the dataset folder>';
+
+export function isPlaceholderRoot(root: string): boolean {
+  return root.trim() === DATASET_ROOT_PLACEHOLDER;
+}
 
 export interface Preset {
   id: string;
@@ -129,7 +147,85 @@ export const PRESETS: readonly Preset[] = [
       seed: 0,
     },
   },
+  {
+    id: 'cifar10-paper',
+    title: 'CIFAR-10 (paper)',
+    description:
+      'The reference cifar.py recipe: CIFAR ResNet-18, 200 epochs, batch 128, lr 0.1 ×0.1 every 50 epochs, weight decay 5e-4, T 0.05, memory momentum 0.5, weighted kNN (K=30) every epoch. Needs the CIFAR-10 folder: download it or import the archive below.',
+    offline: false,
+    config: {
+      name: 'CIFAR-10 (paper)',
+      preset: 'cifar10-paper',
+      dataset: { kind: 'cifar10', root: DATASET_ROOT_PLACEHOLDER },
+      arch: 'cifar-resnet18',
+      lowDim: 128,
+      epochs: 200,
+      batchSize: 128,
+      iterSize: 1,
+      lr: 0.1,
+      lrSchedule: { stepEpochs: 50, gamma: 0.1 },
+      momentum: 0.9,
+      nesterov: true,
+      weightDecay: 5e-4,
+      temperature: 0.05,
+      margin: 0,
+      memoryMomentum: 0.5,
+      memoryMomentumSchedule: [],
+      eval: { k: 30, everyEpochs: 1, monitor: 'knn_top1', recomputeMemory: false },
+      workers: 2,
+      seed: 0,
+    },
+  },
+  ...(['resnet18', 'resnet34', 'resnet50'] as const).flatMap((arch) => {
+    const depth = arch.slice('resnet'.length);
+    const plain = imagenetPreset(arch, `imagenet-resnet${depth}`, `ImageNet ResNet-${depth} (paper)`, 256, 1);
+    if (arch === 'resnet18') return [plain];
+    return [
+      plain,
+      imagenetPreset(arch, `imagenet-resnet${depth}-iter2`, `ImageNet ResNet-${depth} (paper, batch 128 × iter-size 2)`, 128, 2),
+    ];
+  }),
 ];
+
+/** The ImageNet recipe of the reference main.py, for one network. */
+function imagenetPreset(arch: 'resnet18' | 'resnet34' | 'resnet50', id: string, title: string, batchSize: number, iterSize: number): Preset {
+  const accumulation =
+    iterSize > 1
+      ? ` Batch ${batchSize} with gradient accumulation over ${iterSize} batches (the reference's --iter-size ${iterSize}): the same effective batch of ${batchSize * iterSize} in half the memory.`
+      : '';
+  return {
+    id,
+    title,
+    description:
+      `The reference main.py recipe: ${arch}, 130 epochs, batch ${batchSize * iterSize}, lr 0.1 ×0.1 every 40 epochs, weight decay 1e-4, T 0.05, 128-d embedding, memory momentum 0.5 → 0.8 at epoch 80 → 0.9 at 120, nearest-neighbour (K=1) accuracy every epoch.${accumulation} Needs an ImageNet-style folder with train/ and val/.`,
+    offline: false,
+    config: {
+      name: title,
+      preset: id,
+      dataset: { kind: 'imagefolder', root: DATASET_ROOT_PLACEHOLDER, corruptThreshold: 0.001 },
+      arch,
+      lowDim: 128,
+      epochs: 130,
+      batchSize,
+      iterSize,
+      lr: 0.1,
+      lrSchedule: { stepEpochs: 40, gamma: 0.1 },
+      momentum: 0.9,
+      nesterov: true,
+      weightDecay: 1e-4,
+      temperature: 0.05,
+      margin: 0,
+      memoryMomentum: 0.5,
+      memoryMomentumSchedule: [
+        { epoch: 80, value: 0.8 },
+        { epoch: 120, value: 0.9 },
+      ],
+      eval: { k: 30, everyEpochs: 1, monitor: 'nn_top1', recomputeMemory: false },
+      workers: 8,
+      seed: 0,
+    },
+  };
+}
 
 export function findPreset(id: string): Preset | undefined {
   return PRESETS.find((p) => p.id === id);

@@ -38,3 +38,21 @@ export function nonEmptyText(maxLength: number): (value: string) => string {
     return v;
   };
 }
+
+/** A finite number in [min, max] (0 allowed when min is 0: weight decay, margin, momentum). */
+export function numberIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const trimmed = value.trim();
+    const n = trimmed === '' ? NaN : Number(trimmed);
+    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`Expected a number between ${min} and ${max}.`);
+    return n;
+  };
+}
+
+export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    const v = value.trim();
+    if (!(choices as readonly string[]).includes(v)) throw new InvalidArgumentError(`Expected one of: ${choices.join(', ')}.`);
+    return v as T;
+  };
+}

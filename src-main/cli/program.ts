@@ -9,21 +9,17 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '../server/http-server.ts';
 import { appVersion } from '../core/system-info.ts';
 import { checkVectorsCommand } from './check-vectors-command.ts';
 import { processContext, type CliContext } from './cli-context.ts';
-import { backendName, integerIn, nonEmptyText, positiveNumberUpTo } from './option-parsers.ts';
+import { backendName, integerIn, nonEmptyText, numberIn, oneOf, positiveNumberUpTo } from './option-parsers.ts';
+import { registerDataCommand } from './data-command.ts';
+import { FORCEABLE_KINDS, type DataPathKind } from './datapath.ts';
+import type { TrainFlags } from './train-config.ts';
 import { runsCommand } from './runs-command.ts';
+import { registerEvalCommands } from './eval-commands-registration.ts';
 import { serveCommand } from './serve-command.ts';
 import { trainCommand } from './train-command.ts';
 import type { BackendName } from '../../shared/domain.ts';
 
-interface TrainOptions {
-  preset: string;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  name?: string;
-  seed?: number;
-  backend?: BackendName;
-}
+type TrainOptions = Omit<TrainFlags, 'dataset' | 'defaultCifarRoot'> & { dataset?: DataPathKind; resume?: string; startEpoch?: number; evaluate?: boolean };
 
 export function buildProgram(ctx: CliContext, setExitCode: (code: number) => void): Command {
   const program = new Command('snca')
@@ -36,20 +32,37 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
   program
     .command('train')
     .description('train a run headless, in this process, recorded in the shared database')
-    .option('--preset <id>', 'preset to start from', 'mnist-demo')
-    .option('--epochs <n>', 'number of epochs', integerIn(1, 10000))
-    .option('--batch-size <n>', 'images per batch', integerIn(1, 8192))
+    .argument('[DATAPATH]', 'dataset folder, as in the reference CLI: a CIFAR folder (or the folder holding it) or an ImageFolder root with train/ and val/')
+    .option('--preset <id>', 'preset to start from (default: cifar10-paper or imagenet-resnetXX from DATAPATH, else mnist-demo)')
+    .option('--dataset <kind>', `kind of DATAPATH when it cannot be guessed: ${FORCEABLE_KINDS.join(', ')}`, oneOf(FORCEABLE_KINDS))
+    .option('--arch <name>', 'network: resnet18, resnet34, resnet50 (their CIFAR versions on CIFAR data), or an app name such as small-convnet')
+    .option('-j, --workers <n>', 'data-loading workers', integerIn(0, 64))
+    .option('-b, --batch-size <n>', 'images per batch', integerIn(1, 8192))
     .option('--lr <x>', 'initial learning rate', positiveNumberUpTo(10))
+    .option('--momentum <x>', 'SGD momentum', numberIn(0, 0.999))
+    .option('--wd <x>', 'weight decay', numberIn(0, 1))
+    .option('--epochs <n>', 'number of epochs', integerIn(1, 10000))
+    .option('--start-epoch <n>', 'epoch to start from (with --resume)', integerIn(0, 10000))
+    .option('--resume <path>', 'checkpoint to resume from', nonEmptyText(4096))
+    .option('-e, --evaluate', 'evaluate the checkpoint given with --resume on the val split, without training')
+    .option('--low-dim <n>', 'embedding size', integerIn(2, 4096))
+    .option('--temperature <x>', 'temperature of the NCA softmax', numberIn(0.001, 10))
+    .option('--memory-momentum <x>', "memory-bank momentum (constant: replaces the preset's schedule)", numberIn(0, 1))
+    .option('--iter-size <n>', 'batches per optimizer step (gradient accumulation)', integerIn(1, 64))
+    .option('--margin <x>', 'classification margin of the NCA loss', numberIn(0, 10))
     .option('--name <text>', 'name of the run', nonEmptyText(120))
     .option('--seed <n>', 'random seed', integerIn(0, 2 ** 31 - 1))
     .option('--backend <name>', 'compute backend: tensorflow-gpu, tensorflow, wasm or cpu', backendName)
-    .action(async (opts: TrainOptions) => setExitCode(await trainCommand(opts, ctx)));
+    .action(async (dataPath: string | undefined, opts: TrainOptions) => setExitCode(await trainCommand({ ...opts, dataPath }, ctx)));
 
-  program
+  registerDataCommand(program, ctx, setExitCode);
+
+  const runs = program
     .command('runs')
     .description('list runs, newest first')
     .option('--json', 'print JSON (accuracies as fractions)', false)
     .action(async (opts: { json: boolean }) => setExitCode(await runsCommand(opts, ctx)));
+  registerEvalCommands(program, runs, ctx, setExitCode);
 
   program
     .command('serve')

@@ -1,16 +1,32 @@
 /** The run config `snca train` builds: a preset plus the flags given, validated with RunConfigSchema. */
 import type { BackendName } from '../../shared/domain.ts';
-import { PRESETS, RunConfigSchema, findPreset, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
+import { ARCHS, PRESETS, RunConfigSchema, findPreset, isPlaceholderRoot, type Arch, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
+import type { InferredDataset } from './datapath.ts';
 import { safeParseWith, type FieldIssue } from '../../shared/validation.ts';
 
 export interface TrainFlags {
-  preset: string;
+  /** Default: from DATAPATH's kind (cifar10-paper, imagenet-resnetXX), else mnist-demo. */
+  preset?: string;
   epochs?: number;
   batchSize?: number;
   lr?: number;
   name?: string;
   seed?: number;
   backend?: BackendName;
+  // The reference CLI's flags (microsoft/snca.pytorch main.py / cifar.py), same meaning.
+  arch?: string;
+  workers?: number;
+  momentum?: number;
+  wd?: number;
+  lowDim?: number;
+  temperature?: number;
+  memoryMomentum?: number;
+  iterSize?: number;
+  margin?: number;
+  /** DATAPATH resolved by inferDataPath. */
+  dataset?: InferredDataset;
+  /** Where `snca data download` puts a CIFAR kind: used when a CIFAR preset gets no DATAPATH. */
+  defaultCifarRoot?: (kind: 'cifar10' | 'cifar100') => string;
 }
 
 /** Config fields that have a flag: errors about them name the flag. */
@@ -21,17 +37,80 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   name: '--name',
   seed: '--seed',
   preset: '--preset',
+  arch: '--arch',
+  workers: '-j/--workers',
+  momentum: '--momentum',
+  weightDecay: '--wd',
+  lowDim: '--low-dim',
+  temperature: '--temperature',
+  memoryMomentum: '--memory-momentum',
+  iterSize: '--iter-size',
+  margin: '--margin',
+  dataset: 'DATAPATH',
+  'dataset.root': 'DATAPATH',
+  'dataset.kind': '--dataset',
 };
+
+const REFERENCE_ARCHS = ['resnet18', 'resnet34', 'resnet50'] as const;
+
+/**
+ * `--arch` as the reference spells it: resnet18/34/50 are the ImageNet nets, and on CIFAR
+ * data the CIFAR variants (the reference cifar.py trains its CIFAR ResNet18). The app's own
+ * names (small-convnet, cifar-resnet18, …) are accepted as they are.
+ */
+export function archFor(arch: string, datasetKind: string): Arch | { error: string } {
+  const a = arch.trim().toLowerCase();
+  if ((REFERENCE_ARCHS as readonly string[]).includes(a)) {
+    return (datasetKind === 'cifar10' || datasetKind === 'cifar100' ? `cifar-${a}` : a) as Arch;
+  }
+  if ((ARCHS as readonly string[]).includes(a)) return a as Arch;
+  return { error: `--arch: unknown network "${arch}"; expected ${[...REFERENCE_ARCHS, ...ARCHS.filter((x) => !(REFERENCE_ARCHS as readonly string[]).includes(x))].join(', ')}` };
+}
+
+function presetFor(dataset: InferredDataset | undefined, arch: string | undefined): string {
+  if (!dataset) return 'mnist-demo';
+  if (dataset.kind !== 'imagefolder') return 'cifar10-paper';
+  const depth = /(18|34|50)$/.exec(arch?.trim() ?? '')?.[1] ?? '18';
+  return `imagenet-resnet${depth}`;
+}
 
 export type TrainConfigResult = { ok: true; config: RunConfig } | { ok: false; message: string };
 
 export function buildTrainConfig(flags: TrainFlags): TrainConfigResult {
-  const preset = findPreset(flags.preset);
+  const presetId = flags.preset ?? presetFor(flags.dataset, flags.arch);
+  const preset = findPreset(presetId);
   if (!preset) {
-    return { ok: false, message: `--preset: unknown preset "${flags.preset}"; available: ${PRESETS.map((p) => p.id).join(', ')}` };
+    return { ok: false, message: `--preset: unknown preset "${presetId}"; available: ${PRESETS.map((p) => p.id).join(', ')}` };
+  }
+  let dataset: RunConfigInput['dataset'] = preset.config.dataset;
+  if (flags.dataset) {
+    const { kind, root } = flags.dataset;
+    dataset = { kind, root };
+  } else if (dataset.kind !== 'mnist' && isPlaceholderRoot(dataset.root)) {
+    if ((dataset.kind === 'cifar10' || dataset.kind === 'cifar100') && flags.defaultCifarRoot) {
+      dataset = { ...dataset, root: flags.defaultCifarRoot(dataset.kind) };
+    } else {
+      return { ok: false, message: `DATAPATH: the preset ${preset.id} needs your dataset folder (ImageNet layout: train/ and val/); give it as the first argument: snca train DATAPATH --preset ${preset.id}` };
+    }
+  }
+  let arch: Arch | undefined;
+  if (flags.arch !== undefined) {
+    const a = archFor(flags.arch, dataset.kind);
+    if (typeof a === 'object') return { ok: false, message: a.error };
+    arch = a;
   }
   const input: RunConfigInput = {
     ...preset.config,
+    dataset,
+    ...(arch !== undefined ? { arch } : {}),
+    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
+    ...(flags.wd !== undefined ? { weightDecay: flags.wd } : {}),
+    ...(flags.lowDim !== undefined ? { lowDim: flags.lowDim } : {}),
+    ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
+    ...(flags.memoryMomentum !== undefined ? { memoryMomentum: flags.memoryMomentum, memoryMomentumSchedule: [] } : {}),
+    ...(flags.iterSize !== undefined ? { iterSize: flags.iterSize } : {}),
+    ...(flags.margin !== undefined ? { margin: flags.margin } : {}),
     ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
     ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
     ...(flags.lr !== undefined ? { lr: flags.lr } : {}),

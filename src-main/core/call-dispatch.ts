@@ -6,6 +6,7 @@
 import { isMethodName, methods, type ApiHandlers, type CallResult, type MethodName } from '../../shared/api.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import { describeIssues, safeParseWith } from '../../shared/validation.ts';
+import { databaseLockedMessage, isDatabaseLocked } from '../store/database-error.ts';
 
 export type Diagnostics = (line: string) => void;
 
@@ -36,7 +37,7 @@ export async function dispatchCall(
     }
     return { ok: true, result: checked.data };
   } catch (err) {
-    const apiError = ApiError.from(err);
+    const apiError = isDatabaseLocked(err) ? new ApiError('unavailable', databaseLockedMessage()) : ApiError.from(err);
     if (apiError.code === 'internal') diagnostics(`${method} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return { ok: false, error: apiError.toPayload() };
   }

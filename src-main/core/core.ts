@@ -8,6 +8,11 @@ import type { ApiHandlers } from '../../shared/api.ts';
 import type { BackendName } from '../../shared/domain.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { createApiHandlers, type SystemFacts } from './api-handlers.ts';
+import { EvaluationsService } from './evaluations-service.ts';
+import { GpuSampler, type CommandRunner } from './hardware.ts';
+import { RunHousekeeping } from './run-housekeeping.ts';
+import { withDatasetHandlers } from './dataset-handlers.ts';
+import { DatasetsService, type CifarSource } from './datasets-service.ts';
 import { installedBackends } from './backend-availability.ts';
 import { dataPaths, resolveDataHome, type DataPaths } from './data-home.ts';
 import { EventBus } from './event-bus.ts';
@@ -43,6 +48,13 @@ export interface CoreOptions {
   now?: () => number;
   isProcessAlive?: (pid: number) => boolean;
   newRunId?: RunIdGenerator;
+  /** The evaluation worker; default the built or source `evaluate-worker`. */
+  evaluateWorkerEntry?: WorkerEntry;
+  /** How nvidia-smi is run (tests pass a fake) and how often it is sampled while runs train (default 5 s). */
+  gpuCommand?: CommandRunner;
+  gpuSampleMs?: number;
+  /** Where CIFAR archives are downloaded from (default the official site); tests serve their own. */
+  cifarSource?: CifarSource;
 }
 
 export interface Core {
@@ -51,6 +63,9 @@ export interface Core {
   readonly store: Store;
   readonly bus: EventBus;
   readonly runs: RunsService;
+  readonly housekeeping: RunHousekeeping;
+  readonly evaluations: EvaluationsService;
+  readonly datasets: DatasetsService;
   readonly scheduler: Scheduler;
   readonly handlers: ApiHandlers;
   readonly system: SystemFacts;
@@ -101,7 +116,33 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
         ...(options.backend ? { backend: options.backend } : {}),
       },
     );
+    const datasets = new DatasetsService({
+      home,
+      bus,
+      diagnostics,
+      ...(options.cifarSource ? { cifarSource: options.cifarSource } : {}),
+    });
     const runs = new RunsService({ store, bus, scheduler, newId: options.newRunId ?? newRunId, pid: process.pid, now });
+    const housekeeping = new RunHousekeeping({ store, bus, paths });
+    const evaluations = new EvaluationsService({
+      store,
+      bus,
+      pid: process.pid,
+      now,
+      isAlive,
+      diagnostics,
+      ...(options.evaluateWorkerEntry ? { entry: options.evaluateWorkerEntry } : {}),
+      ...(options.backend ? { backend: options.backend } : {}),
+    });
+    const gpuSampler = new GpuSampler({
+      store,
+      bus,
+      runningIds: () => scheduler.runningIds,
+      diagnostics,
+      ...(options.gpuCommand ? { run: options.gpuCommand } : {}),
+      ...(options.gpuSampleMs ? { intervalMs: options.gpuSampleMs } : {}),
+    });
+    gpuSampler.start();
     const backends = installedBackends();
     const system: SystemFacts = {
       version: appVersion(),
@@ -120,11 +161,17 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       runs,
       scheduler,
       system,
-      handlers: createApiHandlers(runs, system),
+      datasets,
+      housekeeping,
+      evaluations,
+      handlers: withDatasetHandlers(createApiHandlers(runs, system, { scheduler, housekeeping, evaluations }), datasets),
       recovery: { ...recovery, adopted },
       close: (reason = 'SNCA Studio was closed while the run was training.') => {
         closing ??= (async () => {
+          gpuSampler.stop();
           await scheduler.close(reason);
+          await evaluations.close();
+          await datasets.close();
           bus.clear();
           store.close();
         })();

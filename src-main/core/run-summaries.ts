@@ -20,6 +20,9 @@ export function toRunSummary(r: RunRecord, metrics: Record<string, number>): Run
     epochs: r.epochs,
     epochsDone: r.epochsDone,
     metrics,
+    queuePosition: r.queuePosition ?? null,
+    tags: r.tags ?? [],
+    notes: r.notes ?? '',
   };
 }
 

@@ -95,6 +95,11 @@ export class RunsService {
     return this.deps.scheduler.cancel(id);
   }
 
+  /** Continues an interrupted, failed or cancelled run from its latest (or the given) checkpoint. */
+  resume(id: string, checkpointId?: number): RunSummary {
+    return this.deps.scheduler.resume(id, checkpointId);
+  }
+
   /** Resolves when a run started by this process ends (the CLI waits on this). */
   whenEnded(id: string): Promise<RunSummary> {
     return this.deps.scheduler.whenEnded(id);

@@ -17,6 +17,7 @@ import type { DataPaths } from './data-home.ts';
 import type { EventBus } from './event-bus.ts';
 import type { JobOutcome, TrainingJobHandle } from './job-runner.ts';
 import { isOrphaned, type OwnershipCheck } from './run-recovery.ts';
+import { planResume, RESUMABLE } from './run-resume.ts';
 import { summarizeRun } from './run-summaries.ts';
 
 export interface SchedulerOptions {
@@ -46,7 +47,9 @@ export class Scheduler {
   private readonly running = new Map<string, TrainingJobHandle>();
   /** Queued and running ids whose rows carry our pid. */
   private readonly owned = new Set<string>();
-  private readonly waiters = new Map<string, ((s: RunSummary) => void)[]>();
+  /** Checkpoint each resumed run continues from, until its job starts. */
+  private readonly resumeFrom = new Map<string, { path: string; sha256: string }>();
+  private readonly waiters = new Map<string, { resolve: (s: RunSummary) => void; reject: (e: Error) => void }[]>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -85,6 +88,37 @@ export class Scheduler {
    * `cancelled` when its worker does). Runs owned by another live process are flagged and
    * that process stops them at its next heartbeat.
    */
+  /**
+   * Puts an interrupted, failed or cancelled run back in the queue under the same id; its
+   * job continues from the run's latest checkpoint, or from `checkpointId` (see run-resume.ts).
+   * The aborted attempt's metric rows after that checkpoint are deleted.
+   */
+  resume(id: string, checkpointId?: number): RunSummary {
+    if (this.closed) throw new ApiError('unavailable', 'The scheduler is shutting down.');
+    if (this.running.has(id) || this.owned.has(id)) throw new ApiError('conflict', `Run ${id} is already queued or running here.`);
+    const { store } = this.deps;
+    const plan = planResume(store, id, checkpointId);
+    const now = this.options.now();
+    const ok = store.transaction(() => {
+      if (!store.runs.requeueForResume(id, RESUMABLE, this.options.pid, now, plan.checkpoint?.epoch ?? 0)) return false;
+      store.metrics.deleteAfterStep(id, plan.checkpoint?.step ?? 0);
+      store.logs.append(id, [{
+        level: 'info',
+        message: plan.checkpoint
+          ? `Resume requested: continuing from ${plan.checkpoint.path} (epoch ${plan.checkpoint.epoch}, step ${plan.checkpoint.step}).`
+          : 'Resume requested: the run has no checkpoint yet, so it starts over from the beginning.',
+        wallTime: now,
+      }]);
+      return true;
+    });
+    if (!ok) throw new ApiError('conflict', `Run ${id} changed state meanwhile; reload and try again.`);
+    if (plan.checkpoint) this.resumeFrom.set(id, { path: plan.checkpoint.path, sha256: plan.checkpoint.sha256 });
+    else this.resumeFrom.delete(id);
+    this.emitChanged(id);
+    this.enqueue(id);
+    return this.summary(id);
+  }
+
   cancel(id: string): RunSummary {
     const { store } = this.deps;
     const record = store.runs.get(id);
@@ -121,9 +155,9 @@ export class Scheduler {
         ? Promise.reject(new ApiError('conflict', `Run ${id} is not run by this process`))
         : Promise.resolve(current);
     }
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const list = this.waiters.get(id) ?? [];
-      list.push(resolve);
+      list.push({ resolve, reject });
       this.waiters.set(id, list);
     });
   }
@@ -177,8 +211,60 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Queued runs in queue order (all of them, whichever process owns them). The listed ones
+   * take the places they held, in the order given; the next free slot starts the first.
+   */
+  reorder(ids: readonly string[]): RunSummary[] {
+    const { store } = this.deps;
+    for (const id of ids) {
+      const r = store.runs.get(id);
+      if (!r) throw ApiError.notFound(`Run ${id}`);
+      if (r.status !== 'queued') throw new ApiError('conflict', `Run ${id} is ${r.status}; only queued runs can be reordered.`);
+    }
+    if (new Set(ids).size !== ids.length) throw new ApiError('invalid_input', 'A run is listed twice in the new queue order.');
+    if (!store.runs.reorderQueued(ids)) throw new ApiError('conflict', 'A run left the queue meanwhile; reload and try again.');
+    for (const id of ids) this.emitChanged(id);
+    return this.queuedSummaries();
+  }
+
+  /** Deletes a queued run that never started (any owner: the owner drops it when it finds the row gone). */
+  removeQueued(id: string): void {
+    const { store } = this.deps;
+    const r = store.runs.get(id);
+    if (!r) throw ApiError.notFound(`Run ${id}`);
+    if (r.status !== 'queued' || !store.runs.deleteQueued(id)) {
+      throw new ApiError('conflict', `Run ${id} is ${store.runs.get(id)?.status ?? r.status}; only a queued run can be removed (cancel it instead).`);
+    }
+    this.forget(id);
+    this.deps.bus.emit('run.removed', { id });
+  }
+
+  queuedSummaries(): RunSummary[] {
+    return this.deps.store.runs.listQueued().map((r) => this.summary(r.id));
+  }
+
+  /** Drops a run whose row was deleted (by us or another process) from the queue and ownership. */
+  private forget(id: string): void {
+    const at = this.queue.indexOf(id);
+    if (at >= 0) this.queue.splice(at, 1);
+    this.owned.delete(id);
+    const list = this.waiters.get(id);
+    this.waiters.delete(id);
+    for (const w of list ?? []) w.reject(ApiError.notFound(`Run ${id} (it was removed from the queue)`));
+  }
+
+  /** Our queue in queue_position order (reordering may have happened in any process). */
+  private sortQueue(): void {
+    if (this.queue.length < 2) return;
+    const pos = this.deps.store.runs.queuePositions(this.queue);
+    const order = new Map(this.queue.map((id, i) => [id, i]));
+    this.queue.sort((a, b) => (pos.get(a) ?? Infinity) - (pos.get(b) ?? Infinity) || order.get(a)! - order.get(b)!);
+  }
+
   private pump(): void {
     while (!this.closed && this.running.size < this.options.slots && this.queue.length > 0) {
+      this.sortQueue();
       const id = this.queue.shift()!;
       try {
         this.start(id);
@@ -193,7 +279,7 @@ export class Scheduler {
     const { store, paths } = this.deps;
     const json = store.runs.configJson(id);
     if (json === undefined) {
-      this.owned.delete(id);
+      this.forget(id); // removed from the queue by another process
       return;
     }
     const config = safeParseWith(RunConfigSchema, parseJson(json), 'config');
@@ -219,13 +305,30 @@ export class Scheduler {
     const runDir = paths.runDir(id);
     mkdirSync(paths.checkpointsDir(id), { recursive: true });
     this.emitChanged(id);
-    const job: TrainJob = { runId: id, config: config.value, runDir, ...(this.options.backend ? { backend: this.options.backend } : {}) };
+    const resumeFrom = this.resumeFrom.get(id) ?? this.latestCheckpointOf(id);
+    this.resumeFrom.delete(id);
+    const job: TrainJob = {
+      runId: id,
+      config: config.value,
+      runDir,
+      ...(this.options.backend ? { backend: this.options.backend } : {}),
+      ...(resumeFrom ? { resumeFrom } : {}),
+    };
     const handle = this.deps.launch(job);
     this.running.set(id, handle);
     handle.ended.then(
       (outcome) => this.onJobEnded(id, outcome),
       (err: unknown) => this.onJobEnded(id, { status: 'failed', error: `The job runner failed: ${messageOf(err)}` }),
     );
+  }
+
+  /**
+   * A queued run that already has checkpoints was queued by a resume (possibly in another,
+   * since stopped, process): it continues from its latest one rather than overwriting it.
+   */
+  private latestCheckpointOf(id: string): { path: string; sha256: string } | undefined {
+    const latest = this.deps.store.checkpoints.list(id).filter((c) => c.kind === 'latest').sort((a, b) => b.epoch - a.epoch)[0];
+    return latest ? { path: latest.path, sha256: latest.sha256 } : undefined;
   }
 
   private onJobEnded(id: string, outcome: JobOutcome): void {
@@ -260,7 +363,8 @@ export class Scheduler {
     if (!list) return;
     this.waiters.delete(id);
     const summary = summarizeRun(this.deps.store, id);
-    if (summary) for (const resolve of list) resolve(summary);
+    if (summary) for (const w of list) w.resolve(summary);
+    else for (const w of list) w.reject(ApiError.notFound(`Run ${id}`));
   }
 
   private summary(id: string): RunSummary {

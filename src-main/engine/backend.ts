@@ -25,6 +25,10 @@ import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop
 
 export type { BackendName };
 
+// Registering a kernel needs no initialised backend, so do it as soon as the engine is
+// loaded: code that calls tf.setBackend('wasm') itself still gets conv2d gradients.
+registerWasmConv2DBackpropFilter();
+
 export interface BackendInfo {
   /** The engine's name for the choice (what the user picks and the database stores). */
   name: BackendName;
@@ -120,10 +124,13 @@ export function currentBackend(): BackendInfo | null {
  */
 export async function listAvailableBackends(): Promise<BackendName[]> {
   const run = pending.then(async () => {
+    const before = tf.engine().backendName;
     const available: BackendName[] = [];
     for (const name of DEFAULT_ORDER) {
       if ((await probe(name)) === true) available.push(name);
     }
+    // Loading a package may make its backend the active one; put the previous one back.
+    if (before && tf.engine().backendName !== before) await tf.setBackend(before);
     return available;
   });
   pending = run.catch(() => undefined);

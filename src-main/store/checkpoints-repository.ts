@@ -52,6 +52,7 @@ export class CheckpointsRepository {
   private readonly listStmt;
   private readonly getStmt;
   private readonly recordTx;
+  private readonly findByPathStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO checkpoints (run, epoch, kind, path, metrics, sha256, bytes, created_at)
@@ -60,6 +61,7 @@ export class CheckpointsRepository {
     this.deleteEpochStmt = db.prepare(`DELETE FROM checkpoints WHERE run = ? AND kind = 'epoch' AND epoch = ?`);
     this.listStmt = db.prepare('SELECT * FROM checkpoints WHERE run = ? ORDER BY epoch, id');
     this.getStmt = db.prepare('SELECT * FROM checkpoints WHERE id = ?');
+    this.findByPathStmt = db.prepare('SELECT * FROM checkpoints WHERE path = ? ORDER BY id DESC LIMIT 1');
     this.recordTx = db.transaction((runId: string, c: NewCheckpoint, createdAt: string): number => {
       if (c.kind === 'epoch') this.deleteEpochStmt.run(runId, c.epoch);
       else this.deleteKindStmt.run(runId, c.kind);
@@ -75,5 +77,16 @@ export class CheckpointsRepository {
 
   list(runId: string): Checkpoint[] {
     return (this.listStmt.all(runId) as CheckpointRow[]).map(toCheckpoint);
+  }
+
+  get(id: number): Checkpoint | undefined {
+    const row = this.getStmt.get(id) as CheckpointRow | undefined;
+    return row ? toCheckpoint(row) : undefined;
+  }
+
+  /** The newest row recording this file path, if any. */
+  findByPath(path: string): Checkpoint | undefined {
+    const row = this.findByPathStmt.get(path) as CheckpointRow | undefined;
+    return row ? toCheckpoint(row) : undefined;
   }
 }

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseError } from './database-error.ts';
+import { DatabaseError, databaseLockedMessage, isDatabaseLocked } from './database-error.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { migrate, refuseNewerSchema, type Db, type Migration } from './migrator.ts';
 
@@ -47,6 +47,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   } catch (err) {
     db.close();
     if (err instanceof DatabaseError) throw err;
+    if (isDatabaseLocked(err)) throw new DatabaseError('locked', databaseLockedMessage(path), { cause: err });
     // "file is not a database" and friends: say which file, and that nothing was changed.
     throw new DatabaseError(
       'open_failed',

@@ -116,6 +116,27 @@ export class MetricsRepository {
     return { key, step: step.subarray(0, n), epoch: epoch.subarray(0, n), value: value.subarray(0, n) };
   }
 
+  /**
+   * Deletes the rows a run wrote after `step` (an aborted attempt past the checkpoint a
+   * resume starts from) and recomputes its metric_last rows, in one transaction. Returns
+   * the number of metric rows deleted.
+   */
+  deleteAfterStep(runId: string, step: number): number {
+    return this.db.transaction(() => {
+      const deleted = this.db.prepare('DELETE FROM metrics WHERE run = ? AND step > ?').run(runId, step).changes;
+      this.db.prepare('DELETE FROM metric_last WHERE run = ?').run(runId);
+      this.db
+        .prepare(
+          `INSERT INTO metric_last (run, key, step, value)
+           SELECT run, key, step, value FROM (
+             SELECT run, key, step, value, row_number() OVER (PARTITION BY key ORDER BY step DESC, rowid DESC) AS rn
+             FROM metrics WHERE run = ?) WHERE rn = 1`,
+        )
+        .run(runId);
+      return deleted;
+    })();
+  }
+
   count(runId: string): number {
     return this.countStmt.get(runId) as number;
   }

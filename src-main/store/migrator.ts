@@ -4,7 +4,7 @@
  * half-applied version. A database newer than this build is refused, never reset.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { DatabaseError } from './database-error.ts';
+import { DatabaseError, databaseLockedMessage, isDatabaseLocked } from './database-error.ts';
 
 export type Db = BetterSqlite3.Database;
 
@@ -69,6 +69,7 @@ export function migrate(db: Db, migrations: readonly Migration[]): MigrationRepo
       if (apply.immediate()) applied.push(m.name);
     } catch (err) {
       if (err instanceof DatabaseError) throw err;
+      if (isDatabaseLocked(err)) throw new DatabaseError('locked', databaseLockedMessage(db.name), { cause: err });
       const reason = err instanceof Error ? err.message : String(err);
       throw new DatabaseError(
         'migration_failed',

@@ -46,10 +46,22 @@ interface RunRow {
   owner_pid: number | null;
   heartbeat_at: number | null;
   cancel_requested_at: number | null;
+  queue_position: number | null;
+  tags: string;
+  notes: string;
 }
 
 const COLUMNS = `id, name, preset, arch, dataset_kind, status, created_at, started_at, ended_at, error,
-  backend, device, epochs, epochs_done, owner_pid, heartbeat_at, cancel_requested_at`;
+  backend, device, epochs, epochs_done, owner_pid, heartbeat_at, cancel_requested_at, queue_position, tags, notes`;
+
+function parseTags(json: string): string[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 function toRecord(row: RunRow): RunRecord {
   const status = RunStatusSchema.safeParse(row.status);
@@ -72,6 +84,9 @@ function toRecord(row: RunRow): RunRecord {
     ownerPid: row.owner_pid,
     heartbeatAt: row.heartbeat_at,
     cancelRequestedAt: row.cancel_requested_at,
+    queuePosition: row.queue_position,
+    tags: parseTags(row.tags),
+    notes: row.notes,
   };
 }
 
@@ -97,11 +112,15 @@ export class RunsRepository {
   private readonly backendStmt;
   private readonly epochsDoneStmt;
   private readonly requestCancelStmt;
+  private readonly queueTailStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO runs
       (id, name, preset, arch, dataset_kind, config, status, created_at, epochs, epochs_done, owner_pid, heartbeat_at)
       VALUES (@id, @name, @preset, @arch, @datasetKind, @configJson, 'queued', @createdAt, @epochs, 0, @ownerPid, @heartbeatAt)`);
+    this.queueTailStmt = db.prepare(
+      `UPDATE runs SET queue_position = (SELECT coalesce(max(queue_position), 0) + 1 FROM runs WHERE queue_position IS NOT NULL) WHERE id = ?`,
+    );
     this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id = ?`);
     this.listStmt = db.prepare(`SELECT ${COLUMNS} FROM runs ORDER BY created_at DESC, id DESC`);
     this.configStmt = db.prepare(`SELECT config FROM runs WHERE id = ?`).pluck();
@@ -114,7 +133,10 @@ export class RunsRepository {
   }
 
   insert(run: NewRun): void {
-    this.insertStmt.run(run);
+    this.db.transaction(() => {
+      this.insertStmt.run(run);
+      this.queueTailStmt.run(run.id);
+    })();
   }
 
   get(id: string): RunRecord | undefined {
@@ -159,6 +181,9 @@ export class RunsRepository {
       values.push(fields.epochsDone);
     }
     if (to !== 'queued' && to !== 'running') sets.push('cancel_requested_at = NULL');
+    if (to !== 'queued') sets.push('queue_position = NULL');
+    // A run re-entering the queue (resume) goes to its end.
+    else sets.push('queue_position = coalesce(queue_position, (SELECT coalesce(max(queue_position), 0) + 1 FROM runs WHERE queue_position IS NOT NULL))');
     const sql = `UPDATE runs SET ${sets.join(', ')} WHERE id = ? AND status IN (${placeholders(from.length)})`;
     return this.db.prepare(sql).run(...values, id, ...from).changes === 1;
   }
@@ -211,6 +236,80 @@ export class RunsRepository {
     const r = this.db
       .prepare(`UPDATE runs SET owner_pid = ?, heartbeat_at = ? WHERE id = ? AND status = 'queued' AND owner_pid IS ?`)
       .run(ownerPid, now, id, previousOwner);
+    return r.changes === 1;
+  }
+
+  /** Queue places of the given queued runs (runs not queued are absent). */
+  queuePositions(ids: readonly string[]): Map<string, number> {
+    if (ids.length === 0) return new Map();
+    const rows = this.db
+      .prepare(`SELECT id, queue_position AS pos FROM runs WHERE status = 'queued' AND queue_position IS NOT NULL AND id IN (${placeholders(ids.length)})`)
+      .all(...ids) as { id: string; pos: number }[];
+    return new Map(rows.map((r) => [r.id, r.pos]));
+  }
+
+  /** Queued runs in queue order. */
+  listQueued(): RunRecord[] {
+    return (this.db.prepare(`SELECT ${COLUMNS} FROM runs WHERE status = 'queued' ORDER BY queue_position IS NULL, queue_position, created_at, id`).all() as RunRow[]).map(toRecord);
+  }
+
+  /**
+   * Gives the listed queued runs the queue places they hold, in the order listed (one
+   * transaction). Returns false, changing nothing, if any of them is no longer queued.
+   */
+  reorderQueued(ids: readonly string[]): boolean {
+    return this.db.transaction(() => {
+      const positions = this.queuePositions(ids);
+      if (positions.size !== ids.length || new Set(ids).size !== ids.length) return false;
+      const slots = [...positions.values()].sort((a, b) => a - b);
+      const set = this.db.prepare('UPDATE runs SET queue_position = ? WHERE id = ?');
+      ids.forEach((id, i) => set.run(slots[i]!, id));
+      return true;
+    }).immediate();
+  }
+
+  /** Deletes a run only while it is still queued; returns whether it did. */
+  deleteQueued(id: string): boolean {
+    return this.db.prepare(`DELETE FROM runs WHERE id = ? AND status = 'queued'`).run(id).changes === 1;
+  }
+
+  /** Deletes an ended run (metrics, logs, checkpoints and evaluations cascade); false if it is active or gone. */
+  deleteEnded(id: string): boolean {
+    return this.db.prepare(`DELETE FROM runs WHERE id = ? AND status NOT IN ('queued', 'running')`).run(id).changes === 1;
+  }
+
+  updateDetails(id: string, fields: { name?: string; tags?: readonly string[]; notes?: string }): boolean {
+    const sets: string[] = [];
+    const values: string[] = [];
+    if (fields.name !== undefined) {
+      sets.push('name = ?');
+      values.push(fields.name);
+    }
+    if (fields.tags !== undefined) {
+      sets.push('tags = ?');
+      values.push(JSON.stringify(fields.tags));
+    }
+    if (fields.notes !== undefined) {
+      sets.push('notes = ?');
+      values.push(fields.notes);
+    }
+    if (sets.length === 0) return this.get(id) !== undefined;
+    return this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...values, id).changes === 1;
+  }
+
+  /**
+   * Puts an ended run back in the queue to be resumed (compare-and-set on `from`): owned by
+   * `ownerPid`, end time and error cleared, epochs_done set to the checkpoint's epoch, at
+   * the tail of the queue. Only the scheduler calls this.
+   */
+  requeueForResume(id: string, from: readonly RunStatus[], ownerPid: number, now: number, epochsDone: number): boolean {
+    const r = this.db
+      .prepare(
+        `UPDATE runs SET status = 'queued', ended_at = NULL, error = NULL, cancel_requested_at = NULL, owner_pid = ?, heartbeat_at = ?,
+          epochs_done = ?, queue_position = (SELECT coalesce(max(queue_position), 0) + 1 FROM runs WHERE queue_position IS NOT NULL)
+          WHERE id = ? AND status IN (${placeholders(from.length)})`,
+      )
+      .run(ownerPid, now, epochsDone, id, ...from);
     return r.changes === 1;
   }
 }

@@ -1,6 +1,7 @@
 /** The database with its repositories: what the core holds on to. */
 import { openDatabase, type Db, type OpenDatabaseOptions } from './database.ts';
 import { CheckpointsRepository } from './checkpoints-repository.ts';
+import { EvaluationsRepository } from './evaluations-repository.ts';
 import { LogsRepository } from './logs-repository.ts';
 import { MetricsRepository } from './metrics-repository.ts';
 import { RunsRepository } from './runs-repository.ts';
@@ -11,6 +12,7 @@ export interface Store {
   readonly metrics: MetricsRepository;
   readonly checkpoints: CheckpointsRepository;
   readonly logs: LogsRepository;
+  readonly evaluations: EvaluationsRepository;
   /** Runs `fn` in one transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -24,6 +26,7 @@ export function openStore(path: string, options: OpenDatabaseOptions = {}): Stor
     metrics: new MetricsRepository(db),
     checkpoints: new CheckpointsRepository(db),
     logs: new LogsRepository(db),
+    evaluations: new EvaluationsRepository(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();

@@ -14,6 +14,8 @@ export const TrainJobSchema = z.object({
   runDir: z.string(),
   /** Force a backend; otherwise the best available is chosen. */
   backend: BackendNameSchema.optional(),
+  /** Continue the run from this checkpoint (its sha256 as recorded in the database is verified). */
+  resumeFrom: z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() }).optional(),
 });
 export type TrainJob = z.infer<typeof TrainJobSchema>;
 

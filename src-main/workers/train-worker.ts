@@ -33,7 +33,12 @@ async function main(): Promise<void> {
   const job = parsed.data;
   try {
     const status = await runTraining(
-      { config: job.config, runDir: job.runDir, ...(job.backend ? { backend: job.backend } : {}) },
+      {
+        config: job.config,
+        runDir: job.runDir,
+        ...(job.backend ? { backend: job.backend } : {}),
+        ...(job.resumeFrom ? { resumeFrom: job.resumeFrom } : {}),
+      },
       {
         started: (info) => post({ type: 'started', backend: info.name, device: info.device, detail: info.detail }),
         progress: (progress) => post({ type: 'progress', progress }),
@@ -54,3 +59,6 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The cancel listener would keep the thread alive after the job (the runner then waits its
+// exit grace and terminates it): let it end as soon as the queued messages are delivered.
+port.unref();

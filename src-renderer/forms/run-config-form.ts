@@ -4,7 +4,7 @@
  * No DOM and no Vue here, so it is tested under Node.
  */
 import type { z } from 'zod';
-import { ARCHS, RunConfigSchema, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
+import { ARCHS, RunConfigSchema, isPlaceholderRoot, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
 import { fieldPath, type FieldIssue } from '../../shared/validation.ts';
 
 export type FieldKind = 'text' | 'int' | 'number' | 'select' | 'checkbox';
@@ -85,6 +85,7 @@ export const RUN_FORM_FIELDS: readonly FieldSpec[] = [
   },
   { path: 'eval.everyEpochs', label: 'Evaluate every (epochs)', kind: 'int', group: 'advanced' },
   { path: 'eval.monitor', label: 'Best checkpoint by', kind: 'select', group: 'advanced', options: ['knn_top1', 'nn_top1'] },
+  { path: 'checkpoint.keepEvery', label: 'Keep a checkpoint every (epochs)', kind: 'int', group: 'advanced', hint: '0: only latest and best' },
   { path: 'workers', label: 'Loader workers', kind: 'int', group: 'advanced', hint: '0: load on the training thread' },
   { path: 'nesterov', label: 'Nesterov momentum', kind: 'checkbox', group: 'advanced' },
   { path: 'eval.recomputeMemory', label: 'Recompute train features for kNN', kind: 'checkbox', group: 'advanced' },
@@ -134,6 +135,8 @@ export function valuesFromConfig(config: RunConfigInput | RunConfig): FormValues
     const v = getPath(config, f.path);
     if (f.kind === 'checkbox') values[f.path] = v === true;
     else if (v === undefined || v === null) values[f.path] = DATASET_FIELD_DEFAULTS[f.path] ?? '';
+    // A preset's placeholder folder is not a folder: the field starts empty and says it is required.
+    else if (f.path === 'dataset.root' && typeof v === 'string' && isPlaceholderRoot(v)) values[f.path] = '';
     else values[f.path] = String(v);
   }
   return values;

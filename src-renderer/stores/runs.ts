@@ -99,6 +99,7 @@ export const useRunsStore = defineStore('runs', () => {
     api.on('run.progress', onProgress);
     api.on('run.metrics', onMetrics);
     api.on('run.log', onLog);
+    api.on('run.removed', ({ id }) => forget(id));
     let wasDown = false;
     api.onConnection((state) => {
       if (state === 'reconnecting') wasDown = true;
@@ -195,6 +196,23 @@ export const useRunsStore = defineStore('runs', () => {
     return run;
   }
 
+  /** Drops a deleted (or removed-from-queue) run from everything the store holds. */
+  function forget(id: string) {
+    runs.value = runs.value.filter((r) => r.id !== id);
+    if (details.value[id]) {
+      const { [id]: _gone, ...rest } = details.value;
+      details.value = rest;
+    }
+  }
+
+  /** A summary returned by another store's call (housekeeping, queue). */
+  function applyRun(run: RunSummary) {
+    const known = summaryOf(run.id);
+    const base = known ? laterSnapshot(run, known) : run;
+    // The call's answer is the newest word on the housekeeping fields, whatever the progress.
+    applySummary({ ...base, name: run.name, tags: run.tags, notes: run.notes, queuePosition: run.queuePosition });
+  }
+
   async function cancel(id: string): Promise<RunSummary> {
     const run = await api.call('runs.cancel', { id });
     applyFetchedSummary(run);
@@ -225,5 +243,7 @@ export const useRunsStore = defineStore('runs', () => {
     select,
     create,
     cancel,
+    forget,
+    applyRun,
   };
 });

@@ -1,12 +1,12 @@
 /**
  * `npm run bench [-- SECTION...]`: prints one JSON object of benchmark figures.
- * Sections: demo (default), engine, data, store, all. Figures are printed, never asserted:
+ * Sections: demo (default), engine, data, store, checkpoint, all. Figures are printed, never asserted:
  * machines here are too noisy for timed tests.
  */
 import { loadavg, cpus } from 'node:os';
 
-type Section = 'demo' | 'engine' | 'data' | 'store';
-const ALL: Section[] = ['demo', 'engine', 'data', 'store'];
+type Section = 'demo' | 'engine' | 'data' | 'store' | 'checkpoint';
+const ALL: Section[] = ['demo', 'engine', 'data', 'store', 'checkpoint'];
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = args.filter((a) => a !== 'all' && !ALL.includes(a as Section));
@@ -29,6 +29,7 @@ const runners: Record<Section, () => Promise<unknown>> = {
   },
   data: async () => (await import('./data.ts')).benchData(),
   store: async () => (await import('./store.ts')).benchStore(),
+  checkpoint: async () => (await import('./checkpoint.ts')).benchCheckpoint(),
 };
 
 const results: Record<string, unknown> = {

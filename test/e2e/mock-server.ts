@@ -225,6 +225,20 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
     return values.filter((_, i) => i % stride === 0 || i === values.length - 1);
   }
 
+  /** A fake download/import: a few dataset.progress events, then done. */
+  function mockDatasetJob(kind: 'cifar10' | 'cifar100', root: string, how: 'download' | 'import') {
+    const jobId = `job-${Math.random().toString(36).slice(2, 10)}`;
+    const total = 170_498_071;
+    const steps: { phase: 'download' | 'verify' | 'extract' | 'done'; bytes: number }[] =
+      how === 'download'
+        ? [{ phase: 'download', bytes: 0 }, { phase: 'download', bytes: total / 3 }, { phase: 'download', bytes: (2 * total) / 3 }, { phase: 'verify', bytes: total }, { phase: 'extract', bytes: total }, { phase: 'done', bytes: total }]
+        : [{ phase: 'verify', bytes: 0 }, { phase: 'extract', bytes: total }, { phase: 'done', bytes: total }];
+    steps.forEach((st, i) =>
+      setTimeout(() => emit('dataset.progress', { jobId, kind, root, bytes: Math.round(st.bytes), totalBytes: total, bytesPerSec: st.phase === 'download' ? 5e6 : 0, phase: st.phase, ...(st.phase === 'done' ? { message: `ready in ${root}` } : {}) }), 150 * (i + 1)),
+    );
+    return { jobId, root };
+  }
+
   const handlers: ApiHandlers = {
     'system.info': () => ({ version: '0.1.0-mock', dataHome: '/tmp/snca-mock', backends: ['cpu'], backend: 'cpu', platform: process.platform, shell: 'serve' }),
     'presets.list': () => PRESETS.map((p) => PresetSchema.parse(p)),
@@ -253,6 +267,59 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
       emit('run.changed', summaryOf(s));
       return summaryOf(s);
     },
+    // Issue 5b: queue, housekeeping, evaluations and hardware (simple in-memory versions).
+    'runs.reorder': ({ ids }) => ids.map((id) => {
+      const s = runs.get(id);
+      if (!s) throw ApiError.notFound(`Run ${id}`);
+      return summaryOf(s);
+    }),
+    'runs.removeQueued': ({ id }) => {
+      const s = runs.get(id);
+      if (!s) throw ApiError.notFound(`Run ${id}`);
+      if (s.detail.status !== 'queued') throw new ApiError('conflict', `Run ${id} is ${s.detail.status}`);
+      runs.delete(id);
+      emit('run.removed', { id });
+      return { id, removed: true };
+    },
+    'runs.update': ({ id, name, tags, notes }) => {
+      const s = runs.get(id);
+      if (!s) throw ApiError.notFound(`Run ${id}`);
+      Object.assign(s.detail, { ...(name !== undefined ? { name } : {}), ...(tags ? { tags } : {}), ...(notes !== undefined ? { notes } : {}) });
+      emit('run.changed', summaryOf(s));
+      return summaryOf(s);
+    },
+    'runs.delete': ({ id }) => {
+      const s = runs.get(id);
+      if (!s) throw ApiError.notFound(`Run ${id}`);
+      if (s.detail.status === 'queued' || s.detail.status === 'running') throw new ApiError('conflict', `Run ${id} is ${s.detail.status}`);
+      runs.delete(id);
+      emit('run.removed', { id });
+      return { id, deleted: true, bytesFreed: 0 };
+    },
+    'runs.export': ({ id, format }) => {
+      const s = runs.get(id);
+      if (!s) throw ApiError.notFound(`Run ${id}`);
+      return format === 'json'
+        ? { filename: `${id}.json`, mediaType: 'application/json', content: JSON.stringify({ run: summaryOf(s), metrics: s.points }) }
+        : { filename: `${id}.csv`, mediaType: 'text/csv', content: 'kind,key,step,epoch,value,wall_time\n' };
+    },
+    'runs.diskUsage': () => [...runs.keys()].map((id) => ({ id, bytes: 0 })),
+    'evaluations.create': () => {
+      throw new ApiError('conflict', 'The mock server has no checkpoints to evaluate.');
+    },
+    'evaluations.list': () => [],
+    'system.hardware': () => ({ backend: 'cpu', device: 'mock CPU', cpuCount: 2, gpus: null, gpuNote: 'nvidia-smi was not found on this machine (mock)' }),
+    'runs.resume': ({ id }) => {
+      const s = runs.get(id);
+      if (!s) throw ApiError.notFound(`Run ${id}`);
+      if (!['interrupted', 'failed', 'cancelled'].includes(s.detail.status)) throw new ApiError('conflict', `Run ${id} is ${s.detail.status}`);
+      s.detail.status = 'queued';
+      s.detail.endedAt = null;
+      s.detail.error = null;
+      emit('run.changed', summaryOf(s));
+      simulate(s);
+      return summaryOf(s);
+    },
     'runs.metrics': ({ id, keys, maxPoints }) => {
       const s = runs.get(id);
       if (!s) throw ApiError.notFound(`Run ${id}`);
@@ -274,6 +341,14 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
       return s.logs.filter((l) => l.id > afterId).slice(0, limit);
     },
     'runs.checkpoints': () => [],
+    'datasets.validate': ({ spec }) => {
+      const root = 'root' in spec ? spec.root : '';
+      if (root.includes('missing')) return { ok: false, message: `${root}: folder does not exist`, path: root, summary: null };
+      return { ok: true, message: null, path: null, summary: { kind: spec.kind, dir: root, format: 'binary', classes: 10, trainCount: 50000, valCount: 10000 } };
+    },
+    'datasets.download': ({ kind, root }) => mockDatasetJob(kind, root ?? `/tmp/snca-mock/datasets/${kind}`, 'download'),
+    'datasets.import': ({ kind, root }) => mockDatasetJob(kind, root ?? `/tmp/snca-mock/datasets/${kind}`, 'import'),
+    'datasets.cancelDownload': () => ({ cancelled: true }),
   };
 
   function send(res: ServerResponse, status: number, body: CallResult<unknown>) {

@@ -206,7 +206,7 @@ export function voteFromNeighbours(
     let filled = 0;
     for (; filled < width && filled < touched.length; filled++) top5[q * width + filled] = touched[filled]!;
     // Classes no neighbour voted for tie at zero; fill in ascending class order.
-    for (let cls = 0; filled < width; cls++) if (totals[cls] === 0) top5[q * width + filled++] = cls;
+    for (let cls = 0; filled < width && cls < numClasses; cls++) if (totals[cls] === 0) top5[q * width + filled++] = cls;
     for (const cls of touched) totals[cls] = 0;
     predictions[q] = top5[q * width]!;
     nnIndexes[q] = rows[base]!;

@@ -90,9 +90,11 @@ export function fillColumnsT(
   if (scratch.length < pixels * ci) scratch = new Float32Array(pixels * ci);
   const xt = scratch;
   transposeRows(x, b0 * h * w, pixels, ci, xt);
-  colsT.fill(0);
+  // Entries that fall on the padding stay 0; without padding every entry is written.
+  const padded = top > 0 || left > 0 || (oh - 1) * sh + kh - top > h || (ow - 1) * sw + kw - left > w;
+  if (padded) colsT.fill(0);
   for (let j = 0; j < kw; j++) {
-    // Output columns whose input column j·1 + xo·sw − left lies inside the image.
+    // Output columns whose input column xo·sw + j − left lies inside the image.
     const xoLo = Math.max(0, Math.ceil((left - j) / sw));
     const xoHi = Math.min(ow, Math.floor((w - 1 - j + left) / sw) + 1);
     if (xoHi <= xoLo) continue;
@@ -107,7 +109,7 @@ export function fillColumnsT(
             const src = plane + (b * h + iy) * w + j - left;
             const dst = row + (b * oh + y) * ow;
             if (sw === 1) {
-              for (let xo = xoLo; xo < xoHi; xo++) colsT[dst + xo] = xt[src + xo]!;
+              colsT.set(xt.subarray(src + xoLo, src + xoHi), dst + xoLo);
             } else {
               for (let xo = xoLo; xo < xoHi; xo++) colsT[dst + xo] = xt[src + xo * sw]!;
             }
@@ -131,7 +133,11 @@ function asTensor<R extends tf.Rank>(info: TensorInfo): tf.Tensor<R> {
 const kernelFunc = ((args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: unknown; attrs: Record<string, unknown> }) => {
   const backend = args.backend as WasmHeapBackend;
   const { x, dy } = args.inputs;
-  const params = args.attrs as unknown as BackpropFilterParams & { filterShape: [number, number, number, number] };
+  const params = args.attrs as unknown as BackpropFilterParams & {
+    filterShape: [number, number, number, number];
+    /** Not a tfjs attribute: lets tests force several batch chunks. */
+    columnsBudget?: number;
+  };
   const info = backpropFilterInfo(x.shape, params.filterShape, params);
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
     throw new UnsupportedConvolutionError(`Conv2DBackpropFilter on wasm supports float32 only, got ${x.dtype}/${dy.dtype}`);
@@ -139,7 +145,8 @@ const kernelFunc = ((args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend:
   const { batchSize, outHeight, outWidth, outChannels } = info;
   const rowsK = info.filterHeight * info.filterWidth * info.inChannels;
   const perImage = outHeight * outWidth;
-  const imagesPerChunk = Math.max(1, Math.min(batchSize, Math.floor(COLS_BUDGET / (rowsK * perImage))));
+  const budget = params.columnsBudget ?? COLS_BUDGET;
+  const imagesPerChunk = Math.max(1, Math.min(batchSize, Math.floor(budget / (rowsK * perImage))));
   // The engine hands us TensorInfos; wrap dy as a tensor without taking its reference.
   backend.incRef(dy.dataId);
   const dyTensor = asTensor<tf.Rank.R4>(dy);
@@ -151,14 +158,18 @@ const kernelFunc = ((args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend:
         const images = Math.min(imagesPerChunk, batchSize - b0);
         const pc = images * perImage;
         const colsInfo = backend.makeOutput([rowsK, pc], 'float32');
-        // Views after makeOutput: allocating may grow (and detach) the wasm heap.
-        fillColumnsT(backend.typedArrayFromHeap(x), info, b0, images, backend.typedArrayFromHeap(colsInfo));
         const cols = asTensor<tf.Rank.R2>(colsInfo);
-        const part = tf.tidy(() => {
-          const dyPart = images === batchSize ? dy2d : sliceRows(dy2d, b0 * perImage, pc);
-          return tf.matMul(cols, dyPart) as tf.Tensor2D;
-        });
-        cols.dispose();
+        let part: tf.Tensor2D;
+        try {
+          // Views after makeOutput: allocating may grow (and detach) the wasm heap.
+          fillColumnsT(backend.typedArrayFromHeap(x), info, b0, images, backend.typedArrayFromHeap(colsInfo));
+          part = tf.tidy(() => {
+            const dyPart = images === batchSize ? dy2d : sliceRows(dy2d, b0 * perImage, pc);
+            return tf.matMul(cols, dyPart) as tf.Tensor2D;
+          });
+        } finally {
+          cols.dispose();
+        }
         if (total) {
           const sum: tf.Tensor2D = tf.add(total, part);
           total.dispose();

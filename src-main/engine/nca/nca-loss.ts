@@ -6,27 +6,34 @@
  *   p_i = Σ_{same class} e^out,  n_i = Σ_{other classes} e^out,
  *   prob_i = p_i e^{-μ} / (n_i + p_i e^{-μ})   (μ = margin / T),
  *   loss = -(1/B) Σ_{i: p_i > 0} log prob_i,
- *   dLoss/dx_i = -(1/(B·T)) Σ_j (q⁺_ij − q_ij) m_j
+ *   dLoss/dx_i = -(1/(B·T)) Σ_j (q_ij^same − q_ij) m_j
+ *              = -((1 − prob_i)/(B·T)) (U⁺_i − U⁻_i)
  *
- * where q_ij is the softmax over j of a_ij = out_ij − μ·[same class] (own row −∞) and q⁺
- * the same softmax restricted to the same-class rows.
+ * where q_ij is the softmax over j of a_ij = out_ij − μ·[same class] (own row −∞), q^same
+ * the same softmax restricted to the same-class rows, and U⁺_i, U⁻_i the means of the
+ * same-class and other-class memory rows weighted by their own softmaxes (q⁺, q⁻). The
+ * second form is the one computed: when prob_i is close to 1, q^same − q is a difference
+ * of nearly equal numbers, while U⁺ − U⁻ has no cancellation and 1 − prob_i comes from
+ * the log domain; the margin then enters only through the per-sample d below.
  *
  * How it is computed:
  * - Streaming over chunks of the bank, so the extra memory is O(B × chunk), never B × N.
- *   Each chunk yields its max and its softmax; running (max, sum) pairs are merged in the
- *   usual online log-sum-exp way, so nothing overflows at any temperature and
- *   log prob_i = lse⁺_i − lse_i is formed in the log domain (no underflow of prob_i).
- *   The same-class sum has its own running max, so it cannot underflow to 0 either: a
- *   sample is dropped exactly when its class has no other memory row.
- * - The gradient is accumulated in the same single pass, flash-attention style:
- *   U_i = Σ_j q_ij m_j and U⁺_i = Σ_j q⁺_ij m_j are kept normalised and rescaled when the
- *   running max moves, so no chunk's logits are ever stored or recomputed. This is only
- *   done when a gradient tape is recording (inside tf.grad / tf.variableGrads); the
- *   backward pass then just scales the saved [B, D] gradient by dy. Recomputing the chunk
+ *   Each chunk yields, for the same-class and the other-class rows separately, its max and
+ *   its softmax; running (max, sum) pairs are merged in the usual online log-sum-exp way,
+ *   so nothing overflows at any temperature. With d = lse⁻ − lse⁺ + μ,
+ *   log prob = −softplus(d) and 1 − prob = sigmoid(d), so prob_i never underflows to 0
+ *   and the margin costs nothing per element. A sample is dropped exactly when its class
+ *   has no other memory row.
+ * - The gradient is accumulated in the same single pass, flash-attention style: U⁺ and U⁻
+ *   are kept normalised and rescaled when the running max moves, so no chunk's logits are
+ *   ever stored or recomputed. This is only done when a gradient tape is recording (inside
+ *   tf.grad / tf.variableGrads); the backward pass then just scales the saved [B, D]
+ *   gradient by dy. Recomputing the chunk
  *   logits in the backward pass instead needs the same three B×N×D matmuls (logits twice,
- *   then one with q⁺ − q) and repeats all the masking and softmax work.
- * - When the bank fits in one chunk both softmaxes are final at once, and a single product
- *   Σ_j (q⁺_ij − q_ij) m_j gives the gradient: two matmuls per step instead of three.
+ *   then one for the gradient) and repeats all the masking and softmax work.
+ * - When the bank fits in one chunk both softmaxes are final at once and have disjoint
+ *   supports, so one product Σ_j (q⁺_ij − q⁻_ij) m_j = U⁺ − U⁻ gives the gradient: two
+ *   matmuls per step instead of three.
  * - The class mask comes from broadcasting arithmetic on float labels
  *   (other = min((y_i − l_j)², 1)) and the own row is excluded by a B-element scatter: on
  *   the wasm backend Equal/Where/Gather over B×c cost 5–100 ns per element against
@@ -204,24 +211,24 @@ function excludeOwnRows(p: Prepared, a: tf.Tensor2D, start: number, count: numbe
   return tf.tensorScatterUpdate(a, at, update);
 }
 
-/** One chunk: masked logits of both sets, their stats and (optionally) softmax-weighted rows. */
 interface ChunkResult {
-  all: [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D | null];
+  neg: [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D | null];
   pos: [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D | null];
-  /** Only when the chunk is the whole bank: Σ_j (q⁺_ij − q_ij) m_j, [B, D]. */
+  /** Only when the chunk is the whole bank: U⁺ − U⁻, [B, D]. */
   diff?: tf.Tensor2D;
 }
 
+/**
+ * One chunk: the logits split into other-class and same-class rows (own row excluded),
+ * their stats and (optionally) softmax-weighted memory rows.
+ */
 function processChunk(p: Prepared, start: number, count: number, withGrad: boolean): ChunkResult {
   const logits: tf.Tensor2D = tf.matMul(p.xs, sliceRowsTransposed(p.memory, start, count)); // [B, c]
   const labelRow = tf.reshape(sliceRows(p.labelsCol, start, count), [1, count]);
-  // other = 0 for the same class, 1 otherwise; exact, since labels are integer-valued floats.
-  const other = tf.clipByValue(tf.square(tf.sub(p.yB, labelRow)), 0, 1) as tf.Tensor2D;
-  // The margin lowers same-class logits by μ; raising the others by μ instead shifts every
-  // logit of the row alike, which log prob and the softmaxes do not see.
-  let a = p.mu !== 0 ? (tf.add(logits, tf.mul(other, p.mu)) as tf.Tensor2D) : logits;
-  a = excludeOwnRows(p, a, start, count);
-  const aPos = tf.add(a, tf.mul(other, MASKED)) as tf.Tensor2D;
+  // MASKED where the row is of another class, else 0; exact, since labels are integer-valued.
+  const otherMasked = tf.mul(tf.clipByValue(tf.square(tf.sub(p.yB, labelRow)), 0, 1), MASKED);
+  const aNeg = tf.add(logits, tf.sub(MASKED, otherMasked)) as tf.Tensor2D;
+  const aPos = excludeOwnRows(p, tf.add(logits, otherMasked) as tf.Tensor2D, start, count);
 
   const stats = (z: tf.Tensor2D) => {
     const m = tf.max(z, 1) as tf.Tensor1D;
@@ -230,45 +237,45 @@ function processChunk(p: Prepared, start: number, count: number, withGrad: boole
     const s = tf.div(1, tf.max(q, 1)) as tf.Tensor1D;
     return { m, q, s };
   };
-  const sa = stats(a);
+  const sn = stats(aNeg);
   const sp = stats(aPos);
-  if (!withGrad) return { all: [sa.m, sa.s, null], pos: [sp.m, sp.s, null] };
+  if (!withGrad) return { neg: [sn.m, sn.s, null], pos: [sp.m, sp.s, null] };
   const rows = sliceRows(p.memory, start, count);
   if (count === p.n) {
-    // The whole bank in one chunk: both softmaxes are final, so one product gives the
-    // gradient (two matmuls per step instead of three).
-    const diff = tf.matMul(tf.sub(sp.q, sa.q), rows) as tf.Tensor2D;
-    return { all: [sa.m, sa.s, null], pos: [sp.m, sp.s, null], diff };
+    // The whole bank in one chunk: both softmaxes are final and have disjoint supports, so
+    // one product gives U⁺ − U⁻ (two matmuls per step instead of three).
+    const diff = tf.matMul(tf.sub(sp.q, sn.q), rows) as tf.Tensor2D;
+    return { neg: [sn.m, sn.s, null], pos: [sp.m, sp.s, null], diff };
   }
   // Two products with the same memory rows: XNNPACK packs them once (cached by tensor id).
-  const ua = tf.matMul(sa.q, rows) as tf.Tensor2D;
+  const un = tf.matMul(sn.q, rows) as tf.Tensor2D;
   const up = tf.matMul(sp.q, rows) as tf.Tensor2D;
-  return { all: [sa.m, sa.s, ua], pos: [sp.m, sp.s, up] };
+  return { neg: [sn.m, sn.s, un], pos: [sp.m, sp.s, up] };
 }
 
 function forward(p: Prepared, withGrad: boolean): ForwardResult {
   if (p.chunk >= p.n) return forwardWhole(p, withGrad);
-  let all: SetState | null = null;
+  let neg: SetState | null = null;
   let pos: SetState | null = null;
   try {
     for (let start = 0; start < p.n; start += p.chunk) {
       const count = Math.min(p.chunk, p.n - start);
-      const prevAll: SetState | null = all;
+      const prevNeg: SetState | null = neg;
       const prevPos: SetState | null = pos;
-      const next = tidyObject((): { all: SetState; pos: SetState } => {
+      const next = tidyObject((): { neg: SetState; pos: SetState } => {
         const c = processChunk(p, start, count, withGrad);
-        return { all: mergeSet(prevAll, ...c.all), pos: mergeSet(prevPos, ...c.pos) };
+        return { neg: mergeSet(prevNeg, ...c.neg), pos: mergeSet(prevPos, ...c.pos) };
       });
-      disposeState(prevAll);
+      disposeState(prevNeg);
       disposeState(prevPos);
-      all = next.all;
+      neg = next.neg;
       pos = next.pos;
     }
-    const a = all!;
+    const n = neg!;
     const q = pos!;
-    return tidyObject(() => finish(p, a, q, withGrad && a.u && q.u ? tf.sub(q.u, a.u) as tf.Tensor2D : null));
+    return tidyObject(() => finish(p, n, q, withGrad && n.u && q.u ? (tf.sub(q.u, n.u) as tf.Tensor2D) : null));
   } finally {
-    disposeState(all);
+    disposeState(neg);
     disposeState(pos);
   }
 }
@@ -276,20 +283,24 @@ function forward(p: Prepared, withGrad: boolean): ForwardResult {
 function forwardWhole(p: Prepared, withGrad: boolean): ForwardResult {
   return tidyObject(() => {
     const c = processChunk(p, 0, p.n, withGrad);
-    const [m, s] = c.all;
+    const [m, s] = c.neg;
     const [mPos, sPos] = c.pos;
     return finish(p, { m, s, u: null }, { m: mPos, s: sPos, u: null }, c.diff ?? null);
   });
 }
 
-/** log prob, validity and (from Σ_j (q⁺ − q) m_j) the gradient. Call inside a tidy. */
-function finish(p: Prepared, a: SetState, q: SetState, diff: tf.Tensor2D | null): ForwardResult {
-  const valid = tf.cast(tf.greater(q.m, MASKED_THRESHOLD), 'float32') as tf.Tensor1D;
-  // (m⁺ − m) first: both are logits of similar size, so their difference is exact.
-  const raw = tf.add(tf.sub(q.m, a.m), tf.sub(tf.log(q.s), tf.log(a.s)));
-  const logProb = tf.where(tf.cast(valid, 'bool'), raw, tf.zerosLike(raw)) as tf.Tensor1D;
+/** log prob, validity and (from U⁺ − U⁻) the gradient. Call inside a tidy. */
+function finish(p: Prepared, neg: SetState, pos: SetState, diff: tf.Tensor2D | null): ForwardResult {
+  const valid = tf.cast(tf.greater(pos.m, MASKED_THRESHOLD), 'float32') as tf.Tensor1D;
+  // d = lse⁻ − lse⁺ + μ, with (m⁻ − m⁺) first: both are logits, so that difference is exact.
+  // prob = 1 / (1 + e^d): log prob = −softplus(d), 1 − prob = sigmoid(d).
+  const d = tf.add(tf.add(tf.sub(neg.m, pos.m), tf.sub(tf.log(neg.s), tf.log(pos.s))), p.mu);
+  const logProb = tf.where(tf.cast(valid, 'bool'), tf.neg(tf.softplus(d)), tf.zerosLike(d)) as tf.Tensor1D;
   let grad: tf.Tensor2D | null = null;
-  if (diff) grad = tf.mul(diff, tf.reshape(tf.mul(valid, -1 / (p.b * p.t)), [-1, 1])) as tf.Tensor2D;
+  if (diff) {
+    const scale = tf.mul(tf.mul(tf.sigmoid(d), valid), -1 / (p.b * p.t));
+    grad = tf.mul(diff, tf.reshape(scale, [-1, 1])) as tf.Tensor2D;
+  }
   return { logProb, valid, grad };
 }
 

@@ -15,7 +15,9 @@ import { ncaLoss } from '../nca/nca-loss.ts';
 import { SGD } from '../optim/sgd.ts';
 import { memoryMomentumAt, stepDecayLr } from '../optim/schedules.ts';
 import { evaluateKnn, type KnnMetrics } from './knn-evaluation.ts';
-import { writeCheckpoint, type WrittenCheckpoint } from './checkpoint-writer.ts';
+import { checkpointKinds, writeCheckpoint, type WrittenCheckpoint } from './checkpoint-writer.ts';
+import type { WrittenFile } from '../checkpoint/atomic-file.ts';
+import { restoreTrainingState, type ResumeFrom } from './resume-state.ts';
 import { openDataset } from '../data/open-dataset.ts';
 import { TrainingError } from './training-error.ts';
 
@@ -36,6 +38,10 @@ export interface TrainJobSpec {
   config: RunConfig;
   runDir: string;
   backend?: BackendName;
+  /** Continue from this checkpoint of the same run (see resume-state.ts). */
+  resumeFrom?: ResumeFrom;
+  /** Checkpoint file writer; tests inject failing ones (default: atomic temp + fsync + rename). */
+  writeFile?: (path: string, chunks: readonly Uint8Array[]) => WrittenFile;
 }
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -64,7 +70,14 @@ export async function runTraining(job: TrainJobSpec, hooks: TrainerHooks): Promi
     nesterov: config.nesterov,
   });
   try {
-    return await trainEpochs({ job, hooks, dataset, model, bank, sgd });
+    let start: Start = { epoch: 0, step: 0, best: -Infinity, trainedSeconds: 0 };
+    if (job.resumeFrom) {
+      const restored = restoreTrainingState(job.resumeFrom, { config, model, bank, sgd });
+      start = restored;
+      hooks.log('info', `Resumed from ${job.resumeFrom.path} (sha256 ${restored.sha256.slice(0, 12)}…): epoch ${restored.epoch}, step ${restored.step}` +
+        (Number.isFinite(restored.best) ? `, best ${config.eval.monitor} ${restored.best}` : ''));
+    }
+    return await trainEpochs({ job, hooks, dataset, model, bank, sgd, start });
   } finally {
     model.dispose();
     bank.dispose();
@@ -80,6 +93,15 @@ interface Session {
   model: Model;
   bank: MemoryBank;
   sgd: SGD;
+  start: Start;
+}
+
+/** Where the epoch loop starts: from scratch or from a restored checkpoint. */
+interface Start {
+  epoch: number;
+  step: number;
+  best: number;
+  trainedSeconds: number;
 }
 
 async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
@@ -91,17 +113,19 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
   const marginOverT = config.margin / config.temperature;
   const params = [...model.params.values()];
   const monitor = config.eval.monitor;
-  let best = -Infinity;
-  let globalStep = 0;
-  let trainedSeconds = 0;
+  let best = s.start.best;
+  let globalStep = s.start.step;
+  let trainedSeconds = s.start.trainedSeconds;
+  const firstEpoch = s.start.epoch;
   let lastProgress = 0;
   let accumulated: Map<string, tf.Tensor> | null = null;
 
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
+  for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
     const lr = stepDecayLr(config.lr, epoch, config.lrSchedule.stepEpochs, config.lrSchedule.gamma);
     sgd.setLr(lr);
     const memoryMomentum = memoryMomentumAt(epoch, config.memoryMomentumSchedule, config.memoryMomentum);
-    hooks.metrics([{ key: 'lr', step: globalStep, epoch, value: lr, wallTime: Date.now() }]);
+    // At the epoch's first step, so every row of an epoch has a step above the previous checkpoint's.
+    hooks.metrics([{ key: 'lr', step: globalStep + 1, epoch, value: lr, wallTime: Date.now() }]);
 
     const epochStart = performance.now();
     let images = 0;
@@ -147,8 +171,9 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
         lastProgress = now;
         hooks.metrics(points.splice(0));
         const elapsed = trainedSeconds + (now - epochStart) / 1000;
-        const done = epoch * iterations + iteration;
-        const perIteration = elapsed / done;
+        const done = (epoch - firstEpoch) * iterations + iteration;
+        const elapsedHere = elapsed - s.start.trainedSeconds;
+        const perIteration = elapsedHere / done;
         hooks.progress({
           phase: 'train',
           epoch: epoch + 1,
@@ -156,7 +181,7 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
           iteration,
           iterations,
           imagesPerSec: images / ((now - epochStart) / 1000),
-          etaSeconds: perIteration * (totalIterations - done),
+          etaSeconds: perIteration * (totalIterations - firstEpoch * iterations - done),
         });
       }
       await yieldToEventLoop();
@@ -205,7 +230,10 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
       bank,
       sgd,
       metrics: epochMetrics,
-      kinds: isBest ? ['latest', 'best'] : ['latest'],
+      kinds: checkpointKinds(epoch + 1, isBest, config.checkpoint.keepEvery),
+      ...(Number.isFinite(best) ? { best } : {}),
+      trainedSeconds,
+      ...(s.job.writeFile ? { writeFile: s.job.writeFile } : {}),
     });
     for (const c of written) hooks.checkpoint(c);
   }
@@ -244,7 +272,12 @@ function trainStep(s: StepInput): tf.Scalar {
     // The reference updates the memory in the backward pass, with the memory the loss saw.
     s.bank.update(features!, indexes, s.memoryMomentum);
     s.step(new Map(Object.entries(grads)));
-    return config.iterSize > 1 ? tf.tidy(() => tf.mul(value, config.iterSize)) : value.clone();
+    // Non-finite features (e.g. weights that diverged) count as a non-finite loss: the NCA
+    // loss drops rows whose logits are NaN, so its value alone could stay finite.
+    return tf.tidy(() => {
+      const loss = config.iterSize > 1 ? tf.mul(value, config.iterSize) : value.clone();
+      return tf.where(tf.all(tf.isFinite(features!)), loss, tf.scalar(NaN)) as tf.Scalar;
+    });
   } finally {
     for (const g of Object.values(grads)) g.dispose();
     value.dispose();

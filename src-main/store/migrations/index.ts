@@ -1,7 +1,11 @@
 /** Every schema version, in order. Add a file `NNNN-what.ts` exporting `up(db)` and list it here. */
 import type { Migration } from '../migrator.ts';
 import { up as up0001 } from './0001-runs.ts';
+import { up as up0002 } from './0002-queue-housekeeping-evaluations.ts';
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: '0001-runs', up: up0001 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: '0001-runs', up: up0001 },
+  { version: 2, name: '0002-queue-housekeeping-evaluations', up: up0002 },
+];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

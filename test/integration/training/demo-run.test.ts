@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createCore } from '../../../src-main/core/core.ts';
 import { readCheckpoint, MEMORY_TENSOR } from '../../../src-main/engine/checkpoint/checkpoint-file.ts';
-import { findPreset } from '../../../shared/run-config.ts';
+import { findPreset, RunConfigSchema } from '../../../shared/run-config.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 
 test('a 1-epoch MNIST-demo run trains in a worker thread and lands in SQLite', { timeout: 180_000 }, async () => {
@@ -16,13 +16,13 @@ test('a 1-epoch MNIST-demo run trains in a worker thread and lands in SQLite', {
   const core = await createCore({ home: tmp.dir, backend: 'wasm' });
   try {
     const preset = findPreset('mnist-demo')!;
-    const config = {
+    const config = RunConfigSchema.parse({
       ...preset.config,
       name: 'integration demo',
       epochs: 1,
       batchSize: 50,
-      dataset: { kind: 'mnist' as const, trainSize: 1000, valSize: 500 },
-    };
+      dataset: { kind: 'mnist', trainSize: 1000, valSize: 500 },
+    });
     const created = await core.handlers['runs.create']({ config });
     assert.ok(['queued', 'running'].includes(created.status), created.status);
     const ended = await core.runs.whenEnded(created.id);

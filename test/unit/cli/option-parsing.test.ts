@@ -9,7 +9,7 @@ const cases: [string[], RegExp][] = [
   [['train', '--epochs', 'abc'], /option '--epochs <n>' argument 'abc' is invalid\. Expected a whole number between 1 and 10000/],
   [['train', '--epochs', '0'], /'--epochs <n>'/],
   [['train', '--epochs', '2.5'], /'--epochs <n>'/],
-  [['train', '--batch-size', '-3'], /'--batch-size <n>'/],
+  [['train', '--batch-size', '-3'], /--batch-size <n>' argument '-3' is invalid/],
   [['train', '--lr', 'fast'], /'--lr <x>' argument 'fast' is invalid\. Expected a number greater than 0/],
   [['train', '--lr', '0'], /'--lr <x>'/],
   [['train', '--seed', '-1'], /'--seed <n>'/],

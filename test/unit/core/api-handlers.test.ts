@@ -5,6 +5,8 @@ import { METHOD_NAMES, type MethodName } from '../../../shared/api.ts';
 import { dispatchCall } from '../../../src-main/core/call-dispatch.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { startTestCore } from '../../fixtures/test-core.ts';
+import { fakeCifar, writeCifar } from '../engine/data/cifar-fixtures.ts';
+import { join } from 'node:path';
 
 test('every contract method maps to the core and returns contract-valid results', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
@@ -13,6 +15,8 @@ test('every contract method maps to the core and returns contract-valid results'
     assert.ok(created.ok, JSON.stringify(created));
     const id = (created.result as { id: string }).id;
     await t.core.runs.whenEnded(id);
+    const cifarRoot = join(t.home, 'cifar');
+    writeCifar(cifarRoot, 'cifar10', 'binary', fakeCifar('cifar10', 1, 2));
     const inputs: Record<MethodName, unknown> = {
       'system.info': {},
       'presets.list': {},
@@ -23,12 +27,44 @@ test('every contract method maps to the core and returns contract-valid results'
       'runs.metrics': { id, maxPoints: 5 },
       'runs.logs': { id },
       'runs.checkpoints': { id },
+      // Issue 5b: the run is completed, so queue methods refuse it; delete a run that does not exist
+      // (deleting `id` would break the methods after it); the fake checkpoint is not a safetensors file.
+      'runs.reorder': { ids: [id] },
+      'runs.removeQueued': { id },
+      'runs.update': { id, tags: ['a'] },
+      'runs.delete': { id: 'no-such-run' },
+      'runs.export': { id, format: 'json' },
+      'runs.diskUsage': {},
+      'evaluations.create': { runId: id },
+      'evaluations.list': { runId: id },
+      'system.hardware': {},
+      // The run completed: resuming it is a conflict (the resume tests cover the rest).
+      'runs.resume': { id },
+      'datasets.validate': { spec: { kind: 'mnist' } },
+      // Already there: the job ends without touching the network.
+      'datasets.download': { kind: 'cifar10', root: cifarRoot },
+      'datasets.import': { kind: 'cifar10', archivePath: join(t.home, 'missing.tar.gz'), root: join(t.home, 'imported') },
+      'datasets.cancelDownload': { jobId: 'no-such-job' },
     };
     const results: Partial<Record<MethodName, unknown>> = {};
     for (const m of METHOD_NAMES) {
       const r = await dispatchCall(t.core.handlers, m, inputs[m]);
       if (m === 'runs.cancel') {
         assert.ok(!r.ok && r.error.code === 'conflict', 'a completed run cannot be cancelled');
+        continue;
+      }
+      const expectedError: Partial<Record<MethodName, string>> = {
+        'runs.reorder': 'conflict',
+        'runs.removeQueued': 'conflict',
+        'runs.delete': 'not_found',
+        'evaluations.create': 'invalid_input',
+      };
+      if (expectedError[m]) {
+        assert.ok(!r.ok && r.error.code === expectedError[m], `${m}: ${JSON.stringify(r)}`);
+        continue;
+      }
+      if (m === 'runs.resume') {
+        assert.ok(!r.ok && r.error.code === 'conflict' && /only an interrupted, failed or cancelled run/.test(r.error.message), JSON.stringify(r));
         continue;
       }
       assert.ok(r.ok, `${m}: ${JSON.stringify(r)}`);

@@ -18,13 +18,27 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'runs.metrics': fail,
     'runs.logs': fail,
     'runs.checkpoints': fail,
+    'runs.reorder': fail,
+    'runs.removeQueued': fail,
+    'runs.update': fail,
+    'runs.delete': fail,
+    'runs.export': fail,
+    'runs.diskUsage': fail,
+    'evaluations.create': fail,
+    'evaluations.list': fail,
+    'system.hardware': fail,
+    'runs.resume': fail,
+    'datasets.validate': fail,
+    'datasets.download': fail,
+    'datasets.import': fail,
+    'datasets.cancelDownload': fail,
     ...overrides,
   };
 }
 
 test('unknown methods are not_found; bad input is invalid_input naming the field', async () => {
   const h = handlers({});
-  assert.deepEqual(await dispatchCall(h, 'runs.delete', {}), { ok: false, error: { code: 'not_found', message: 'Unknown API method "runs.delete"' } });
+  assert.deepEqual(await dispatchCall(h, 'runs.explode', {}), { ok: false, error: { code: 'not_found', message: 'Unknown API method "runs.explode"' } });
   const r = await dispatchCall(h, 'runs.logs', { id: 'ok', limit: 0 });
   assert.equal(r.ok, false);
   if (r.ok) return;

@@ -59,3 +59,24 @@ test('epochs_done only rises; heartbeat touches only active rows of the owner', 
   assert.equal(store.runs.adoptQueued('s', 999999, process.pid, 300), false, 'owner changed meanwhile');
   store.close();
 });
+
+test('queue positions: new runs go to the end, leaving the queue clears it, re-entering goes to the end; reorder swaps places atomically', () => {
+  const store = openStore(':memory:');
+  for (const id of ['a', 'b', 'c']) store.runs.insert(newRun(id));
+  assert.deepEqual(store.runs.listQueued().map((r) => [r.id, r.queuePosition]), [['a', 1], ['b', 2], ['c', 3]]);
+  assert.equal(store.runs.transition('a', ['queued'], 'running'), true);
+  assert.equal(store.runs.get('a')!.queuePosition, null);
+  assert.equal(store.runs.reorderQueued(['c', 'b']), true);
+  assert.deepEqual(store.runs.listQueued().map((r) => [r.id, r.queuePosition]), [['c', 2], ['b', 3]]);
+  assert.equal(store.runs.reorderQueued(['a', 'b']), false, 'a is not queued: nothing changes');
+  assert.deepEqual(store.runs.listQueued().map((r) => r.id), ['c', 'b']);
+  store.runs.transition('a', ['running'], 'interrupted');
+  store.runs.transition('a', ['interrupted'], 'queued');
+  assert.deepEqual(store.runs.listQueued().map((r) => [r.id, r.queuePosition]), [['c', 2], ['b', 3], ['a', 4]]);
+  assert.equal(store.runs.deleteQueued('b'), true);
+  assert.equal(store.runs.deleteQueued('b'), false);
+  assert.equal(store.runs.deleteEnded('c'), false, 'queued runs are not deleted by deleteEnded');
+  assert.equal(store.runs.updateDetails('c', { tags: ['x', 'y'], notes: 'n' }), true);
+  assert.deepEqual([store.runs.get('c')!.tags, store.runs.get('c')!.notes], [['x', 'y'], 'n']);
+  store.close();
+});

@@ -82,6 +82,23 @@ for (const backend of TEST_BACKENDS) {
     }
   });
 
+  test(`ncaLossAndGrad gives what the tape gives (${backend})`, async () => {
+    await useBackend(backend);
+    const p = makeProblem({ b: 6, n: 50, d: 5, c: 4, t: 0.08, mu: 1, seed: 14 });
+    for (const chunkSize of [9, p.n]) {
+      const taped = lossAndGrad(p, { chunkSize });
+      const t = tensorsOf(p);
+      try {
+        const direct = ncaLossAndGrad(t.x, t.memory, t.labels, t.indexes, { temperature: p.t, marginOverT: p.mu, chunkSize });
+        assert.equal(direct.loss.dataSync()[0], taped.loss);
+        assert.deepEqual(direct.grad.dataSync(), taped.grad);
+        tf.dispose([direct.loss, direct.grad]);
+      } finally {
+        tf.dispose(Object.values(t));
+      }
+    }
+  });
+
   test(`no tensors leak from the loss, its gradient or the diagnostics (${backend})`, async () => {
     await useBackend(backend);
     const p = makeProblem({ b: 5, n: 30, d: 4, c: 4, t: 0.1, mu: 0.5, seed: 2 });

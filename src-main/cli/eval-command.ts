@@ -1,0 +1,75 @@
+/**
+ * `snca eval RUN_OR_CHECKPOINT [--k 30] [--sigma X] [--recompute-memory]`: weighted-kNN
+ * evaluation of a run's best (else latest) checkpoint, a checkpoint id or a checkpoint file,
+ * on its dataset's val split. Prints top-1 / top-5; a stored result is reused.
+ */
+import { existsSync } from 'node:fs';
+import { createCore } from '../core/core.ts';
+import type { CliContext } from './cli-context.ts';
+
+export interface EvalOptions {
+  k?: number;
+  sigma?: number;
+  recomputeMemory?: boolean;
+  json?: boolean;
+}
+
+export async function evalCommand(target: string, opts: EvalOptions, ctx: CliContext): Promise<number> {
+  const core = await createCore({
+    ...ctx.coreOptions,
+    adoptQueued: false,
+    diagnostics: ctx.coreOptions.diagnostics ?? ((line) => ctx.io.stderr(`snca: ${line}\n`)),
+  });
+  try {
+    const isRun = core.store.runs.get(target) !== undefined;
+    const isId = /^\d+$/.test(target) && !existsSync(target);
+    const req = {
+      ...(isRun ? { runId: target } : isId ? { checkpointId: Number(target) } : { path: target }),
+      ...(opts.k !== undefined ? { k: opts.k } : {}),
+      ...(opts.sigma !== undefined ? { sigma: opts.sigma } : {}),
+      recomputeMemory: opts.recomputeMemory === true,
+    };
+    const started = await core.evaluations.create(req);
+    const e = started.status === 'running' ? await core.evaluations.whenDone(started.id) : started;
+    if (e.status !== 'completed') {
+      ctx.io.stderr(`error: the evaluation failed: ${e.error ?? 'unknown error'}\n`);
+      return 1;
+    }
+    if (opts.json) {
+      ctx.io.stdout(`${JSON.stringify(e, null, 2)}\n`);
+      return 0;
+    }
+    const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(2)}%`);
+    ctx.io.stdout(
+      `checkpoint ${e.checkpointPath}${e.checkpointEpoch !== null ? ` (epoch ${e.checkpointEpoch})` : ''}\n` +
+        `K ${e.k}, sigma ${e.sigma}, ${e.recomputeMemory ? 'recomputed train features' : 'memory bank'}, ${e.samples ?? 0} val samples` +
+        `${started.reused ? ' (stored result reused)' : ''}\n` +
+        `top-1 ${pct(e.top1)}\ntop-5 ${pct(e.top5)}\n`,
+    );
+    return 0;
+  } finally {
+    await core.close();
+  }
+}
+
+/** `snca runs export ID --format csv|json [--out FILE]`. */
+export async function runsExportCommand(id: string, opts: { format: 'csv' | 'json'; out?: string }, ctx: CliContext): Promise<number> {
+  const core = await createCore({
+    ...ctx.coreOptions,
+    adoptQueued: false,
+    diagnostics: ctx.coreOptions.diagnostics ?? ((line) => ctx.io.stderr(`snca: ${line}\n`)),
+  });
+  try {
+    const out = core.housekeeping.export(id, opts.format);
+    if (opts.out) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(opts.out, out.content);
+      ctx.io.stderr(`wrote ${opts.out}\n`);
+    } else {
+      ctx.io.stdout(out.content);
+    }
+    return 0;
+  } finally {
+    await core.close();
+  }
+}

@@ -1,0 +1,27 @@
+/** Registers `snca eval` and `snca runs export` on the program (kept out of program.ts to keep edits small). */
+import type { Command } from 'commander';
+import type { CliContext } from './cli-context.ts';
+import { evalCommand, runsExportCommand } from './eval-command.ts';
+import { integerIn, nonEmptyText, oneOf, positiveNumberUpTo } from './option-parsers.ts';
+
+export function registerEvalCommands(program: Command, runs: Command, ctx: CliContext, setExitCode: (code: number) => void): void {
+  program
+    .command('eval')
+    .description("weighted-kNN evaluation of a checkpoint on its dataset's val split (the reference's -e)")
+    .argument('<run-or-checkpoint>', 'a run id (its best, else latest checkpoint), a checkpoint id or a .safetensors file')
+    .option('--k <n>', 'neighbours that vote', integerIn(1, 1000))
+    .option('--sigma <x>', 'vote temperature (default: the run config sigma, else its temperature)', positiveNumberUpTo(100))
+    .option('--recompute-memory', 'embed the train split again instead of using the memory bank', false)
+    .option('--json', 'print the whole evaluation record as JSON', false)
+    .action(async (target: string, opts: { k?: number; sigma?: number; recomputeMemory: boolean; json: boolean }) =>
+      setExitCode(await evalCommand(target, opts, ctx)),
+    );
+
+  runs
+    .command('export')
+    .description('print (or write) a run config and every metric row as CSV or JSON')
+    .argument('<id>', 'run id')
+    .option('--format <format>', 'csv or json', oneOf(['csv', 'json'] as const), 'csv')
+    .option('--out <file>', 'write to this file instead of stdout', nonEmptyText(4096))
+    .action(async (id: string, opts: { format: 'csv' | 'json'; out?: string }) => setExitCode(await runsExportCommand(id, opts, ctx)));
+}

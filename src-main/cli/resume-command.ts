@@ -1,0 +1,134 @@
+/**
+ * `snca train --resume RUN_OR_CHECKPOINT`: continues an interrupted, failed or cancelled run
+ * of this database under the same id, in this process, and waits for it like `snca train`.
+ *
+ * RUN_OR_CHECKPOINT is a run id (its latest checkpoint), or the path of a checkpoint file
+ * this database recorded (that checkpoint of its run). A file no run of this database wrote
+ * is refused: resuming needs the run's history (metrics, config) to continue; evaluate such
+ * a file with `snca eval` instead. `--start-epoch` is refused: the epoch a run continues
+ * from is the one stored in the checkpoint (resume from an older `epoch-NNNN` checkpoint,
+ * kept with checkpoint.keepEvery, to go back). Config flags are refused too: a resumed run
+ * keeps its stored config, so that it continues bit for bit.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ApiError } from '../../shared/api-error.ts';
+import type { BackendName } from '../../shared/domain.ts';
+import { createCore } from '../core/core.ts';
+import type { CliContext } from './cli-context.ts';
+import { formatDuration, formatMetricsLine } from './metric-format.ts';
+import { ProgressPrinter } from './progress-printer.ts';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_CANCELLED = 130;
+
+export interface ResumeInput {
+  resume?: string;
+  startEpoch?: number;
+  evaluate?: boolean;
+  backend?: BackendName;
+  [flag: string]: unknown;
+}
+
+/** Flags that may go with --resume (the rest would change the config, and are refused). */
+const ALLOWED = new Set(['resume', 'backend']);
+
+export function resumeFlagProblem(input: ResumeInput): string | null {
+  if (input.startEpoch !== undefined) {
+    return '--start-epoch: not supported; a resumed run continues after the epoch stored in its checkpoint ' +
+      '(to go back, resume from an older checkpoint file kept with checkpoint.keepEvery); nothing was started';
+  }
+  if (input.evaluate) return '-e/--evaluate: use `snca eval RUN_OR_CHECKPOINT` to evaluate a checkpoint; nothing was started';
+  const extra = Object.entries(input).filter(([k, v]) => v !== undefined && v !== false && !ALLOWED.has(k)).map(([k]) => k);
+  if (extra.length > 0) {
+    return `--resume continues a run with its stored config; it cannot be combined with ${extra.map(flagName).join(', ')}; nothing was started`;
+  }
+  return null;
+}
+
+function flagName(key: string): string {
+  if (key === 'dataPath') return 'DATAPATH';
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+export async function resumeCommand(input: ResumeInput, ctx: CliContext): Promise<number> {
+  const { io } = ctx;
+  const say = (line: string) => io.stdout(`${line}\n`);
+  const problem = resumeFlagProblem(input);
+  if (problem) {
+    io.stderr(`error: ${problem}\n`);
+    return EXIT_FAILED;
+  }
+  const target = String(input.resume);
+  const core = await createCore({
+    ...ctx.coreOptions,
+    adoptQueued: false,
+    ...(input.backend ? { backend: input.backend } : {}),
+    diagnostics: ctx.coreOptions.diagnostics ?? ((line) => io.stderr(`snca: ${line}\n`)),
+  });
+  let stopInterrupts = () => {};
+  try {
+    let runId: string;
+    let checkpointId: number | undefined;
+    if (core.store.runs.get(target)) {
+      runId = target;
+    } else {
+      const path = resolve(process.cwd(), target);
+      if (!existsSync(path)) {
+        io.stderr(`error: --resume: "${target}" is neither a run id of this database (${core.home}) nor a checkpoint file\n`);
+        return EXIT_FAILED;
+      }
+      const row = core.store.checkpoints.findByPath(path);
+      if (!row) {
+        io.stderr(`error: --resume: ${path} is not a checkpoint of any run in this database (${core.home}); ` +
+          'resume continues runs recorded here (set SNCA_HOME to the data folder that wrote it), or evaluate the file with `snca eval`\n');
+        return EXIT_FAILED;
+      }
+      runId = row.runId;
+      checkpointId = row.id;
+    }
+
+    const printer = new ProgressPrinter(say);
+    core.bus.on('run.progress', (p) => p.runId === runId && printer.progress(p));
+    core.bus.on('run.metrics', (m) => m.runId === runId && printer.metrics(m.points));
+    core.bus.on('run.log', (l) => l.runId === runId && printer.log(l));
+    let resumed;
+    try {
+      resumed = core.runs.resume(runId, checkpointId);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        io.stderr(`error: ${err.message}\n`);
+        return EXIT_FAILED;
+      }
+      throw err;
+    }
+    say(`Resuming run ${runId} "${resumed.name}" after epoch ${resumed.epochsDone}/${resumed.epochs} — data in ${core.home}`);
+
+    let interrupts = 0;
+    stopInterrupts = ctx.onInterrupt(() => {
+      interrupts += 1;
+      if (interrupts === 1) {
+        io.stderr('\nCancelling the run… (press Ctrl-C again to stop at once)\n');
+        try {
+          core.runs.cancel(runId);
+        } catch {
+          // It ended in the meantime.
+        }
+      } else {
+        io.stderr('Stopping now.\n');
+        void core.close('Stopped with a second Ctrl-C while training.');
+      }
+    });
+    const end = await core.runs.whenEnded(runId);
+    const seconds = end.startedAt && end.endedAt ? (Date.parse(end.endedAt) - Date.parse(end.startedAt)) / 1000 : NaN;
+    const metrics = formatMetricsLine(end.metrics);
+    say(`Run ${runId} ${end.status} after ${formatDuration(seconds)}, ${end.epochsDone}/${end.epochs} epochs${metrics ? ` — ${metrics}` : ''}`);
+    if (end.error) io.stderr(`${end.status === 'interrupted' ? 'note' : 'error'}: ${end.error}\n`);
+    if (end.status === 'completed') return EXIT_OK;
+    return end.status === 'cancelled' || end.status === 'interrupted' ? EXIT_CANCELLED : EXIT_FAILED;
+  } finally {
+    stopInterrupts();
+    await core.close();
+  }
+}

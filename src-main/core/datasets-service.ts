@@ -1,0 +1,220 @@
+/**
+ * Datasets as the API sees them: quick layout checks (also done before a run is stored),
+ * and CIFAR download / import jobs that run in this process (async I/O, never blocking the
+ * caller) and report `dataset.progress` events. No Electron and no HTTP in here.
+ */
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ApiError } from '../../shared/api-error.ts';
+import type { CifarKindName, DatasetJob, DatasetProgress, DatasetSummary, DatasetValidation } from '../../shared/datasets.ts';
+import { CIFAR_TITLE, locateCifar } from '../engine/data/cifar-layout.ts';
+import { cifarArchive, downloadCifar, importCifarArchive } from '../engine/data/cifar-archive.ts';
+import { cifarBinaryRecordBytes } from '../engine/data/cifar-binary.ts';
+import { DownloadError, type DownloadProgress } from '../engine/data/archive-download.ts';
+import { DatasetError } from '../engine/data/data-errors.ts';
+import { findClasses } from '../engine/data/image-folder.ts';
+import { validateDatasetSpec } from '../engine/data/open-dataset.ts';
+import { DatasetSpecSchema, isPlaceholderRoot, type DatasetSpec } from '../../shared/run-config.ts';
+import type { EventBus } from './event-bus.ts';
+
+/** Where to fetch an archive from and its md5 (tests and mirrors replace the official site). */
+export type CifarSource = (kind: CifarKindName, format: 'python' | 'binary') => { url: string; md5: string };
+
+export interface DatasetsServiceDeps {
+  home: string;
+  bus: EventBus;
+  diagnostics: (line: string) => void;
+  cifarSource?: CifarSource;
+  /** Automatic resumes after a cut connection (default 3) and the pause between them. */
+  retries?: number;
+  retryDelayMs?: number;
+}
+
+/** `$SNCA_HOME/datasets/<kind>`: where downloads go when no folder is given. */
+export function defaultDatasetRoot(home: string, kind: string): string {
+  return join(home, 'datasets', kind);
+}
+
+const KIND_TITLE: Record<string, string> = { ...CIFAR_TITLE, imagefolder: 'the ImageNet-style folder (train/ and val/)', mnist: 'MNIST' };
+
+/** The message when a preset's placeholder root was not replaced by a real folder. */
+export function placeholderMessage(kind: string): string {
+  const what = KIND_TITLE[kind] ?? kind;
+  const how = kind === 'cifar10' || kind === 'cifar100' ? ` (download or import it first: in New run, or \`snca data download ${kind}\`)` : '';
+  return `choose the dataset folder: this preset needs your copy of ${what}${how}`;
+}
+
+interface Job {
+  id: string;
+  kind: CifarKindName;
+  root: string;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+function describe(err: unknown): { message: string; path: string | null } {
+  if (err instanceof DownloadError) {
+    const message = err.code === 'offline' ? `No network: import a local archive instead. ${err.message}` : err.message;
+    return { message, path: err.path || null };
+  }
+  if (err instanceof DatasetError) return { message: err.message, path: err.path };
+  return { message: err instanceof Error ? err.message : String(err), path: null };
+}
+
+async function fileSize(path: string): Promise<number> {
+  return (await stat(path)).size;
+}
+
+export class DatasetsService {
+  private readonly jobs = new Map<string, Job>();
+
+  constructor(private readonly deps: DatasetsServiceDeps) {}
+
+  defaultRoot(kind: string): string {
+    return defaultDatasetRoot(this.deps.home, kind);
+  }
+
+  /** Quick check of a dataset: never throws for a bad dataset, answers `ok: false` with the library's message. */
+  async validate(specInput: unknown): Promise<DatasetValidation> {
+    const parsed = DatasetSpecSchema.safeParse(specInput);
+    if (!parsed.success) throw ApiError.invalidInput(parsed.error.issues.map((i) => ({ path: ['spec', ...i.path].join('.'), message: i.message })), 'dataset');
+    const spec = parsed.data;
+    if ('root' in spec && isPlaceholderRoot(spec.root)) return { ok: false, message: placeholderMessage(spec.kind), path: null, summary: null };
+    try {
+      await validateDatasetSpec(spec);
+      return { ok: true, message: null, path: null, summary: await this.summarize(spec) };
+    } catch (err) {
+      if (!(err instanceof DatasetError)) throw err;
+      return { ok: false, message: err.message, path: err.path, summary: null };
+    }
+  }
+
+  /**
+   * Refuses a run config whose dataset is not usable, before anything is stored: the issue
+   * names `config.dataset.root` and carries the data library's message. Configs the schema
+   * rejects are left to the run validation (which names their fields).
+   */
+  async assertRunDataset(config: unknown): Promise<void> {
+    const raw = config !== null && typeof config === 'object' ? (config as { dataset?: unknown }).dataset : undefined;
+    const parsed = DatasetSpecSchema.safeParse(raw);
+    if (!parsed.success || parsed.data.kind === 'mnist') return;
+    const v = await this.validate(parsed.data);
+    if (!v.ok) throw ApiError.invalidInput([{ path: 'config.dataset.root', message: v.message ?? 'the dataset is not usable' }], 'run config');
+  }
+
+  private async summarize(spec: DatasetSpec): Promise<DatasetSummary> {
+    const s = DatasetSpecSchema.parse(spec);
+    switch (s.kind) {
+      case 'mnist':
+        return { kind: s.kind, dir: null, format: null, classes: 10, trainCount: s.trainSize, valCount: s.valSize };
+      case 'cifar10':
+      case 'cifar100': {
+        const layout = await locateCifar(s.kind, s.root);
+        let trainCount: number | null = null;
+        let valCount: number | null = null;
+        if (layout.format === 'binary') {
+          const rec = cifarBinaryRecordBytes(s.kind);
+          const sum = async (files: readonly string[]) => (await Promise.all(files.map(fileSize))).reduce((a, b) => a + b, 0) / rec;
+          trainCount = await sum(layout.trainFiles);
+          valCount = await sum(layout.testFiles);
+        }
+        return { kind: s.kind, dir: layout.dir, format: layout.format, classes: s.kind === 'cifar10' ? 10 : 100, trainCount, valCount };
+      }
+      case 'imagefolder': {
+        const classes = await findClasses(join(s.root, 'train'));
+        return { kind: s.kind, dir: resolve(s.root), format: 'imagefolder', classes: classes.length, trainCount: null, valCount: null };
+      }
+    }
+  }
+
+  download(input: { kind: CifarKindName; root?: string | undefined; format: 'python' | 'binary' }): DatasetJob {
+    const root = resolve(input.root ?? this.defaultRoot(input.kind));
+    const official = cifarArchive(input.kind, input.format);
+    const source = this.deps.cifarSource?.(input.kind, input.format) ?? { url: official.url, md5: official.md5 };
+    return this.start(input.kind, root, async (job, emit) => {
+      let last: DownloadProgress | null = null;
+      await downloadCifar(input.kind, root, {
+        format: input.format,
+        url: source.url,
+        md5: source.md5,
+        signal: job.abort.signal,
+        ...(this.deps.retries !== undefined ? { retries: this.deps.retries } : {}),
+        ...(this.deps.retryDelayMs !== undefined ? { retryDelayMs: this.deps.retryDelayMs } : {}),
+        onProgress: (p) => {
+          last = p;
+          if (p.done) emit({ phase: 'extract', bytes: p.receivedBytes, totalBytes: p.totalBytes, bytesPerSec: 0 });
+          else if (p.totalBytes !== null && p.receivedBytes >= p.totalBytes) emit({ phase: 'verify', bytes: p.receivedBytes, totalBytes: p.totalBytes, bytesPerSec: 0 });
+          else emit({ phase: 'download', bytes: p.receivedBytes, totalBytes: p.totalBytes, bytesPerSec: p.bytesPerSecond });
+        },
+      });
+      const bytes = (last as DownloadProgress | null)?.receivedBytes ?? 0;
+      return { bytes, message: last ? `${CIFAR_TITLE[input.kind]} is ready in ${root}` : `${CIFAR_TITLE[input.kind]} was already in ${root}; nothing downloaded` };
+    });
+  }
+
+  import(input: { kind: CifarKindName; archivePath: string; root?: string | undefined }): DatasetJob {
+    const root = resolve(input.root ?? this.defaultRoot(input.kind));
+    const archivePath = resolve(input.archivePath);
+    return this.start(input.kind, root, async (job, emit) => {
+      const size = await fileSize(archivePath).catch(() => 0);
+      emit({ phase: 'verify', bytes: 0, totalBytes: size || null, bytesPerSec: 0 });
+      // With a configured source (a mirror, or tests), its archive's md5 is the expected one.
+      const md5 = this.deps.cifarSource?.(input.kind, 'python').md5 ?? 'official';
+      await importCifarArchive(input.kind, archivePath, root, {
+        md5,
+        signal: job.abort.signal,
+        log: (m) => {
+          if (m.startsWith('Extracting')) emit({ phase: 'extract', bytes: size, totalBytes: size || null, bytesPerSec: 0 });
+        },
+      });
+      return { bytes: size, message: `${CIFAR_TITLE[input.kind]} imported from ${archivePath} into ${root}` };
+    });
+  }
+
+  cancel(jobId: string): { cancelled: boolean } {
+    const job = this.jobs.get(jobId);
+    if (!job) return { cancelled: false };
+    job.abort.abort(new Error('cancelled'));
+    return { cancelled: true };
+  }
+
+  /** Resolves when the job has ended (done or error); for the CLI and tests. */
+  async whenEnded(jobId: string): Promise<void> {
+    await this.jobs.get(jobId)?.done;
+  }
+
+  /** Stops every job and waits for them to end. */
+  async close(): Promise<void> {
+    for (const j of this.jobs.values()) j.abort.abort(new Error('closing'));
+    await Promise.all([...this.jobs.values()].map((j) => j.done));
+  }
+
+  private start(
+    kind: CifarKindName,
+    root: string,
+    work: (job: Job, emit: (p: Omit<DatasetProgress, 'jobId' | 'kind' | 'root'>) => void) => Promise<{ bytes: number; message: string }>,
+  ): DatasetJob {
+    for (const j of this.jobs.values()) {
+      if (j.root === root && j.kind === kind) throw new ApiError('conflict', `${CIFAR_TITLE[kind]} is already being downloaded or imported into ${root} (job ${j.id})`);
+    }
+    const id = randomUUID();
+    const job: Job = { id, kind, root, abort: new AbortController(), done: Promise.resolve() };
+    const emit = (p: Omit<DatasetProgress, 'jobId' | 'kind' | 'root'>) => this.deps.bus.emit('dataset.progress', { jobId: id, kind, root, ...p });
+    this.jobs.set(id, job);
+    job.done = (async () => {
+      // Let the caller receive the job id before the first event.
+      await new Promise<void>((r) => setImmediate(r));
+      try {
+        const { bytes, message } = await work(job, emit);
+        emit({ phase: 'done', bytes, totalBytes: bytes || null, bytesPerSec: 0, message });
+      } catch (err) {
+        const { message } = describe(err);
+        emit({ phase: 'error', bytes: 0, totalBytes: null, bytesPerSec: 0, message });
+      } finally {
+        this.jobs.delete(id);
+      }
+    })();
+    return { jobId: id, root };
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * Checkpoint evaluations (weighted kNN on a val split, the reference's `-e`). A request is
+ * resolved to a checkpoint file + its recorded sha256, a dataset spec (default: the one the
+ * checkpoint was trained on), K and sigma (default: the checkpoint config's sigma, else its
+ * temperature). A completed evaluation with the same (sha256, dataset, K, sigma, recompute)
+ * is returned as is (`reused: true`); otherwise a row is stored `running` and a job runs in
+ * a worker_thread beside training (one evaluation at a time per process).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, openSync, readSync, closeSync, existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ApiError } from '../../shared/api-error.ts';
+import type { BackendName, Checkpoint, Evaluation } from '../../shared/domain.ts';
+import { DatasetSpecSchema, effectiveSigma, RunConfigSchema, type DatasetSpecInput, type RunConfig } from '../../shared/run-config.ts';
+import { describeIssues, issuesOf } from '../../shared/validation.ts';
+import type { Store } from '../store/store.ts';
+import type { EvaluationKey } from '../store/evaluations-repository.ts';
+import { FromEvaluateWorkerSchema, type EvaluateJob } from '../workers/evaluate-protocol.ts';
+import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
+import type { EventBus } from './event-bus.ts';
+
+export interface EvaluationsDeps {
+  store: Store;
+  bus: EventBus;
+  pid: number;
+  now(): number;
+  isAlive(pid: number): boolean;
+  diagnostics(line: string): void;
+  /** Default: the built or source `evaluate-worker`. */
+  entry?: WorkerEntry;
+  backend?: BackendName;
+}
+
+export interface EvaluationRequest {
+  checkpointId?: number | undefined;
+  runId?: string | undefined;
+  /** A checkpoint file (the CLI); its row is used when the database records it. */
+  path?: string | undefined;
+  k?: number | undefined;
+  sigma?: number | undefined;
+  recomputeMemory?: boolean | undefined;
+  dataset?: DatasetSpecInput | undefined;
+}
+
+interface Target {
+  runId: string | null;
+  checkpointId: number | null;
+  path: string;
+  sha256: string;
+  /** Recorded in the database (checked by the worker) or computed here from the file. */
+  recorded: boolean;
+  epoch: number | null;
+}
+
+export class EvaluationsService {
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly workers = new Set<Worker>();
+  private readonly waiters = new Map<number, ((e: Evaluation) => void)[]>();
+  private closed = false;
+
+  constructor(private readonly deps: EvaluationsDeps) {
+    // Evaluations left running by a dead process will never finish.
+    for (const e of deps.store.evaluations.listRunning()) {
+      if (e.ownerPid === null || !deps.isAlive(e.ownerPid)) {
+        deps.store.evaluations.fail(e.id, 'The process running this evaluation stopped before it finished.', new Date(deps.now()).toISOString());
+      }
+    }
+  }
+
+  list(runId: string): Evaluation[] {
+    if (!this.deps.store.runs.get(runId)) throw ApiError.notFound(`Run ${runId}`);
+    return this.deps.store.evaluations.listByRun(runId);
+  }
+
+  get(id: number): Evaluation {
+    const e = this.deps.store.evaluations.get(id);
+    if (!e) throw ApiError.notFound(`Evaluation ${id}`);
+    return e;
+  }
+
+  async create(req: EvaluationRequest): Promise<Evaluation> {
+    if (this.closed) throw new ApiError('unavailable', 'SNCA Studio is shutting down.');
+    const target = await this.resolveTarget(req);
+    const config = readHeaderConfig(target.path);
+    const datasetParsed = DatasetSpecSchema.safeParse(req.dataset ?? config.dataset);
+    if (!datasetParsed.success) throw ApiError.invalidInput(issuesOf(datasetParsed.error), 'dataset');
+    const dataset = datasetParsed.data;
+    const key: EvaluationKey = {
+      checkpointSha256: target.sha256,
+      datasetJson: canonicalJson(dataset),
+      k: req.k ?? 30,
+      sigma: req.sigma ?? effectiveSigma(config),
+      recomputeMemory: req.recomputeMemory ?? false,
+    };
+    const { store, bus } = this.deps;
+    const cached = store.evaluations.findCompleted(key);
+    if (cached) return { ...cached, reused: true };
+    const running = store.evaluations.findRunning(key, this.deps.pid);
+    if (running) return running;
+    const row = store.evaluations.insert({
+      ...key,
+      runId: target.runId,
+      checkpointId: target.checkpointId,
+      checkpointPath: target.path,
+      checkpointEpoch: target.epoch,
+      createdAt: new Date(this.deps.now()).toISOString(),
+      ownerPid: this.deps.pid,
+    });
+    bus.emit('evaluation.changed', row);
+    const job: EvaluateJob = {
+      checkpointPath: target.path,
+      expectedSha256: target.sha256,
+      dataset,
+      k: key.k,
+      sigma: key.sigma,
+      recomputeMemory: key.recomputeMemory,
+      ...(this.deps.backend ? { backend: this.deps.backend } : {}),
+    };
+    this.chain = this.chain.then(() => this.runJob(row.id, job));
+    return row;
+  }
+
+  /** Resolves when the evaluation is no longer running. */
+  whenDone(id: number): Promise<Evaluation> {
+    const e = this.get(id);
+    if (e.status !== 'running') return Promise.resolve(e);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.workers].map((w) => w.terminate()));
+  }
+
+  private async resolveTarget(req: EvaluationRequest): Promise<Target> {
+    const { store } = this.deps;
+    let row: Checkpoint | undefined;
+    if (req.checkpointId !== undefined) {
+      row = store.checkpoints.get(req.checkpointId);
+      if (!row) throw ApiError.notFound(`Checkpoint ${req.checkpointId}`);
+    } else if (req.runId !== undefined) {
+      if (!store.runs.get(req.runId)) throw ApiError.notFound(`Run ${req.runId}`);
+      row = preferredCheckpoint(store.checkpoints.list(req.runId));
+      if (!row) throw new ApiError('conflict', `Run ${req.runId} has no checkpoint yet; evaluate it after its first epoch.`);
+    } else if (req.path !== undefined) {
+      const path = resolvePath(req.path);
+      row = store.checkpoints.findByPath(path);
+      if (!row) {
+        if (!existsSync(path)) throw ApiError.notFound(`Checkpoint file ${path}`);
+        return { runId: null, checkpointId: null, path, sha256: await sha256OfFile(path), recorded: false, epoch: null };
+      }
+    } else {
+      throw new ApiError('invalid_input', 'Give a checkpoint id, a run id or a checkpoint file.');
+    }
+    if (!existsSync(row.path)) throw new ApiError('not_found', `The checkpoint file ${row.path} does not exist any more.`);
+    return { runId: row.runId, checkpointId: row.id, path: row.path, sha256: row.sha256, recorded: true, epoch: row.epoch };
+  }
+
+  private runJob(id: number, job: EvaluateJob): Promise<void> {
+    return new Promise<void>((done) => {
+      let settled = false;
+      let backend = 'unknown';
+      const finish = (outcome: { result?: import('../store/evaluations-repository.ts').EvaluationResult; error?: string }) => {
+        if (settled) return;
+        settled = true;
+        const { store, bus } = this.deps;
+        const endedAt = new Date(this.deps.now()).toISOString();
+        try {
+          try {
+            if (outcome.result) store.evaluations.complete(id, outcome.result, endedAt);
+            else store.evaluations.fail(id, outcome.error ?? 'The evaluation failed.', endedAt);
+          } catch (err) {
+            // e.g. another process completed the same evaluation first (one completed row per key).
+            store.evaluations.fail(id, `Could not store the result: ${err instanceof Error ? err.message : String(err)}`, endedAt);
+          }
+          const e = store.evaluations.get(id);
+          if (e) {
+            bus.emit('evaluation.changed', e);
+            const list = this.waiters.get(id) ?? [];
+            this.waiters.delete(id);
+            for (const w of list) w(e);
+          }
+        } catch (err) {
+          this.deps.diagnostics(`evaluation ${id}: could not record its outcome: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        done();
+      };
+      if (this.closed) return finish({ error: 'SNCA Studio was closed before the evaluation started.' });
+      let worker: Worker;
+      try {
+        const entry = this.deps.entry ?? resolveWorkerEntry('evaluate-worker');
+        worker = new Worker(entry.url, { workerData: job, execArgv: entry.execArgv, name: `evaluate ${id}` });
+      } catch (err) {
+        return finish({ error: `Could not start the evaluation worker: ${err instanceof Error ? err.message : String(err)}` });
+      }
+      this.workers.add(worker);
+      let crash: string | null = null;
+      worker.on('message', (raw: unknown) => {
+        const m = FromEvaluateWorkerSchema.safeParse(raw);
+        if (!m.success) {
+          finish({ error: `The evaluation worker sent an invalid message: ${describeIssues(issuesOf(m.error))}` });
+          void worker.terminate();
+          return;
+        }
+        const msg = m.data;
+        if (msg.type === 'started') backend = msg.backend;
+        else if (msg.type === 'result') finish({ result: { ...msg.result, backend } });
+        else if (msg.type === 'error') finish({ error: msg.message });
+      });
+      worker.on('error', (err) => (crash = err.message));
+      worker.on('exit', (code) => {
+        this.workers.delete(worker);
+        finish({ error: crash ? `The evaluation worker crashed: ${crash}` : `The evaluation worker stopped (code ${code}) without a result.` });
+      });
+    });
+  }
+}
+
+/** The best checkpoint of a run, else its latest, else the last epoch one. */
+function preferredCheckpoint(list: readonly Checkpoint[]): Checkpoint | undefined {
+  const newest = (kind: Checkpoint['kind']) => list.filter((c) => c.kind === kind).sort((a, b) => b.epoch - a.epoch || b.id - a.id)[0];
+  return newest('best') ?? newest('latest') ?? newest('epoch');
+}
+
+/** JSON with sorted keys, so equal specs give equal cache keys. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** The run config in a checkpoint's safetensors header, read without loading the tensors. */
+export function readHeaderConfig(path: string): RunConfig {
+  const fail = (problem: string) => new ApiError('invalid_input', `${path}: ${problem}`);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new ApiError('not_found', `${path}: cannot be opened (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  try {
+    const lenBuf = Buffer.alloc(8);
+    if (readSync(fd, lenBuf, 0, 8, 0) !== 8) throw fail('is too short to be a safetensors checkpoint');
+    const len = Number(lenBuf.readBigUInt64LE(0));
+    if (!(len > 1 && len < 100 * 1024 * 1024)) throw fail('does not start with a safetensors header');
+    const head = Buffer.alloc(len);
+    if (readSync(fd, head, 0, len, 8) !== len) throw fail('has a truncated header');
+    let meta: unknown;
+    try {
+      meta = (JSON.parse(head.toString('utf8')) as { __metadata__?: { config?: string } }).__metadata__?.config;
+    } catch {
+      throw fail('has a header that is not JSON');
+    }
+    if (typeof meta !== 'string') throw fail('is not an SNCA Studio checkpoint (no config in its header)');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(meta);
+    } catch {
+      throw fail('has a config that is not JSON');
+    }
+    const parsed = RunConfigSchema.safeParse(raw);
+    if (!parsed.success) throw fail(`has a config this version cannot read: ${describeIssues(issuesOf(parsed.error))}`);
+    return parsed.data;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function sha256OfFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => hash.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}

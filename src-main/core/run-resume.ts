@@ -1,0 +1,58 @@
+/**
+ * Which checkpoint a resumed run continues from, checked before anything changes: the run's
+ * `latest` checkpoint (or the one named), its file present with the sha256 recorded when it
+ * was written, and its header matching the run's config. A run without any checkpoint
+ * (stopped during its first epoch) restarts from the beginning.
+ *
+ * Metrics: the rows the aborted attempt wrote after the checkpoint's step are deleted when
+ * the run is queued again (MetricsRepository.deleteAfterStep), so the resumed attempt's rows
+ * replace them instead of duplicating them. Log lines are history and are kept.
+ */
+import { ApiError } from '../../shared/api-error.ts';
+import type { RunStatus } from '../../shared/domain.ts';
+import { CheckpointError } from '../engine/checkpoint/checkpoint-file.ts';
+import { inspectCheckpoint } from '../engine/checkpoint/checkpoint-inspect.ts';
+import type { Store } from '../store/store.ts';
+
+/** States a run can be resumed from. */
+export const RESUMABLE: readonly RunStatus[] = ['interrupted', 'failed', 'cancelled'];
+
+export interface ResumePoint {
+  /** Null: no checkpoint, the run starts over. */
+  checkpoint: { id: number; path: string; sha256: string; epoch: number; step: number } | null;
+}
+
+export function planResume(store: Store, runId: string, checkpointId?: number): ResumePoint {
+  const run = store.runs.get(runId);
+  if (!run) throw ApiError.notFound(`Run ${runId}`);
+  if (!RESUMABLE.includes(run.status)) {
+    throw new ApiError('conflict', `Run ${runId} is ${run.status}; only an interrupted, failed or cancelled run can be resumed.`);
+  }
+  const all = store.checkpoints.list(runId);
+  let chosen;
+  if (checkpointId !== undefined) {
+    chosen = all.find((c) => c.id === checkpointId);
+    if (!chosen) throw ApiError.notFound(`Checkpoint ${checkpointId} of run ${runId}`);
+  } else {
+    chosen = all.filter((c) => c.kind === 'latest').sort((a, b) => b.epoch - a.epoch || b.id - a.id)[0];
+    if (!chosen) {
+      // `latest` is written at every epoch end; without it there is nothing to continue from.
+      return { checkpoint: null };
+    }
+  }
+  try {
+    const info = inspectCheckpoint(chosen.path, chosen.sha256);
+    const stored = store.runs.configJson(runId);
+    const header = JSON.parse(info.configJson) as { arch?: unknown; seed?: unknown };
+    const config = stored ? (JSON.parse(stored) as { arch?: unknown; seed?: unknown }) : {};
+    if (header.arch !== config.arch || header.seed !== config.seed) {
+      throw new CheckpointError(chosen.path, `belongs to a different run config (arch ${String(header.arch)}, seed ${String(header.seed)})`);
+    }
+    return { checkpoint: { id: chosen.id, path: chosen.path, sha256: info.sha256, epoch: info.epoch, step: info.step } };
+  } catch (err) {
+    if (err instanceof CheckpointError) {
+      throw new ApiError('conflict', `Cannot resume run ${runId} from its ${chosen.kind} checkpoint (epoch ${chosen.epoch}): ${err.message}`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Evaluating a saved checkpoint, as the reference's `main.py -e`: load the checkpoint
+ * (its sha256 checked against the recorded one), rebuild the model from the header's
+ * config, import the weights, embed the val split, and run weighted kNN against the
+ * checkpoint's memory bank or freshly computed train features. Returns accuracies,
+ * per-class accuracy and sparse confusion counts. Knows nothing of SQLite or threads.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DatasetSpecInput } from '../../../shared/run-config.ts';
+import { CheckpointError, MEMORY_TENSOR, readCheckpoint } from '../checkpoint/checkpoint-file.ts';
+import { openDataset } from '../data/open-dataset.ts';
+import { createModel } from '../models/model.ts';
+import { importStateDict, type StateDictInput } from '../models/state-dict.ts';
+import { embedSplit } from '../train/knn-evaluation.ts';
+import { knnAccuracy, knnClassify } from './knn.ts';
+
+export interface CheckpointEvaluationSpec {
+  checkpointPath: string;
+  /** The sha256 recorded in the database; null for a file outside any run. */
+  expectedSha256: string | null;
+  dataset: DatasetSpecInput;
+  k: number;
+  sigma: number;
+  recomputeMemory: boolean;
+  batchSize?: number;
+}
+
+export interface CheckpointEvaluationResult {
+  top1: number;
+  top5: number;
+  nnTop1: number;
+  samples: number;
+  perClass: { class: number; name: string; correct: number; count: number }[];
+  confusion: [number, number, number][];
+  wallSeconds: number;
+}
+
+export async function evaluateCheckpoint(
+  spec: CheckpointEvaluationSpec,
+  hooks: { log(message: string): void; cancelRequested(): boolean } = { log: () => {}, cancelRequested: () => false },
+): Promise<CheckpointEvaluationResult | 'cancelled'> {
+  const start = performance.now();
+  const ckpt = readCheckpoint(spec.checkpointPath, spec.expectedSha256 ? { expectedSha256: spec.expectedSha256 } : {});
+  const config = ckpt.header.config;
+  const dataset = await openDataset(spec.dataset, { workers: 0, log: hooks.log });
+  try {
+    const train = dataset.train.split;
+    const val = dataset.val.split;
+    const model = createModel(config.arch, { lowDim: config.lowDim, inputShape: [...train.imageShape], seed: config.seed });
+    let bank: tf.Tensor2D | null = null;
+    let queries: tf.Tensor2D | null = null;
+    try {
+      const wanted = new Set(model.stateDict.map((s) => s.name));
+      const entries = new Map<string, StateDictInput>();
+      for (const [name, t] of ckpt.tensors) {
+        if (!wanted.has(name)) continue;
+        if (t.dtype !== 'F32' && t.dtype !== 'I64') throw new CheckpointError(spec.checkpointPath, `tensor ${name} has dtype ${t.dtype}`);
+        entries.set(name, { shape: t.shape, dtype: t.dtype === 'I64' ? 'int64' : 'float32', data: t.data as Float32Array | BigInt64Array });
+      }
+      importStateDict(model, entries);
+      const batchSize = spec.batchSize ?? 256;
+      if (!spec.recomputeMemory) {
+        const mem = ckpt.tensors.get(MEMORY_TENSOR);
+        if (!mem || mem.dtype !== 'F32' || mem.shape.length !== 2) {
+          throw new CheckpointError(spec.checkpointPath, 'has no float32 memory_bank tensor; evaluate with recomputed train features');
+        }
+        if (mem.shape[0] !== train.size || mem.shape[1] !== config.lowDim) {
+          throw new CheckpointError(
+            spec.checkpointPath,
+            `memory bank is [${mem.shape.join(', ')}] but the dataset's train split has ${train.size} samples of dimension ${config.lowDim}; ` +
+              'evaluate with recomputed train features (--recompute-memory) for another dataset',
+          );
+        }
+        bank = tf.tensor2d(mem.data as Float32Array, [mem.shape[0]!, mem.shape[1]!]);
+      }
+      hooks.log(`Embedding ${val.size} val samples`);
+      const q = await embedSplit(model, dataset.val, batchSize, hooks.cancelRequested);
+      if (q === 'cancelled') return 'cancelled';
+      queries = q;
+      if (!bank) {
+        hooks.log(`Recomputing ${train.size} train features`);
+        const b = await embedSplit(model, dataset.train, batchSize, hooks.cancelRequested);
+        if (b === 'cancelled') return 'cancelled';
+        bank = b;
+      }
+      const result = knnClassify(queries, bank, train.labels, { k: spec.k, sigma: spec.sigma, numClasses: train.numClasses });
+      const acc = knnAccuracy(result, val.labels);
+      const counts = new Array<number>(train.numClasses).fill(0);
+      const correct = new Array<number>(train.numClasses).fill(0);
+      const confusion = new Map<number, number>();
+      for (let i = 0; i < val.labels.length; i++) {
+        const t = val.labels[i]!;
+        const p = result.predictions[i]!;
+        counts[t] = (counts[t] ?? 0) + 1;
+        if (t === p) correct[t] = (correct[t] ?? 0) + 1;
+        const key = t * train.numClasses + p;
+        confusion.set(key, (confusion.get(key) ?? 0) + 1);
+      }
+      return {
+        top1: acc.top1,
+        top5: acc.top5,
+        nnTop1: acc.nnTop1,
+        samples: acc.count,
+        perClass: counts.map((count, c) => ({ class: c, name: train.classNames[c] ?? String(c), correct: correct[c]!, count })),
+        confusion: [...confusion.entries()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([key, n]) => [Math.floor(key / train.numClasses), key % train.numClasses, n] as [number, number, number]),
+        wallSeconds: (performance.now() - start) / 1000,
+      };
+    } finally {
+      queries?.dispose();
+      bank?.dispose();
+      model.dispose();
+    }
+  } finally {
+    await dataset.close();
+  }
+}

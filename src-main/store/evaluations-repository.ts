@@ -1,0 +1,161 @@
+/**
+ * Evaluation records: one row per weighted-kNN evaluation of a checkpoint. A completed row
+ * is the cache entry for its key (checkpoint sha256, dataset JSON, K, sigma, recompute);
+ * the partial unique index keeps at most one completed row per key.
+ */
+import { z } from 'zod';
+import type { Evaluation } from '../../shared/domain.ts';
+import type { Db } from './migrator.ts';
+
+export interface EvaluationKey {
+  checkpointSha256: string;
+  /** Canonical JSON of the dataset spec. */
+  datasetJson: string;
+  k: number;
+  sigma: number;
+  recomputeMemory: boolean;
+}
+
+export interface NewEvaluation extends EvaluationKey {
+  runId: string | null;
+  checkpointId: number | null;
+  checkpointPath: string;
+  checkpointEpoch: number | null;
+  createdAt: string;
+  ownerPid: number;
+}
+
+export interface EvaluationResult {
+  top1: number;
+  top5: number;
+  nnTop1: number;
+  samples: number;
+  perClass: { class: number; name: string; correct: number; count: number }[];
+  confusion: [number, number, number][];
+  wallSeconds: number;
+  backend: string;
+}
+
+interface EvaluationRow {
+  id: number;
+  run: string | null;
+  checkpoint_id: number | null;
+  checkpoint_path: string;
+  checkpoint_sha256: string;
+  checkpoint_epoch: number | null;
+  dataset: string;
+  k: number;
+  sigma: number;
+  recompute_memory: number;
+  status: string;
+  top1: number | null;
+  top5: number | null;
+  nn_top1: number | null;
+  samples: number | null;
+  per_class: string | null;
+  confusion: string | null;
+  wall_seconds: number | null;
+  error: string | null;
+  backend: string | null;
+  created_at: string;
+  ended_at: string | null;
+  owner_pid: number | null;
+}
+
+const PerClassSchema = z.array(z.object({ class: z.int(), name: z.string(), correct: z.int(), count: z.int() }));
+const ConfusionSchema = z.array(z.tuple([z.int(), z.int(), z.int()]));
+const StatusSchema = z.enum(['running', 'completed', 'failed']);
+
+function parsedOr<T>(schema: z.ZodType<T>, json: string | null): T | null {
+  if (json === null) return null;
+  try {
+    const r = schema.safeParse(JSON.parse(json));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function toEvaluation(row: EvaluationRow): Evaluation {
+  const status = StatusSchema.safeParse(row.status);
+  return {
+    id: row.id,
+    runId: row.run,
+    checkpointId: row.checkpoint_id,
+    checkpointPath: row.checkpoint_path,
+    checkpointSha256: row.checkpoint_sha256,
+    checkpointEpoch: row.checkpoint_epoch,
+    dataset: parsedOr(z.record(z.string(), z.unknown()), row.dataset) ?? {},
+    k: row.k,
+    sigma: row.sigma,
+    recomputeMemory: row.recompute_memory === 1,
+    status: status.success ? status.data : 'failed',
+    top1: row.top1,
+    top5: row.top5,
+    nnTop1: row.nn_top1,
+    samples: row.samples,
+    perClass: parsedOr(PerClassSchema, row.per_class),
+    confusion: parsedOr(ConfusionSchema, row.confusion),
+    wallSeconds: row.wall_seconds,
+    error: row.error,
+    backend: row.backend,
+    createdAt: row.created_at,
+    endedAt: row.ended_at,
+  };
+}
+
+const KEY_WHERE = 'checkpoint_sha256 = ? AND dataset = ? AND k = ? AND sigma = ? AND recompute_memory = ?';
+const keyValues = (k: EvaluationKey) => [k.checkpointSha256, k.datasetJson, k.k, k.sigma, k.recomputeMemory ? 1 : 0] as const;
+
+export class EvaluationsRepository {
+  constructor(private readonly db: Db) {}
+
+  insert(e: NewEvaluation): Evaluation {
+    const info = this.db
+      .prepare(`INSERT INTO evaluations (run, checkpoint_id, checkpoint_path, checkpoint_sha256, checkpoint_epoch, dataset, k, sigma,
+        recompute_memory, status, created_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`)
+      .run(e.runId, e.checkpointId, e.checkpointPath, e.checkpointSha256, e.checkpointEpoch, e.datasetJson, e.k, e.sigma, e.recomputeMemory ? 1 : 0, e.createdAt, e.ownerPid);
+    return this.get(Number(info.lastInsertRowid))!;
+  }
+
+  get(id: number): Evaluation | undefined {
+    const row = this.db.prepare('SELECT * FROM evaluations WHERE id = ?').get(id) as EvaluationRow | undefined;
+    return row ? toEvaluation(row) : undefined;
+  }
+
+  /** The completed evaluation of this key, if any (the cache hit). */
+  findCompleted(key: EvaluationKey): Evaluation | undefined {
+    const row = this.db.prepare(`SELECT * FROM evaluations WHERE status = 'completed' AND ${KEY_WHERE}`).get(...keyValues(key)) as EvaluationRow | undefined;
+    return row ? toEvaluation(row) : undefined;
+  }
+
+  /** A running evaluation of this key owned by `ownerPid` (asked twice while it runs). */
+  findRunning(key: EvaluationKey, ownerPid: number): Evaluation | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM evaluations WHERE status = 'running' AND owner_pid = ? AND ${KEY_WHERE} ORDER BY id DESC`)
+      .get(ownerPid, ...keyValues(key)) as EvaluationRow | undefined;
+    return row ? toEvaluation(row) : undefined;
+  }
+
+  listByRun(runId: string): Evaluation[] {
+    return (this.db.prepare('SELECT * FROM evaluations WHERE run = ? ORDER BY id DESC').all(runId) as EvaluationRow[]).map(toEvaluation);
+  }
+
+  complete(id: number, r: EvaluationResult, endedAt: string): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE evaluations SET status = 'completed', top1 = ?, top5 = ?, nn_top1 = ?, samples = ?, per_class = ?, confusion = ?,
+          wall_seconds = ?, backend = ?, ended_at = ?, error = NULL WHERE id = ? AND status = 'running'`)
+        .run(r.top1, r.top5, r.nnTop1, r.samples, JSON.stringify(r.perClass), JSON.stringify(r.confusion), r.wallSeconds, r.backend, endedAt, id).changes === 1
+    );
+  }
+
+  fail(id: number, error: string, endedAt: string): boolean {
+    return this.db.prepare(`UPDATE evaluations SET status = 'failed', error = ?, ended_at = ? WHERE id = ? AND status = 'running'`).run(error, endedAt, id).changes === 1;
+  }
+
+  /** Running evaluations, for start-up recovery. */
+  listRunning(): { id: number; ownerPid: number | null }[] {
+    return (this.db.prepare(`SELECT id, owner_pid AS ownerPid FROM evaluations WHERE status = 'running'`).all() as { id: number; ownerPid: number | null }[]);
+  }
+}

@@ -1,0 +1,33 @@
+/** Messages between the main side and the evaluation worker_thread (parsed on both sides). */
+import { z } from 'zod';
+import { BackendNameSchema } from '../../shared/domain.ts';
+import { DatasetSpecSchema } from '../../shared/run-config.ts';
+
+export const EvaluateJobSchema = z.object({
+  checkpointPath: z.string(),
+  expectedSha256: z.string().nullable(),
+  dataset: DatasetSpecSchema,
+  k: z.int().min(1),
+  sigma: z.number().positive(),
+  recomputeMemory: z.boolean(),
+  backend: BackendNameSchema.optional(),
+});
+export type EvaluateJob = z.infer<typeof EvaluateJobSchema>;
+
+export const EvaluateResultSchema = z.object({
+  top1: z.number(),
+  top5: z.number(),
+  nnTop1: z.number(),
+  samples: z.int(),
+  perClass: z.array(z.object({ class: z.int(), name: z.string(), correct: z.int(), count: z.int() })),
+  confusion: z.array(z.tuple([z.int(), z.int(), z.int()])),
+  wallSeconds: z.number(),
+});
+
+export const FromEvaluateWorkerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('started'), backend: BackendNameSchema, device: z.string() }),
+  z.object({ type: z.literal('log'), message: z.string() }),
+  z.object({ type: z.literal('result'), result: EvaluateResultSchema }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type FromEvaluateWorker = z.infer<typeof FromEvaluateWorkerSchema>;
