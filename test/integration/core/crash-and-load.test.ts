@@ -108,7 +108,7 @@ test('SIGKILL mid-run: a live owner is left alone; after the kill the next start
   }
 });
 
-test('load: 20 queued runs, 5 cancelled at random moments, two SIGKILLs mid-queue; every run ends correctly, no metric row lost or doubled', { timeout: 90_000 }, async () => {
+test('load: 20 queued runs, 5 cancelled at random moments, two SIGKILLs mid-queue; every run ends correctly, no metric row lost or doubled', { timeout: 90_000 }, async (t) => {
   const started = Date.now();
   const tmp = makeTempDir('snca-load-');
   const EPOCHS = 2;
@@ -166,6 +166,7 @@ test('load: 20 queued runs, 5 cancelled at random moments, two SIGKILLs mid-queu
         else assert.ok(s.rows <= STEPS);
         if (r.status === 'cancelled') assert.ok(toCancel.includes(r.id), `only runs we cancelled end cancelled (${r.id})`);
       }
+      t.diagnostic(`final states ${JSON.stringify(byStatus)} (seed ${seed})`);
       // At most one run trains at a time (1 slot): each kill interrupts at most one run.
       assert.ok((byStatus.interrupted ?? 0) <= 2, JSON.stringify(byStatus));
       assert.ok((byStatus.completed ?? 0) >= 20 - 5 - 2, JSON.stringify(byStatus));
