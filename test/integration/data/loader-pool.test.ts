@@ -35,7 +35,7 @@ test('worker entry resolves to the TypeScript source when running from source', 
   assert.equal(e.file, fileURLToPath(new URL('../../../src-main/workers/data-loader-worker.ts', import.meta.url)));
   assert.equal(e.url.protocol, 'data:', 'a bootstrap that registers tsx in the worker');
   assert.ok(decodeURIComponent(e.url.href).includes(new URL('../../../src-main/workers/data-loader-worker.ts', import.meta.url).href), 'decodeURIComponent(e.url.href).includes(new URL(\'../../../src-main/wo');
-  assert.throws(() => resolveWorkerEntry('no-such-worker'), /worker 'no-such-worker' not found/);
+  assert.throws(() => resolveWorkerEntry('no-such-worker'), /The worker 'no-such-worker' was not found.*npm run build/);
   assert.throws(() => resolveWorkerEntry('../evil'), /invalid worker name/);
 });
 
