@@ -36,7 +36,7 @@ test('worker entry resolves to the TypeScript source when running from source', 
   assert.equal(e.url.protocol, 'data:', 'a bootstrap that registers tsx in the worker');
   assert.ok(decodeURIComponent(e.url.href).includes(new URL('../../../src-main/workers/data-loader-worker.ts', import.meta.url).href), 'decodeURIComponent(e.url.href).includes(new URL(\'../../../src-main/wo');
   assert.throws(() => resolveWorkerEntry('no-such-worker'), /The worker 'no-such-worker' was not found.*npm run build/);
-  assert.throws(() => resolveWorkerEntry('../evil'), /invalid worker name/);
+  assert.throws(() => resolveWorkerEntry('../evil'), /Invalid worker name/);
 });
 
 test('CIFAR batches are identical with 0 and 2 workers (augmentation independent of scheduling)', async () => {
