@@ -72,6 +72,11 @@ export const RunConfigSchema = z.object({
   arch: ArchSchema,
   lowDim: z.int().min(2).max(4096).default(128),
   epochs: z.int().min(1).max(10000),
+  /**
+   * First epoch of a fresh run (the reference's --start-epoch without --resume): the loop and
+   * the lr / memory-momentum schedules start there. A resume continues from its checkpoint.
+   */
+  startEpoch: z.int().min(0).max(9999).default(0),
   batchSize: z.int().min(1).max(8192),
   /** Gradient accumulation: optimizer step every iterSize batches (loss divided by iterSize). */
   iterSize: z.int().min(1).max(64).default(1),
@@ -93,6 +98,9 @@ export const RunConfigSchema = z.object({
   /** Data-loader threads (the reference's -j). */
   workers: z.int().min(0).max(64).default(2),
   seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+}).refine((c) => c.startEpoch < c.epochs, {
+  message: 'the start epoch must be below the number of epochs',
+  path: ['startEpoch'],
 });
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;

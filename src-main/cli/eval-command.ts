@@ -4,6 +4,8 @@
  * on its dataset's val split. Prints top-1 / top-5; a stored result is reused.
  */
 import { existsSync } from 'node:fs';
+import type { BackendName } from '../../shared/domain.ts';
+import type { DatasetSpecInput } from '../../shared/run-config.ts';
 import { createCore } from '../core/core.ts';
 import type { CliContext } from './cli-context.ts';
 
@@ -12,12 +14,17 @@ export interface EvalOptions {
   sigma?: number;
   recomputeMemory?: boolean;
   json?: boolean;
+  /** Evaluate on this dataset instead of the one the checkpoint was trained on (`snca train DATAPATH -e`). */
+  dataset?: DatasetSpecInput;
+  /** Force a compute backend (`snca train --backend … -e`). */
+  backend?: BackendName;
 }
 
 export async function evalCommand(target: string, opts: EvalOptions, ctx: CliContext): Promise<number> {
   const core = await createCore({
     ...ctx.coreOptions,
     adoptQueued: false,
+    ...(opts.backend ? { backend: opts.backend } : {}),
     diagnostics: ctx.coreOptions.diagnostics ?? ((line) => ctx.io.stderr(`snca: ${line}\n`)),
   });
   try {
@@ -28,6 +35,7 @@ export async function evalCommand(target: string, opts: EvalOptions, ctx: CliCon
       ...(opts.k !== undefined ? { k: opts.k } : {}),
       ...(opts.sigma !== undefined ? { sigma: opts.sigma } : {}),
       recomputeMemory: opts.recomputeMemory === true,
+      ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}),
     };
     const started = await core.evaluations.create(req);
     const e = started.status === 'running' ? await core.evaluations.whenDone(started.id) : started;

@@ -19,7 +19,7 @@ import { serveCommand } from './serve-command.ts';
 import { trainCommand } from './train-command.ts';
 import type { BackendName } from '../../shared/domain.ts';
 
-type TrainOptions = Omit<TrainFlags, 'dataset' | 'defaultCifarRoot'> & { dataset?: DataPathKind; resume?: string; startEpoch?: number; evaluate?: boolean };
+type TrainOptions = Omit<TrainFlags, 'dataset' | 'defaultCifarRoot'> & { dataset?: DataPathKind; resume?: string; startEpoch?: number; evaluate?: boolean; k?: number };
 
 export function buildProgram(ctx: CliContext, setExitCode: (code: number) => void): Command {
   const program = new Command('snca')
@@ -42,9 +42,10 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .option('--momentum <x>', 'SGD momentum', numberIn(0, 0.999))
     .option('--wd <x>', 'weight decay', numberIn(0, 1))
     .option('--epochs <n>', 'number of epochs', integerIn(1, 10000))
-    .option('--start-epoch <n>', 'epoch to start from (with --resume)', integerIn(0, 10000))
-    .option('--resume <path>', 'checkpoint to resume from', nonEmptyText(4096))
-    .option('-e, --evaluate', 'evaluate the checkpoint given with --resume on the val split, without training')
+    .option('--start-epoch <n>', 'first epoch (reference semantics): a new run starts its loop and schedules there; with --resume it must equal the checkpoint epoch', integerIn(0, 10000))
+    .option('--resume <path>', 'run id or checkpoint file to resume from', nonEmptyText(4096))
+    .option('-e, --evaluate', 'evaluate the --resume checkpoint (a run: its best, else latest) on the val split of its dataset, or of DATAPATH, without training (as `snca eval`)')
+    .option('--k <n>', 'with -e: neighbours that vote in the kNN evaluation (default 30)', integerIn(1, 1000))
     .option('--low-dim <n>', 'embedding size', integerIn(2, 4096))
     .option('--temperature <x>', 'temperature of the NCA softmax', numberIn(0.001, 10))
     .option('--memory-momentum <x>', "memory-bank momentum (constant: replaces the preset's schedule)", numberIn(0, 1))

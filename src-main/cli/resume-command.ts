@@ -5,16 +5,20 @@
  * RUN_OR_CHECKPOINT is a run id (its latest checkpoint), or the path of a checkpoint file
  * this database recorded (that checkpoint of its run). A file no run of this database wrote
  * is refused: resuming needs the run's history (metrics, config) to continue; evaluate such
- * a file with `snca eval` instead. `--start-epoch` is refused: the epoch a run continues
- * from is the one stored in the checkpoint (resume from an older `epoch-NNNN` checkpoint,
- * kept with checkpoint.keepEvery, to go back). Config flags are refused too: a resumed run
- * keeps its stored config, so that it continues bit for bit.
+ * a file with `snca eval` instead. `--start-epoch N` (the reference's manual epoch counter on
+ * restarts) is accepted when N is the epoch stored in the checkpoint the run continues from
+ * (the counter already starts there: nothing to override), and refused otherwise: the epoch
+ * a run continues from is the one stored in its checkpoint, together with the step counter,
+ * the metric rows kept and the checkpoint names that follow it (resume from an older
+ * `epoch-NNNN` checkpoint, kept with checkpoint.keepEvery, to go back). Config flags are
+ * refused too: a resumed run keeps its stored config, so that it continues bit for bit.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
 import type { BackendName } from '../../shared/domain.ts';
 import { createCore } from '../core/core.ts';
+import { RESUMABLE, resumeCheckpointRow } from '../core/run-resume.ts';
 import type { CliContext } from './cli-context.ts';
 import { formatDuration, formatMetricsLine } from './metric-format.ts';
 import { ProgressPrinter } from './progress-printer.ts';
@@ -31,20 +35,28 @@ export interface ResumeInput {
   [flag: string]: unknown;
 }
 
-/** Flags that may go with --resume (the rest would change the config, and are refused). */
-const ALLOWED = new Set(['resume', 'backend']);
+/**
+ * Flags that may go with --resume (the rest would change the config, and are refused).
+ * --start-epoch is checked against the checkpoint in resumeCommand; -e is handled by
+ * `snca train` before it gets here (train-evaluate.ts).
+ */
+const ALLOWED = new Set(['resume', 'backend', 'startEpoch']);
 
 export function resumeFlagProblem(input: ResumeInput): string | null {
-  if (input.startEpoch !== undefined) {
-    return '--start-epoch: not supported; a resumed run continues after the epoch stored in its checkpoint ' +
-      '(to go back, resume from an older checkpoint file kept with checkpoint.keepEvery); nothing was started';
-  }
-  if (input.evaluate) return '-e/--evaluate: use `snca eval RUN_OR_CHECKPOINT` to evaluate a checkpoint; nothing was started';
+  if (input.evaluate) return '-e/--evaluate: use `snca train --resume RUN_OR_CHECKPOINT -e` or `snca eval RUN_OR_CHECKPOINT` to evaluate a checkpoint; nothing was started';
   const extra = Object.entries(input).filter(([k, v]) => v !== undefined && v !== false && !ALLOWED.has(k)).map(([k]) => k);
   if (extra.length > 0) {
     return `--resume continues a run with its stored config; it cannot be combined with ${extra.map(flagName).join(', ')}; nothing was started`;
   }
   return null;
+}
+
+function startEpochMismatch(asked: number, epoch: number, path: string | null): string {
+  const from = path ? `its checkpoint ${path} was saved after epoch ${epoch}` : 'it has no checkpoint yet, so it starts over at epoch 0';
+  return `--start-epoch ${asked}: this run continues at epoch ${epoch} (${from}); --start-epoch is accepted only when it is that epoch. ` +
+    'Overriding the epoch counter is not supported: the step counter, the metric rows kept, the checkpoint names and the ' +
+    'bit-for-bit continuation all follow the checkpoint epoch (to go back, resume from an older epoch-NNNN checkpoint file, ' +
+    'kept with checkpoint.keepEvery); nothing was started';
 }
 
 function flagName(key: string): string {
@@ -95,6 +107,17 @@ export async function resumeCommand(input: ResumeInput, ctx: CliContext): Promis
     core.bus.on('run.log', (l) => l.runId === runId && printer.log(l));
     let resumed;
     try {
+      const status = core.store.runs.get(runId)?.status;
+      // (A run that cannot be resumed gets resume's own message below.)
+      if (input.startEpoch !== undefined && status !== undefined && RESUMABLE.includes(status)) {
+        // The epoch the run continues from: that of the checkpoint it resumes (0 without any).
+        const row = resumeCheckpointRow(core.store, runId, checkpointId);
+        const epoch = row?.epoch ?? 0;
+        if (input.startEpoch !== epoch) {
+          io.stderr(`error: ${startEpochMismatch(input.startEpoch, epoch, row?.path ?? null)}\n`);
+          return EXIT_FAILED;
+        }
+      }
       resumed = core.runs.resume(runId, checkpointId);
     } catch (err) {
       if (err instanceof ApiError) {

@@ -10,7 +10,8 @@ import type { CliContext } from './cli-context.ts';
 import { formatDuration, formatMetricsLine } from './metric-format.ts';
 import { ProgressPrinter } from './progress-printer.ts';
 import { buildTrainConfig, describeForCli, type TrainFlags } from './train-config.ts';
-import { resumeCommand, resumeFlagProblem } from './resume-command.ts';
+import { resumeCommand } from './resume-command.ts';
+import { evaluateFromTrain } from './train-evaluate.ts';
 import { DataPathError, inferDataPath, type DataPathKind } from './datapath.ts';
 import { resolveDataHome } from '../core/data-home.ts';
 import { defaultDatasetRoot } from '../core/datasets-service.ts';
@@ -27,19 +28,27 @@ export type TrainCommandInput = Omit<TrainFlags, 'dataset' | 'defaultCifarRoot'>
   resume?: string;
   startEpoch?: number;
   evaluate?: boolean;
+  /** --k: neighbours that vote, with -e only. */
+  k?: number;
 };
 
-/** Flags of the reference CLI accepted by the parser whose feature is not built yet: refused, never ignored. */
+/** Flags that only mean something elsewhere: refused, never ignored. */
 function unavailableFlag(input: TrainCommandInput): string | null {
-  if (input.startEpoch !== undefined) return resumeFlagProblem({ startEpoch: input.startEpoch });
-  if (input.evaluate) return '-e/--evaluate: evaluating a checkpoint is not available yet in `snca train`; nothing was started';
+  if (input.k !== undefined) return '--k: sets the neighbours of the -e evaluation; it only goes with -e (--resume RUN_OR_CHECKPOINT -e); nothing was started';
   return null;
 }
 
 export async function trainCommand(input: TrainCommandInput, ctx: CliContext): Promise<number> {
   const { io } = ctx;
   const say = (line: string) => io.stdout(`${line}\n`);
-  if (input.resume !== undefined) return resumeCommand(input, ctx);
+  if (input.evaluate) return evaluateFromTrain(input, ctx);
+  if (input.resume !== undefined) {
+    if (input.k !== undefined) {
+      io.stderr('error: --k: sets the neighbours of the -e evaluation; it only goes with -e; nothing was started\n');
+      return EXIT_FAILED;
+    }
+    return resumeCommand(input, ctx);
+  }
   const unavailable = unavailableFlag(input);
   if (unavailable) {
     io.stderr(`error: ${unavailable}\n`);
@@ -49,7 +58,7 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
     io.stderr('error: --dataset: says what kind DATAPATH is, but no DATAPATH was given\n');
     return EXIT_FAILED;
   }
-  const { dataPath, dataset: forcedKind, resume: _r, startEpoch: _s, evaluate: _e, ...rest } = input;
+  const { dataPath, dataset: forcedKind, resume: _r, startEpoch: _s, evaluate: _e, k: _k, ...rest } = input;
   let flags: TrainFlags;
   try {
     const home = ctx.coreOptions.home ?? resolveDataHome();
@@ -67,6 +76,14 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
   if (!built.ok) {
     io.stderr(`error: ${built.message}\n`);
     return EXIT_FAILED;
+  }
+  if (input.startEpoch !== undefined) {
+    // The reference's --start-epoch on a fresh run: the loop and its schedules start at N.
+    if (input.startEpoch >= built.config.epochs) {
+      io.stderr(`error: --start-epoch ${input.startEpoch}: must be below --epochs (${built.config.epochs}); nothing was started\n`);
+      return EXIT_FAILED;
+    }
+    built.config.startEpoch = input.startEpoch;
   }
   const core = await createCore({
     ...ctx.coreOptions,

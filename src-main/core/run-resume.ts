@@ -9,7 +9,7 @@
  * replace them instead of duplicating them. Log lines are history and are kept.
  */
 import { ApiError } from '../../shared/api-error.ts';
-import type { RunStatus } from '../../shared/domain.ts';
+import type { Checkpoint, RunStatus } from '../../shared/domain.ts';
 import { CheckpointError } from '../engine/checkpoint/checkpoint-file.ts';
 import { inspectCheckpoint } from '../engine/checkpoint/checkpoint-inspect.ts';
 import type { Store } from '../store/store.ts';
@@ -22,24 +22,29 @@ export interface ResumePoint {
   checkpoint: { id: number; path: string; sha256: string; epoch: number; step: number } | null;
 }
 
+/**
+ * The checkpoint row a resume of `runId` would continue from (`checkpointId`, else the
+ * latest), without reading its file; undefined when the run has no `latest` checkpoint.
+ */
+export function resumeCheckpointRow(store: Store, runId: string, checkpointId?: number): Checkpoint | undefined {
+  const all = store.checkpoints.list(runId);
+  if (checkpointId !== undefined) {
+    const chosen = all.find((c) => c.id === checkpointId);
+    if (!chosen) throw ApiError.notFound(`Checkpoint ${checkpointId} of run ${runId}`);
+    return chosen;
+  }
+  // `latest` is written at every epoch end; without it there is nothing to continue from.
+  return all.filter((c) => c.kind === 'latest').sort((a, b) => b.epoch - a.epoch || b.id - a.id)[0];
+}
+
 export function planResume(store: Store, runId: string, checkpointId?: number): ResumePoint {
   const run = store.runs.get(runId);
   if (!run) throw ApiError.notFound(`Run ${runId}`);
   if (!RESUMABLE.includes(run.status)) {
     throw new ApiError('conflict', `Run ${runId} is ${run.status}; only an interrupted, failed or cancelled run can be resumed.`);
   }
-  const all = store.checkpoints.list(runId);
-  let chosen;
-  if (checkpointId !== undefined) {
-    chosen = all.find((c) => c.id === checkpointId);
-    if (!chosen) throw ApiError.notFound(`Checkpoint ${checkpointId} of run ${runId}`);
-  } else {
-    chosen = all.filter((c) => c.kind === 'latest').sort((a, b) => b.epoch - a.epoch || b.id - a.id)[0];
-    if (!chosen) {
-      // `latest` is written at every epoch end; without it there is nothing to continue from.
-      return { checkpoint: null };
-    }
-  }
+  const chosen = resumeCheckpointRow(store, runId, checkpointId);
+  if (!chosen) return { checkpoint: null };
   try {
     const info = inspectCheckpoint(chosen.path, chosen.sha256);
     const stored = store.runs.configJson(runId);

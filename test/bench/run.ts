@@ -19,13 +19,44 @@ const sections: Section[] = args.length === 0 ? ['demo'] : args.includes('all') 
 const runners: Record<Section, () => Promise<unknown>> = {
   demo: async () => (await import('./demo.ts')).benchDemo(),
   engine: async () => {
+    const { selectBackend, listAvailableBackends } = await import('../../src-main/engine/backend.ts');
     const { benchEngineMath } = await import('./engine-math.ts');
-    const { benchModelForward } = await import('./models.ts');
-    return {
-      math: await benchEngineMath(),
-      train_step_small_convnet_b128: await benchModelForward('small-convnet', 128, 5),
-      train_step_cifar_resnet18_b32: await benchModelForward('cifar-resnet18', 32, 2),
-    };
+    const { benchTrainStep } = await import('./train-step.ts');
+    const { benchNcaMemory } = await import('./nca-memory.ts');
+    const defaultBackend = await selectBackend();
+    const math = await benchEngineMath();
+    // Full training steps (trainer's trainStep + SGD, bank of 10k rows) on every backend.
+    const configs = [
+      { key: 'small_convnet_28x28x1_b128', arch: 'small-convnet', batch: 128, inputShape: [28, 28, 1], steps: 5, onCpu: true },
+      { key: 'cifar_resnet18_32x32x3_b128', arch: 'cifar-resnet18', batch: 128, inputShape: [32, 32, 3], steps: 2, onCpu: false },
+      { key: 'resnet18_224x224x3_b32', arch: 'resnet18', batch: 32, inputShape: [224, 224, 3], steps: 1, onCpu: false },
+    ] as const;
+    const trainStep: Record<string, Record<string, unknown>> = {};
+    for (const name of await listAvailableBackends()) {
+      const info = await selectBackend({ prefer: name });
+      const perBackend: Record<string, unknown> = {};
+      trainStep[name] = perBackend;
+      if (info.name !== name) {
+        perBackend.skipped = `selectBackend gave ${info.name} (SNCA_BACKEND set?)`;
+        continue;
+      }
+      for (const c of configs) {
+        if (name === 'cpu' && !c.onCpu) {
+          perBackend[c.key] = { skipped: 'cpu backend: a ResNet step takes minutes there (~100x slower than wasm)' };
+          continue;
+        }
+        try {
+          perBackend[c.key] = await benchTrainStep(c.arch, c.batch, [...c.inputShape], name === 'cpu' ? Math.min(c.steps, 2) : c.steps);
+        } catch (e) {
+          perBackend[c.key] = { error: e instanceof Error ? e.message : String(e) };
+        }
+        console.error(`bench: engine train step ${name} ${c.key} done`);
+      }
+    }
+    // Last: the unchunked 1.28M-row case is expected to run out of memory.
+    await selectBackend({ prefer: defaultBackend.name });
+    const ncaMemory = await benchNcaMemory();
+    return { math, train_step: trainStep, nca_memory: ncaMemory };
   },
   data: async () => (await import('./data.ts')).benchData(),
   store: async () => (await import('./store.ts')).benchStore(),

@@ -20,6 +20,7 @@ import type { WrittenFile } from '../checkpoint/atomic-file.ts';
 import { restoreTrainingState, type ResumeFrom } from './resume-state.ts';
 import { openDataset } from '../data/open-dataset.ts';
 import { TrainingError } from './training-error.ts';
+import { GradientAccumulator } from './gradient-accumulator.ts';
 
 export type TrainProgress = Omit<Progress, 'runId'>;
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -70,7 +71,7 @@ export async function runTraining(job: TrainJobSpec, hooks: TrainerHooks): Promi
     nesterov: config.nesterov,
   });
   try {
-    let start: Start = { epoch: 0, step: 0, best: -Infinity, trainedSeconds: 0 };
+    let start: Start = { epoch: config.startEpoch, step: 0, best: -Infinity, trainedSeconds: 0 };
     if (job.resumeFrom) {
       const restored = restoreTrainingState(job.resumeFrom, { config, model, bank, sgd });
       start = restored;
@@ -105,6 +106,16 @@ interface Start {
 }
 
 async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
+  const { model, sgd } = s;
+  const accumulator = new GradientAccumulator(s.job.config.iterSize, (grads) => sgd.step(model.params, remapToParamNames(model, grads)));
+  try {
+    return await epochLoop(s, accumulator);
+  } finally {
+    accumulator.dispose();
+  }
+}
+
+async function epochLoop(s: Session, accumulator: GradientAccumulator): Promise<'completed' | 'cancelled'> {
   const { config } = s.job;
   const { hooks, model, bank, sgd } = s;
   const trainLoader = s.dataset.train;
@@ -118,7 +129,6 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
   let trainedSeconds = s.start.trainedSeconds;
   const firstEpoch = s.start.epoch;
   let lastProgress = 0;
-  let accumulated: Map<string, tf.Tensor> | null = null;
 
   for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
     const lr = stepDecayLr(config.lr, epoch, config.lrSchedule.stepEpochs, config.lrSchedule.gamma);
@@ -142,18 +152,7 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
         config,
         marginOverT,
         memoryMomentum,
-        step: (grads) => {
-          if (config.iterSize === 1) {
-            sgd.step(model.params, remapToParamNames(model, grads));
-            return;
-          }
-          accumulated = accumulate(accumulated, grads);
-          if ((iteration + 1) % config.iterSize === 0 || iteration + 1 === iterations) {
-            sgd.step(model.params, remapToParamNames(model, accumulated));
-            for (const t of accumulated.values()) t.dispose();
-            accumulated = null;
-          }
-        },
+        step: (grads) => accumulator.add(grads, iteration, iterations),
       });
       const loss = (await lossValue.data())[0]!;
       lossValue.dispose();
@@ -240,14 +239,16 @@ async function trainEpochs(s: Session): Promise<'completed' | 'cancelled'> {
   return 'completed';
 }
 
-interface StepInput {
+export interface StepInput {
   batch: Batch;
   model: Model;
   bank: MemoryBank;
   params: tf.Variable[];
-  config: RunConfig;
+  config: Pick<RunConfig, 'temperature' | 'iterSize'>;
   marginOverT: number;
   memoryMomentum: number;
+  /** Optional NCA chunk size (default: nca-loss.ts's); benches vary it. */
+  chunkSize?: number;
   /** Receives the gradients keyed by tfjs variable name; they are disposed after it returns. */
   step: (grads: Map<string, tf.Tensor>) => void;
 }
@@ -257,7 +258,7 @@ interface StepInput {
  * (unscaled) loss as a scalar tensor the caller disposes. The optimizer runs outside any
  * tidy scope because it keeps its momentum buffers across steps.
  */
-function trainStep(s: StepInput): tf.Scalar {
+export function trainStep(s: StepInput): tf.Scalar {
   const { config } = s;
   const x = tf.tensor4d(s.batch.images, [...s.batch.shape]);
   const indexes = tf.tensor1d(s.batch.indexes, 'int32');
@@ -265,7 +266,11 @@ function trainStep(s: StepInput): tf.Scalar {
   const { value, grads } = tf.variableGrads(() => {
     const f = s.model.apply(x, true);
     features = tf.keep(f);
-    const loss = ncaLoss(f, s.bank.memory, s.bank.labels, indexes, { temperature: config.temperature, marginOverT: s.marginOverT });
+    const loss = ncaLoss(f, s.bank.memory, s.bank.labels, indexes, {
+      temperature: config.temperature,
+      marginOverT: s.marginOverT,
+      ...(s.chunkSize !== undefined ? { chunkSize: s.chunkSize } : {}),
+    });
     return config.iterSize > 1 ? tf.div(loss, config.iterSize) : loss;
   }, s.params);
   try {
@@ -291,18 +296,8 @@ function knnMetricRecord(k: KnnMetrics): Record<string, number> {
   return { knn_top1: k.top1, knn_top5: k.top5, nn_top1: k.nnTop1 };
 }
 
-function accumulate(acc: Map<string, tf.Tensor> | null, grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
-  const out = new Map<string, tf.Tensor>();
-  for (const [name, g] of grads) {
-    const prev = acc?.get(name);
-    out.set(name, tf.keep(prev ? tf.add(prev, g) : g.clone()));
-    prev?.dispose();
-  }
-  return out;
-}
-
 /** variableGrads keys gradients by tfjs variable name; the optimizer keys by PyTorch name. */
-function remapToParamNames(model: Model, byVarName: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+export function remapToParamNames(model: Model, byVarName: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
   const out = new Map<string, tf.Tensor>();
   for (const [paramName, v] of model.params) {
     const g = byVarName.get(v.name);

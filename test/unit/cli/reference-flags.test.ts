@@ -159,12 +159,12 @@ test('a missing or wrongly laid-out DATAPATH is refused before a run is stored',
   }
 });
 
-// --resume and --start-epoch are handled by the resume feature (its own tests); here: none of the
-// three is ever ignored, and -e (evaluate-only) is refused as not available yet.
+// --resume, --start-epoch and -e are handled by the resume / evaluate features (their own tests:
+// resume-command, train-evaluate-start-epoch); here: none of the three is ever ignored.
 const resumeFlags: [string[], RegExp][] = [
   [['--resume', 'ckpt.safetensors'], /^error: --resume: /],
-  [['--start-epoch', '3'], /^error: --start-epoch: /],
-  [['-e'], /^error: -e\/--evaluate: evaluating a checkpoint is not available yet/],
+  [['--start-epoch', '7'], /^error: --start-epoch 7: must be below --epochs \(5\)/],
+  [['-e'], /^error: -e\/--evaluate needs --resume/],
 ];
 for (const [flag, expected] of resumeFlags) {
   test(`snca train ${flag.join(' ')} is never silently ignored`, { timeout: 60_000 }, async () => {

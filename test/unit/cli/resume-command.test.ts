@@ -13,7 +13,7 @@ import { demoConfig } from '../../fixtures/run-records.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
 
-test('--resume refuses --start-epoch, config flags, unknown targets and foreign checkpoint files; a recorded file resumes its run', { timeout: 60_000 }, async () => {
+test('train refuses --start-epoch at or past --epochs; --resume refuses config flags, unknown targets and foreign checkpoint files; a recorded file resumes its run', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir('snca-cli-resume-');
   const coreOptions = { home: tmp.dir, workerEntry: fakeWorker('completing') };
   try {
@@ -22,9 +22,9 @@ test('--resume refuses --start-epoch, config flags, unknown targets and foreign 
       const code = await runCli(argv, ctx);
       return { code, out: ctx.out(), err: ctx.err() };
     };
-    let r = await cli('train', '--start-epoch', '3');
+    let r = await cli('train', '--start-epoch', '3', '--epochs', '3');
     assert.equal(r.code, 1);
-    assert.match(r.err, /--start-epoch: not supported; a resumed run continues after the epoch stored in its checkpoint/);
+    assert.match(r.err, /--start-epoch 3: must be below --epochs \(3\)/);
     r = await cli('train', '--resume', 'abc', '--epochs', '3');
     assert.equal(r.code, 1);
     assert.match(r.err, /--resume continues a run with its stored config; it cannot be combined with --epochs/);
