@@ -91,18 +91,27 @@ async function measure(
   }
 }
 
-export async function benchNcaMemory(): Promise<Record<string, unknown>> {
+export const NCA_MEMORY_SIZES = [10_000, 100_000, 1_280_000] as const;
+
+/**
+ * The table for `sizes`; `unchunked: false` skips the one-piece runs (the bench runs the
+ * 1.28M unchunked case in a process of its own: a wasm out-of-memory aborts the module).
+ */
+export async function benchNcaMemory(
+  sizes: readonly number[] = NCA_MEMORY_SIZES,
+  modes: { chunked: boolean; unchunked: boolean } = { chunked: true, unchunked: true },
+): Promise<Record<string, unknown>> {
   await tf.ready();
   const started = performance.now();
   const rows: NcaMemoryRow[] = [];
-  for (const n of [10_000, 100_000, 1_280_000]) {
+  for (const n of sizes) {
     const memory = bankTensor(n, 4);
     const labels = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (i * 7919) % 1000), 'int32');
     try {
       const reps = n > 500_000 ? 1 : 3;
-      rows.push(await measure(n, DEFAULT_CHUNK_SIZE, memory, labels, reps));
+      if (modes.chunked) rows.push(await measure(n, DEFAULT_CHUNK_SIZE, memory, labels, reps));
       // Unchunked last: running out of memory there is the expected outcome at 1.28M.
-      rows.push(await measure(n, n, memory, labels, reps));
+      if (modes.unchunked) rows.push(await measure(n, n, memory, labels, reps));
     } finally {
       tf.dispose([memory, labels]);
     }

@@ -19,13 +19,24 @@ const sections: Section[] = args.length === 0 ? ['demo'] : args.includes('all') 
 const runners: Record<Section, () => Promise<unknown>> = {
   demo: async () => (await import('./demo.ts')).benchDemo(),
   engine: async () => {
-    const { selectBackend, listAvailableBackends } = await import('../../src-main/engine/backend.ts');
-    const { benchEngineMath } = await import('./engine-math.ts');
-    const { benchTrainStep } = await import('./train-step.ts');
-    const { benchNcaMemory } = await import('./nca-memory.ts');
-    const defaultBackend = await selectBackend();
-    const math = await benchEngineMath();
-    // Full training steps (trainer's trainStep + SGD, bank of 10k rows) on every backend.
+    // Every job in a child process: a wasm out-of-memory aborts the module for good.
+    const { listAvailableBackends } = await import('../../src-main/engine/backend.ts');
+    const { spawnSync } = await import('node:child_process');
+    const runJob = (job: Record<string, unknown>, timeoutMs = 600_000): unknown => {
+      const t = performance.now();
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/bench/engine-job.ts', JSON.stringify(job)], {
+        encoding: 'utf8',
+        timeout: timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      console.error(`bench: engine job ${JSON.stringify(job)} ${r.status === 0 ? 'done' : 'FAILED'} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      const line = r.stdout.trim().split('\n').pop() ?? '';
+      if (r.status === 0 && line.startsWith('{')) return JSON.parse(line) as unknown;
+      const reason = r.error?.message ?? (r.stderr.match(/^(?:\w*Error|Aborted)[^\n]*/gm) ?? []).slice(-2).join(' | ');
+      return { failed: true, exit: r.status, signal: r.signal, error: reason.slice(0, 400) };
+    };
+    const math = runJob({ kind: 'math' });
+    // Full training steps (the trainer's trainStep + SGD, bank of 10k rows) on every backend.
     const configs = [
       { key: 'small_convnet_28x28x1_b128', arch: 'small-convnet', batch: 128, inputShape: [28, 28, 1], steps: 5, onCpu: true },
       { key: 'cifar_resnet18_32x32x3_b128', arch: 'cifar-resnet18', batch: 128, inputShape: [32, 32, 3], steps: 2, onCpu: false },
@@ -33,30 +44,23 @@ const runners: Record<Section, () => Promise<unknown>> = {
     ] as const;
     const trainStep: Record<string, Record<string, unknown>> = {};
     for (const name of await listAvailableBackends()) {
-      const info = await selectBackend({ prefer: name });
       const perBackend: Record<string, unknown> = {};
       trainStep[name] = perBackend;
-      if (info.name !== name) {
-        perBackend.skipped = `selectBackend gave ${info.name} (SNCA_BACKEND set?)`;
-        continue;
-      }
       for (const c of configs) {
         if (name === 'cpu' && !c.onCpu) {
-          perBackend[c.key] = { skipped: 'cpu backend: a ResNet step takes minutes there (~100x slower than wasm)' };
+          perBackend[c.key] = { skipped: 'cpu backend: a ResNet step would take many minutes (~100x slower than wasm)' };
           continue;
         }
-        try {
-          perBackend[c.key] = await benchTrainStep(c.arch, c.batch, [...c.inputShape], name === 'cpu' ? Math.min(c.steps, 2) : c.steps);
-        } catch (e) {
-          perBackend[c.key] = { error: e instanceof Error ? e.message : String(e) };
-        }
-        console.error(`bench: engine train step ${name} ${c.key} done`);
+        // cpu: one timed step and no warm-up (a small-convnet B=128 step takes minutes there).
+        const cpu = name === 'cpu';
+        perBackend[c.key] = runJob({ kind: 'train-step', backend: name, arch: c.arch, batch: c.batch, inputShape: c.inputShape, steps: cpu ? 1 : c.steps, warmUp: !cpu });
       }
     }
-    // Last: the unchunked 1.28M-row case is expected to run out of memory.
-    await selectBackend({ prefer: defaultBackend.name });
-    const ncaMemory = await benchNcaMemory();
-    return { math, train_step: trainStep, nca_memory: ncaMemory };
+    const ncaMemory = runJob({ kind: 'nca-memory', sizes: [10_000, 100_000, 1_280_000], chunked: true, unchunked: false }) as Record<string, unknown>;
+    const unchunked = runJob({ kind: 'nca-memory', sizes: [10_000, 100_000], chunked: false, unchunked: true }) as Record<string, unknown>;
+    // Expected not to fit (B×N logits alone are 1.25 GiB); alone so an abort takes nothing else with it.
+    const unchunkedFull = runJob({ kind: 'nca-memory', sizes: [1_280_000], chunked: false, unchunked: true }) as Record<string, unknown>;
+    return { math, train_step: trainStep, nca_memory: { chunked: ncaMemory, unchunked, unchunked_1_28M: unchunkedFull } };
   },
   data: async () => (await import('./data.ts')).benchData(),
   store: async () => (await import('./store.ts')).benchStore(),

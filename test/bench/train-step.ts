@@ -29,6 +29,7 @@ export interface TrainStepBenchResult {
   inputShape: [number, number, number];
   bankRows: number;
   steps: number;
+  warmUp: boolean;
   imagesPerSec: number;
   msPerStep: number;
   gflopPerStep?: number;
@@ -101,6 +102,7 @@ export async function benchTrainStep(
   batch: number,
   inputShape: [number, number, number],
   steps: number,
+  opts: { warmUp?: boolean } = {},
 ): Promise<TrainStepBenchResult> {
   if (!Number.isInteger(batch) || batch < 2) throw new Error(`batch must be an integer >= 2 (BatchNorm in training), got ${batch}`);
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
@@ -140,7 +142,8 @@ export async function benchTrainStep(
   };
   try {
     const macs = await forwardMacsPerImage(model);
-    await step(); // warm-up: kernel setup, XNNPACK operator caches, momentum buffers
+    // Warm-up: kernel setup, XNNPACK operator caches, momentum buffers (skippable on cpu, where a step takes minutes).
+    if (opts.warmUp !== false) await step();
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await step();
     const msPerStep = (performance.now() - t0) / steps;
@@ -151,6 +154,7 @@ export async function benchTrainStep(
       inputShape,
       bankRows: BANK_ROWS,
       steps,
+      warmUp: opts.warmUp !== false,
       imagesPerSec: round((batch * 1000) / msPerStep, 1),
       msPerStep: round(msPerStep, 1),
     };
