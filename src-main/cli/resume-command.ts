@@ -20,12 +20,9 @@ import type { BackendName } from '../../shared/domain.ts';
 import { createCore } from '../core/core.ts';
 import { RESUMABLE, resumeCheckpointRow } from '../core/run-resume.ts';
 import type { CliContext } from './cli-context.ts';
-import { formatDuration, formatMetricsLine } from './metric-format.ts';
+import { EXIT_FAILED, followRunToEnd } from './run-follow.ts';
 import { ProgressPrinter } from './progress-printer.ts';
 
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_CANCELLED = 130;
 
 export interface ResumeInput {
   resume?: string;
@@ -79,7 +76,6 @@ export async function resumeCommand(input: ResumeInput, ctx: CliContext): Promis
     ...(input.backend ? { backend: input.backend } : {}),
     diagnostics: ctx.coreOptions.diagnostics ?? ((line) => io.stderr(`snca: ${line}\n`)),
   });
-  let stopInterrupts = () => {};
   try {
     let runId: string;
     let checkpointId: number | undefined;
@@ -128,30 +124,8 @@ export async function resumeCommand(input: ResumeInput, ctx: CliContext): Promis
     }
     say(`Resuming run ${runId} "${resumed.name}" after epoch ${resumed.epochsDone}/${resumed.epochs} — data in ${core.home}`);
 
-    let interrupts = 0;
-    stopInterrupts = ctx.onInterrupt(() => {
-      interrupts += 1;
-      if (interrupts === 1) {
-        io.stderr('\nCancelling the run… (press Ctrl-C again to stop at once)\n');
-        try {
-          core.runs.cancel(runId);
-        } catch {
-          // It ended in the meantime.
-        }
-      } else {
-        io.stderr('Stopping now.\n');
-        void core.close('Stopped with a second Ctrl-C while training.');
-      }
-    });
-    const end = await core.runs.whenEnded(runId);
-    const seconds = end.startedAt && end.endedAt ? (Date.parse(end.endedAt) - Date.parse(end.startedAt)) / 1000 : NaN;
-    const metrics = formatMetricsLine(end.metrics);
-    say(`Run ${runId} ${end.status} after ${formatDuration(seconds)}, ${end.epochsDone}/${end.epochs} epochs${metrics ? ` — ${metrics}` : ''}`);
-    if (end.error) io.stderr(`${end.status === 'interrupted' ? 'note' : 'error'}: ${end.error}\n`);
-    if (end.status === 'completed') return EXIT_OK;
-    return end.status === 'cancelled' || end.status === 'interrupted' ? EXIT_CANCELLED : EXIT_FAILED;
+    return await followRunToEnd(core, runId, ctx, say);
   } finally {
-    stopInterrupts();
     await core.close();
   }
 }

@@ -7,7 +7,7 @@ import { ApiError } from '../../shared/api-error.ts';
 import type { RunSummary } from '../../shared/domain.ts';
 import { createCore } from '../core/core.ts';
 import type { CliContext } from './cli-context.ts';
-import { formatDuration, formatMetricsLine } from './metric-format.ts';
+import { EXIT_FAILED, followRunToEnd } from './run-follow.ts';
 import { ProgressPrinter } from './progress-printer.ts';
 import { buildTrainConfig, describeForCli, type TrainFlags } from './train-config.ts';
 import { resumeCommand } from './resume-command.ts';
@@ -16,9 +16,7 @@ import { DataPathError, inferDataPath, type DataPathKind } from './datapath.ts';
 import { resolveDataHome } from '../core/data-home.ts';
 import { defaultDatasetRoot } from '../core/datasets-service.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_CANCELLED = 130;
+export { EXIT_OK, EXIT_FAILED, EXIT_CANCELLED } from './run-follow.ts';
 
 /** What the `train` command line gives: the flags plus DATAPATH and the flags owned by resume (issue 5). */
 export type TrainCommandInput = Omit<TrainFlags, 'dataset' | 'defaultCifarRoot'> & {
@@ -91,7 +89,6 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
     ...(flags.backend ? { backend: flags.backend } : {}),
     diagnostics: ctx.coreOptions.diagnostics ?? ((line) => io.stderr(`snca: ${line}\n`)),
   });
-  let stopInterrupts = () => {};
   try {
     const printer = new ProgressPrinter(say);
     let runId: string | null = null;
@@ -120,32 +117,8 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
     const id = created.id;
     say(`Run ${id} "${created.name}" (${created.preset}, ${created.arch}, ${created.epochs} epochs) — data in ${core.home}`);
 
-    let interrupts = 0;
-    stopInterrupts = ctx.onInterrupt(() => {
-      interrupts += 1;
-      if (interrupts === 1) {
-        io.stderr('\nCancelling the run… (press Ctrl-C again to stop at once)\n');
-        try {
-          core.runs.cancel(id);
-        } catch {
-          // It ended in the meantime.
-        }
-      } else {
-        io.stderr('Stopping now.\n');
-        void core.close('Stopped with a second Ctrl-C while training.');
-      }
-    });
-
-    const end = await core.runs.whenEnded(id);
-    const seconds = end.startedAt && end.endedAt ? (Date.parse(end.endedAt) - Date.parse(end.startedAt)) / 1000 : NaN;
-    const metrics = formatMetricsLine(end.metrics);
-    const where = end.backend ? ` on ${end.backend}${end.device ? ` (${end.device})` : ''}` : '';
-    say(`Run ${id} ${end.status} after ${formatDuration(seconds)}${where}, ${end.epochsDone}/${end.epochs} epochs${metrics ? ` — ${metrics}` : ''}`);
-    if (end.error) io.stderr(`${end.status === 'interrupted' ? 'note' : 'error'}: ${end.error}\n`);
-    if (end.status === 'completed') return EXIT_OK;
-    return end.status === 'cancelled' || end.status === 'interrupted' ? EXIT_CANCELLED : EXIT_FAILED;
+    return await followRunToEnd(core, id, ctx, say);
   } finally {
-    stopInterrupts();
     await core.close();
   }
 }
