@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ToWorkerSchema, TrainJobSchema, type FromWorker } from './train-protocol.ts';
 import { runTraining } from '../engine/train/trainer.ts';
+import { describeEngineFailure } from '../engine/train/engine-failure.ts';
 import { describeIssues, issuesOf } from '../../shared/validation.ts';
 
 const port = parentPort;
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     );
     post({ type: 'done', status });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = describeEngineFailure(err, job.config.batchSize);
     const detail = err instanceof Error ? err.stack : undefined;
     post(detail ? { type: 'error', message, detail } : { type: 'error', message });
   }
