@@ -53,7 +53,13 @@ const runners: Record<Section, () => Promise<unknown>> = {
         }
         // cpu: one timed step and no warm-up (a small-convnet B=128 step takes minutes there).
         const cpu = name === 'cpu';
-        perBackend[c.key] = runJob({ kind: 'train-step', backend: name, arch: c.arch, batch: c.batch, inputShape: c.inputShape, steps: cpu ? 1 : c.steps, warmUp: !cpu });
+        const r = runJob({ kind: 'train-step', backend: name, arch: c.arch, batch: c.batch, inputShape: c.inputShape, steps: cpu ? 1 : c.steps, warmUp: !cpu }) as Record<string, unknown>;
+        // The target is stated against the same backend's matmul rate (math job, same machine).
+        const m = math as { backend?: string; matmul1024Gflops?: number };
+        if (m.backend === r.backend && typeof r.achievedGflops === 'number' && m.matmul1024Gflops) {
+          r.fractionOfMatmul = Number((r.achievedGflops / m.matmul1024Gflops).toFixed(3));
+        }
+        perBackend[c.key] = r;
       }
     }
     const ncaMemory = runJob({ kind: 'nca-memory', sizes: [10_000, 100_000, 1_280_000], chunked: true, unchunked: false }) as Record<string, unknown>;

@@ -34,6 +34,14 @@ export interface TrainStepBenchResult {
   msPerStep: number;
   gflopPerStep?: number;
   achievedGflops?: number;
+  /** wasm only: the module's heap after the steps. It only grows, so this is the high-water mark (limit 4096 MB). */
+  wasmHeapMb?: number;
+}
+
+/** Size of the wasm module's linear memory, or undefined on other backends. */
+function wasmHeapBytes(): number | undefined {
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return backend.wasm?.HEAPU8?.length;
 }
 
 const BANK_ROWS = 10_000;
@@ -158,6 +166,8 @@ export async function benchTrainStep(
       imagesPerSec: round((batch * 1000) / msPerStep, 1),
       msPerStep: round(msPerStep, 1),
     };
+    const heap = wasmHeapBytes();
+    if (heap !== undefined) result.wasmHeapMb = Math.round(heap / 2 ** 20);
     if (macs) {
       const modelFlops = batch * 2 * (3 * macs.total - macs.inputLayer);
       const ncaFlops = 4 * batch * BANK_ROWS * lowDim;

@@ -13,6 +13,7 @@
  * convs are 3 of a ResNet's ~20, and XNNPACK at 4× the FLOPs still beats the scalar kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { flipFilterTransposed } from '../kernels/flip-filter.ts';
 
 /** Whether conv2dInputGradient handles these conv attributes (else use the Conv2DBackpropInput kernel). */
 export function canUseConvForInputGradient(attrs: {
@@ -62,8 +63,7 @@ export function conv2dInputGradient(
       padB = Math.max(0, padB);
       padR = Math.max(0, padR);
     }
-    // flip(W)ᵀ: [kh, kw, in, out] → rotate 180° → [kh, kw, out, in]
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    const flipped = flipFilterTransposed(filter);
     return tf.conv2d(z, flipped, 1, [[0, 0], [padT, padB], [padL, padR], [0, 0]]);
   });
 }

@@ -24,6 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { canUseConvForInputGradient, conv2dInputGradient } from './conv-input-gradient.ts';
+import { channelMean } from './layers/channel-mean.ts';
 
 type Attrs = tf.NamedAttrMap;
 
@@ -31,8 +32,13 @@ type Attrs = tf.NamedAttrMap;
 function unbroadcast(g: tf.Tensor, shape: number[]): tf.Tensor {
   const axes = tf.broadcast_util.getReductionAxes(shape, g.shape);
   if (axes.length === 0) return g;
-  // A bias gradient ([B, H, W, C] → [C]) reduces the leading axes: as a product with a row of
-  // ones it stays on the fast matmul path, where tf.sum would transpose the whole tensor first.
+  // A conv bias gradient ([B, H, W, C] → [C]): see channelMean for why not tf.sum.
+  if (g.rank === 4 && axes.length === 3 && axes.every((a, i) => a === i)) {
+    const [b, h, w] = g.shape as [number, number, number, number];
+    return tf.reshape(tf.mul(channelMean(g as tf.Tensor4D), b * h * w), shape);
+  }
+  // Other leading-axes reductions (small ones here, e.g. a linear bias) as a product with a
+  // row of ones, where tf.sum would transpose the whole tensor first.
   if (axes.every((a, i) => a === i)) {
     const n = g.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
     const rest = g.size / n;

@@ -21,6 +21,7 @@ import { restoreTrainingState, type ResumeFrom } from './resume-state.ts';
 import { openDataset } from '../data/open-dataset.ts';
 import { TrainingError } from './training-error.ts';
 import { GradientAccumulator } from './gradient-accumulator.ts';
+import { leanVariableGrads } from '../autodiff/lean-variable-grads.ts';
 
 export type TrainProgress = Omit<Progress, 'runId'>;
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -263,7 +264,8 @@ export function trainStep(s: StepInput): tf.Scalar {
   const x = tf.tensor4d(s.batch.images, [...s.batch.shape]);
   const indexes = tf.tensor1d(s.batch.indexes, 'int32');
   let features: tf.Tensor2D | undefined;
-  const { value, grads } = tf.variableGrads(() => {
+  // leanVariableGrads: tf.variableGrads' results, freeing activations during the backward pass.
+  const { value, grads } = leanVariableGrads(() => {
     const f = s.model.apply(x, true);
     features = tf.keep(f);
     const loss = ncaLoss(f, s.bank.memory, s.bank.labels, indexes, {

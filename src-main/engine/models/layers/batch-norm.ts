@@ -9,13 +9,14 @@
  *   while the variables keep the new values.
  * - The backward pass is the closed form of BatchNorm's gradient (two per-channel sums),
  *   instead of differentiating through the moments op by op.
- * - Per-channel sums are matrix products with a row of ones: reducing axes 0..2 of NHWC
- *   with tf.sum/tf.mean makes the cpu and wasm backends transpose the whole tensor first.
+ * - Per-channel means go through channelMean (a whole-map average pool): tf.mean over
+ *   axes 0..2 of NHWC transposes the whole tensor first on cpu and wasm.
  *
  * Eval mode is folded into the preceding convolution (see evalScaleShift and Conv2d.applyScaled).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { constant } from '../initializers.ts';
+import { channelMean } from './channel-mean.ts';
 import { ModelInputError } from '../model-errors.ts';
 import type { ParameterStore } from '../parameter-store.ts';
 
@@ -82,11 +83,9 @@ export class BatchNorm2d {
       const beta = args[2] as tf.Tensor1D;
       const res = residual ? (args[3] as tf.Tensor4D) : undefined;
 
-      const x2 = tf.reshape(xIn, [n, c]);
-      const ones = tf.ones([1, n]);
-      const mean = tf.reshape(tf.div(tf.matMul(ones, x2), n), [c]) as tf.Tensor1D;
+      const mean = channelMean(xIn);
       // Two-pass variance: E[x²] - E[x]² cancels catastrophically when |mean| >> std.
-      const variance = tf.reshape(tf.div(tf.matMul(ones, tf.squaredDifference(x2, mean)), n), [c]) as tf.Tensor1D;
+      const variance = channelMean(tf.squaredDifference(xIn, mean));
       this.updateRunningStats(mean, variance, n);
 
       let y = tf.batchNorm(xIn, mean, variance, beta, gamma, BN_EPS);
@@ -96,17 +95,15 @@ export class BatchNorm2d {
 
       const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[] => {
         const [xS, meanS, varS, gammaS, yS] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
-        const g = relu ? tf.mul(dy, tf.step(yS)) : dy;
-        const g2 = tf.reshape(g, [n, c]);
+        const g: tf.Tensor4D = relu ? tf.mul(dy, tf.step(yS)) : dy;
         // x̂ = (x - mean) / sqrt(var + eps), in one fused kernel.
-        const xhat = tf.reshape(tf.batchNorm(xS, meanS, varS, undefined, undefined, BN_EPS), [n, c]);
-        const onesRow = tf.ones([1, n]);
-        const sumG = tf.reshape(tf.matMul(onesRow, g2), [c]);
-        const sumGXhat = tf.reshape(tf.matMul(onesRow, tf.mul(g2, xhat)), [c]);
+        const xhat = tf.batchNorm(xS, meanS, varS, undefined, undefined, BN_EPS);
+        const meanG = channelMean(g);
+        const meanGXhat = channelMean(tf.mul(g, xhat));
         const k = tf.mul(gammaS, tf.rsqrt(tf.add(varS, BN_EPS)));
         // dL/dx = gamma/sigma * (g - mean(g) - x̂ * mean(g * x̂))
-        const dx = tf.mul(tf.sub(tf.sub(g2, tf.div(sumG, n)), tf.mul(xhat, tf.div(sumGXhat, n))), k);
-        const grads: tf.Tensor[] = [tf.reshape(dx, xS.shape), sumGXhat, sumG];
+        const dx = tf.mul(tf.sub(tf.sub(g, meanG), tf.mul(xhat, meanGXhat)), k);
+        const grads: tf.Tensor[] = [dx, tf.mul(meanGXhat, n), tf.mul(meanG, n)];
         if (res) grads.push(g);
         return grads;
       };
