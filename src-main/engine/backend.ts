@@ -9,11 +9,10 @@
  *   `setWasmPaths` is needed when running from node_modules. A bundler that inlines the
  *   package breaks that, so we point `setWasmPaths` at the resolved package directory
  *   whenever the files are there (harmless otherwise).
- * - The threaded wasm build cannot run in Node: tfjs hard-codes
- *   `WASM_HAS_MULTITHREAD_SUPPORT = false` under Node, and forcing the flag fails because
- *   the Emscripten pthread pool starts its workers from a `blob:` URL, which Node's
- *   `worker_threads` refuses (ERR_WORKER_PATH). We therefore use the single-threaded SIMD
- *   build and never force the flag (a failed init leaves the wasm backend unusable).
+ * - tfjs cannot start its threaded wasm build under Node (it hard-codes
+ *   `WASM_HAS_MULTITHREAD_SUPPORT = false`; forcing it fails on `blob:` worker URLs), so
+ *   wasm-threads.ts starts it by hand with one thread per core (`SNCA_WASM_THREADS`
+ *   overrides; 1 = the single-threaded build, also the fallback if that start fails).
  */
 import { createRequire } from 'node:module';
 import { execFile } from 'node:child_process';
@@ -22,6 +21,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter.ts';
+import { registerThreadedWasm, wantedWasmThreads } from './wasm-threads.ts';
 
 export type { BackendName };
 
@@ -162,6 +162,7 @@ async function activate(name: BackendName): Promise<BackendInfo | string> {
       tfBackend = 'cpu';
     } else if (name === 'wasm') {
       await loadWasmPackage();
+      await prepareWasmThreads();
       tfBackend = 'wasm';
     } else {
       const loaded = await loadNative(name);
@@ -206,6 +207,24 @@ async function loadNative(name: BackendName): Promise<true | string> {
 }
 
 let wasmLoad: Promise<void> | null = null;
+/** Why the threaded wasm build is not used (null: it is), decided once per thread. */
+let wasmThreadsFallback: Promise<string | null> | null = null;
+
+/** Registers the threaded wasm build as `wasm` when more than one thread is wanted and it starts. */
+function prepareWasmThreads(): Promise<string | null> {
+  wasmThreadsFallback ??= (async () => {
+    const threads = wantedWasmThreads();
+    if (threads < 2) return process.env.SNCA_WASM_THREADS ? `SNCA_WASM_THREADS=${process.env.SNCA_WASM_THREADS}` : 'one core';
+    if (tf.engine().registry['wasm']) return 'the single-threaded build was started first in this thread';
+    try {
+      await registerThreadedWasm(threads);
+      return null;
+    } catch (e) {
+      return `threaded build failed to start: ${describe(e)}`;
+    }
+  })();
+  return wasmThreadsFallback;
+}
 
 function loadWasmPackage(): Promise<void> {
   wasmLoad ??= (async () => {
@@ -240,7 +259,9 @@ async function describeDevice(name: BackendName): Promise<{ device: string; deta
       // Not initialised yet cannot happen after setBackend; keep the default.
     }
     const device = `CPU (wasm, ${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`;
-    return { device, detail: `${core}, tfjs-backend-wasm ${wasm.version_wasm}` };
+    const fallback = wasmThreadsFallback ? await wasmThreadsFallback : null;
+    const build = fallback === null ? 'threaded build' : `single-threaded build (${fallback})`;
+    return { device, detail: `${core}, tfjs-backend-wasm ${wasm.version_wasm}, ${build}` };
   }
   const versions = tf.engine().backend as unknown as { isUsingGpuDevice?: boolean; isGPUPackage?: boolean };
   if (name === 'tensorflow-gpu') {

@@ -24,4 +24,5 @@ if (job.kind === 'math') {
 } else {
   result = await (await import('./nca-memory.ts')).benchNcaMemory(job.sizes, { chunked: job.chunked, unchunked: job.unchunked });
 }
-console.log(JSON.stringify(result));
+// Which build ran (e.g. "CPU (wasm, SIMD, 2 threads)"): the figures depend on it.
+console.log(JSON.stringify({ device: info.device, ...(result as object) }));

@@ -30,6 +30,9 @@ const CASES: Case[] = [
   { x: [2, 6, 7, 3], filter: [3, 3, 3, 2], strides: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   // ResNet stem: 7×7, stride 2, 'same', odd input size.
   { x: [2, 17, 15, 3], filter: [7, 7, 3, 8], strides: 2, pad: 'same' },
+  // kh·kw·ci < out channels: the plain-im2col form (a network's first conv)
+  { x: [3, 9, 8, 1], filter: [3, 3, 1, 16], strides: 1, pad: 'same' },
+  { x: [2, 9, 9, 3], filter: [3, 3, 3, 32], strides: 2, pad: 1 },
 ];
 
 function describeCase(c: Case): string {

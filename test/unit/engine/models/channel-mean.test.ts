@@ -10,7 +10,7 @@ describe('channelMean', () => {
     for (const backend of ['cpu', 'wasm'] as const) {
       await useBackend(backend);
       for (const shape of [[4, 8, 8, 6], [3, 1, 1, 5], [2, 7, 5, 3], [16, 4, 4, 32]] as Array<[number, number, number, number]>) {
-        const x = tf.tidy(() => tf.add(tf.tensor4d(seededValues(shape.reduce((a, b) => a * b, 1), shape[3]), shape), 3));
+        const x = tf.tidy(() => tf.add<tf.Tensor4D>(tf.tensor4d(seededValues(shape.reduce((a, b) => a * b, 1), shape[3]), shape), 3));
         const before = tf.memory().numTensors;
         const got = channelMean(x);
         assert.equal(tf.memory().numTensors, before + 1, 'only the result is new');
