@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter.ts';
 import { registerThreadedWasm, wantedWasmThreads } from './wasm-threads.ts';
+import { guardWasmHeap } from './wasm-heap-guard.ts';
 
 export type { BackendName };
 
@@ -176,7 +177,10 @@ async function activate(name: BackendName): Promise<BackendInfo | string> {
     const ok = await tf.setBackend(tfBackend);
     if (!ok) return `tf.setBackend('${tfBackend}') failed (see the warning above)`;
     await tf.ready();
-    if (tfBackend === 'wasm') registerWasmConv2DBackpropFilter();
+    if (tfBackend === 'wasm') {
+      registerWasmConv2DBackpropFilter();
+      guardWasmHeap(tf.backend());
+    }
     current = { name, tfBackend, ...(await describeDevice(name)) };
     return current;
   } catch (e) {

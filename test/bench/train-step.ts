@@ -21,6 +21,7 @@ import { MemoryBank } from '../../src-main/engine/nca/memory-bank.ts';
 import { SGD } from '../../src-main/engine/optim/sgd.ts';
 import { remapToParamNames, trainStep } from '../../src-main/engine/train/trainer.ts';
 import type { Batch } from '../../src-main/engine/data/dataset.ts';
+import { resetWasmHeapPeak, wasmHeapStats } from '../../src-main/engine/wasm-heap-guard.ts';
 
 export interface TrainStepBenchResult {
   backend: string;
@@ -34,14 +35,8 @@ export interface TrainStepBenchResult {
   msPerStep: number;
   gflopPerStep?: number;
   achievedGflops?: number;
-  /** wasm only: the module's heap after the steps. It only grows, so this is the high-water mark (limit 4096 MB). */
-  wasmHeapMb?: number;
-}
-
-/** Size of the wasm module's linear memory, or undefined on other backends. */
-function wasmHeapBytes(): number | undefined {
-  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
-  return backend.wasm?.HEAPU8?.length;
+  /** wasm only: most memory the tensors held at once during the timed steps (the heap's limit is 4096 MB). */
+  peakTensorMb?: number;
 }
 
 const BANK_ROWS = 10_000;
@@ -152,6 +147,7 @@ export async function benchTrainStep(
     const macs = await forwardMacsPerImage(model);
     // Warm-up: kernel setup, XNNPACK operator caches, momentum buffers (skippable on cpu, where a step takes minutes).
     if (opts.warmUp !== false) await step();
+    resetWasmHeapPeak(tf.backend());
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await step();
     const msPerStep = (performance.now() - t0) / steps;
@@ -166,8 +162,8 @@ export async function benchTrainStep(
       imagesPerSec: round((batch * 1000) / msPerStep, 1),
       msPerStep: round(msPerStep, 1),
     };
-    const heap = wasmHeapBytes();
-    if (heap !== undefined) result.wasmHeapMb = Math.round(heap / 2 ** 20);
+    const heap = wasmHeapStats(tf.backend());
+    if (heap) result.peakTensorMb = Math.round(heap.peakBytes / 2 ** 20);
     if (macs) {
       const modelFlops = batch * 2 * (3 * macs.total - macs.inputLayer);
       const ncaFlops = 4 * batch * BANK_ROWS * lowDim;
