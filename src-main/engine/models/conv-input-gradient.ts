@@ -80,7 +80,6 @@ function stridedInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: [num
   const [b, inH, inW, cin] = xShape;
   const [kh, kw] = filter.shape;
   const [, oh, ow] = dy.shape;
-  const flipped = flipFilterTransposed(filter); // [kh, kw, out, in]; flipped[a] = W[kh-1-a]
   const qh = Math.ceil(inH / sh);
   const qw = Math.ceil(inW / sw);
   const rows: tf.Tensor[] = [];
@@ -94,12 +93,15 @@ function stridedInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: [num
         part = tf.zeros([b, Math.max(0, ph.count), Math.max(0, pw.count), cin]);
       } else {
         // Taps first + s·m (m < taps), reversed: in flipped coordinates a strided run
-        // starting at kh-1-first-s·(taps-1).
-        const startH = kh - 1 - ph.first - sh * (ph.taps - 1);
-        const startW = kw - 1 - pw.first - sw * (pw.taps - 1);
-        const taps = ph.taps === kh && pw.taps === kw
-          ? flipped
-          : tf.stridedSlice(flipped, [startH, startW, 0, 0], [startH + sh * (ph.taps - 1) + 1, startW + sw * (pw.taps - 1) + 1, filter.shape[3], cin], [sh, sw, 1, 1]) as tf.Tensor4D;
+        // starting at k-1-first-s·(taps-1).
+        const taps = flipFilterTransposed(filter, {
+          startH: kh - 1 - ph.first - sh * (ph.taps - 1),
+          startW: kw - 1 - pw.first - sw * (pw.taps - 1),
+          stepH: sh,
+          stepW: sw,
+          tapsH: ph.taps,
+          tapsW: pw.taps,
+        });
         const { z, pad: [padH, padW] } = cutForPhases(dy, ph, pw);
         part = tf.conv2d(z, taps, 1, [[0, 0], padH, padW, [0, 0]]);
       }

@@ -25,6 +25,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { canUseConvForInputGradient, conv2dInputGradient } from './conv-input-gradient.ts';
 import { channelMean } from './layers/channel-mean.ts';
+import { hasFastMaxPoolGrad, maxPoolGrad, type MaxPoolGeometry } from '../kernels/max-pool-grad.ts';
 
 type Attrs = tf.NamedAttrMap;
 
@@ -45,6 +46,21 @@ function unbroadcast(g: tf.Tensor, shape: number[]): tf.Tensor {
     return tf.reshape(tf.matMul(tf.ones([1, n]), tf.reshape(g, [n, rest])), shape);
   }
   return tf.reshape(tf.sum(g, axes), shape);
+}
+
+/** A max-pool with one kernel size, one stride and symmetric numeric padding (else null). */
+function squarePool(attrs: Attrs): MaxPoolGeometry | null {
+  const one = (v: unknown): number | null => {
+    if (typeof v === 'number') return v;
+    if (Array.isArray(v) && v.length === 2 && v[0] === v[1] && typeof v[0] === 'number') return v[0];
+    return null;
+  };
+  const kernel = one(attrs['filterSize']);
+  const stride = one(attrs['strides']);
+  const padAttr = attrs['pad'];
+  const pad = padAttr === 'valid' ? 0 : typeof padAttr === 'number' ? padAttr : null;
+  if (kernel === null || stride === null || pad === null || attrs['dimRoundingMode'] != null) return null;
+  return { kernel, stride, pad };
 }
 
 function attr<T>(attrs: Attrs, name: string): T {
@@ -125,6 +141,8 @@ const configs: tf.GradConfig[] = [
     gradFunc: (dy, saved, attrs) => {
       const [x, y] = saved as [tf.Tensor4D, tf.Tensor4D];
       const a = { filterSize: attrs['filterSize'], strides: attrs['strides'], pad: attrs['pad'], dimRoundingMode: attrs['dimRoundingMode'] } as Attrs;
+      const geometry = squarePool(attrs);
+      if (geometry && hasFastMaxPoolGrad()) return { x: () => maxPoolGrad(dy as tf.Tensor4D, x, geometry) };
       return { x: () => tf.engine().runKernel(tf.MaxPoolGrad, { dy: dy as tf.Tensor, input: x, output: y }, a) as tf.Tensor };
     },
   },

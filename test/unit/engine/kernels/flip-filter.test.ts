@@ -24,3 +24,20 @@ describe('flipFilterTransposed', () => {
     }
   });
 });
+
+describe('flipFilterTransposed with a tap subset (one phase of a strided conv)', () => {
+  it('equals the strided slice of the full flip on wasm and cpu, and refuses subsets outside the filter', async () => {
+    const shape: [number, number, number, number] = [7, 5, 3, 4];
+    const sub = { startH: 1, startW: 0, stepH: 2, stepW: 3, tapsH: 3, tapsW: 2 };
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useBackend(backend);
+      const w = tf.tensor4d(seededValues(7 * 5 * 3 * 4, 5), shape);
+      const expected = tf.tidy(() => tf.stridedSlice(tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]), [1, 0, 0, 0], [6, 4, 4, 3], [2, 3, 1, 1]));
+      const got = flipFilterTransposed(w, sub);
+      assert.deepEqual(got.shape, [3, 2, 4, 3]);
+      assert.deepEqual(await got.data(), await expected.data(), backend);
+      assert.throws(() => flipFilterTransposed(w, { ...sub, tapsH: 4 }), /outside a 7×5 filter/);
+      tf.dispose([w, expected, got]);
+    }
+  });
+});
