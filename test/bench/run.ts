@@ -40,7 +40,7 @@ const runners: Record<Section, () => Promise<unknown>> = {
     const configs = [
       { key: 'small_convnet_28x28x1_b128', arch: 'small-convnet', batch: 128, inputShape: [28, 28, 1], steps: 5, onCpu: true },
       { key: 'cifar_resnet18_32x32x3_b128', arch: 'cifar-resnet18', batch: 128, inputShape: [32, 32, 3], steps: 2, onCpu: false },
-      { key: 'resnet18_224x224x3_b32', arch: 'resnet18', batch: 32, inputShape: [224, 224, 3], steps: 1, onCpu: false },
+      { key: 'resnet18_224x224x3_b32', arch: 'resnet18', batch: 32, inputShape: [224, 224, 3], steps: 2, onCpu: false },
     ] as const;
     const trainStep: Record<string, Record<string, unknown>> = {};
     for (const name of await listAvailableBackends()) {
