@@ -49,3 +49,25 @@ test('a 1-epoch run on a generated CIFAR-10 folder trains in a worker and comple
     tmp.cleanup();
   }
 });
+
+test('a batch that does not fit the 4 GB wasm heap fails the run with an actionable message, and the next run trains', { timeout: 240_000 }, async () => {
+  const tmp = makeTempDir('snca-cifar-oom-');
+  const core = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: () => {} });
+  try {
+    const root = join(tmp.dir, 'cifar');
+    writeCifar(root, 'cifar10', 'binary', fakeCifar('cifar10', 100, 100));
+    const paper = findPreset('cifar10-paper')!.config;
+    // CIFAR ResNet-18 at batch 500 needs ~4.5 GB of tensors (measured: fails after ~22 s).
+    const tooBig = RunConfigSchema.parse({ ...paper, name: 'too big', dataset: { kind: 'cifar10', root }, epochs: 1, batchSize: 500, workers: 0 });
+    const failed = await core.runs.whenEnded((await core.handlers['runs.create']({ config: tooBig })).id);
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error ?? '', /WebAssembly heap \(4 GB\) is exhausted: .* at batch size 500\. Lower the batch size/);
+
+    const small = RunConfigSchema.parse({ ...paper, name: 'after', dataset: { kind: 'cifar10', root }, arch: 'small-convnet', epochs: 1, batchSize: 50, lowDim: 16, workers: 0 });
+    const after = await core.runs.whenEnded((await core.handlers['runs.create']({ config: small })).id);
+    assert.equal(after.status, 'completed', after.error ?? '');
+  } finally {
+    await core.close();
+    tmp.cleanup();
+  }
+});
