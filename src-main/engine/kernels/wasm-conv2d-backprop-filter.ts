@@ -68,6 +68,12 @@ export function backpropFilterInfo(
 let scratch = new Float32Array(0);
 
 /**
+ * Rows shorter than this are copied by a loop: subarray + set costs ~100 ns a call
+ * (measured for 14-wide rows, [128, 14, 14, 32] input: 20 → 16 ms per filter gradient).
+ */
+const SET_MIN_RUN = 64;
+
+/**
  * Fills colsT [kh·kw·ci, images·oh·ow] for images [b0, b0 + images) of x (NHWC).
  * The images are first transposed to [ci, b, h, w] (8-row unrolled, ~1 ns/element), so
  * every row of colsT is then a sequential, stride-s copy of input rows. Writing colsT
@@ -108,8 +114,10 @@ export function fillColumnsT(
             if (iy < 0 || iy >= h) continue;
             const src = plane + (b * h + iy) * w + j - left;
             const dst = row + (b * oh + y) * ow;
-            if (sw === 1) {
+            if (sw === 1 && xoHi - xoLo >= SET_MIN_RUN) {
               colsT.set(xt.subarray(src + xoLo, src + xoHi), dst + xoLo);
+            } else if (sw === 1) {
+              for (let xo = xoLo; xo < xoHi; xo++) colsT[dst + xo] = xt[src + xo]!;
             } else {
               for (let xo = xoLo; xo < xoHi; xo++) colsT[dst + xo] = xt[src + xo * sw]!;
             }
