@@ -10,7 +10,7 @@ import type { ArchName } from '../../src-main/engine/models/model.ts';
 
 export type EngineJob =
   | { kind: 'math'; backend?: BackendName }
-  | { kind: 'train-step'; backend: BackendName; arch: ArchName; batch: number; inputShape: [number, number, number]; steps: number; warmUp: boolean }
+  | { kind: 'train-step'; backend: BackendName; arch: ArchName; batch: number; inputShape: [number, number, number]; steps: number; warmUp: boolean; chunkSize?: number }
   | { kind: 'nca-memory'; backend?: BackendName; sizes: number[]; chunked: boolean; unchunked: boolean };
 
 const job = JSON.parse(process.argv[2] ?? '{}') as EngineJob;
@@ -20,7 +20,7 @@ let result: unknown;
 if (job.kind === 'math') {
   result = await (await import('./engine-math.ts')).benchEngineMath();
 } else if (job.kind === 'train-step') {
-  result = await (await import('./train-step.ts')).benchTrainStep(job.arch, job.batch, job.inputShape, job.steps, { warmUp: job.warmUp });
+  result = await (await import('./train-step.ts')).benchTrainStep(job.arch, job.batch, job.inputShape, job.steps, { warmUp: job.warmUp, ...(job.chunkSize !== undefined ? { chunkSize: job.chunkSize } : {}) });
 } else {
   result = await (await import('./nca-memory.ts')).benchNcaMemory(job.sizes, { chunked: job.chunked, unchunked: job.unchunked });
 }

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { knnNeighbours } from '../../src-main/engine/eval/knn.ts';
-import { DEFAULT_CHUNK_SIZE, ncaLoss } from '../../src-main/engine/nca/nca-loss.ts';
+import { defaultChunkRows, ncaLoss } from '../../src-main/engine/nca/nca-loss.ts';
 
 const B = 256;
 const D = 128;
@@ -131,7 +131,7 @@ export async function benchEngineMath(): Promise<Record<string, unknown>> {
   const [matmul, matmulCpu] = await matmulGflops();
   const nca: Record<string, number>[] = [];
   for (const n of [10_000, 100_000]) {
-    nca.push(await ncaStep(n, DEFAULT_CHUNK_SIZE, n > 50_000 ? 2 : 4));
+    nca.push(await ncaStep(n, defaultChunkRows(B), n > 50_000 ? 2 : 4));
     if (B * n <= UNCHUNKED_LIMIT) nca.push(await ncaStep(n, n, 3));
   }
   const knn = await knnRate(1024, 100_000, 30);

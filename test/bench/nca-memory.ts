@@ -1,7 +1,7 @@
 /**
  * Memory and time of one NCA step (loss + gradient through the tape, as the trainer runs
  * it) for B = 256, D = 128 and banks of 10k, 100k and 1.28M rows, streamed in chunks of
- * DEFAULT_CHUNK_SIZE ("chunked") and in one piece (chunkSize = N, "unchunked").
+ * defaultChunkRows(B) = 8192 ("chunked") and in one piece (chunkSize = N, "unchunked").
  *
  * Memory is tfjs's own accounting: `tf.profile(step).peakBytes` is the largest total of
  * live tensor bytes seen after any kernel (it includes the bank, its labels and the batch,
@@ -12,7 +12,7 @@
  * "did not fit" with the error (the wasm heap is at most 4 GB).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_CHUNK_SIZE, ncaLoss } from '../../src-main/engine/nca/nca-loss.ts';
+import { defaultChunkRows, ncaLoss } from '../../src-main/engine/nca/nca-loss.ts';
 
 const B = 256;
 const D = 128;
@@ -109,7 +109,7 @@ export async function benchNcaMemory(
     const labels = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (i * 7919) % 1000), 'int32');
     try {
       const reps = n > 500_000 ? 1 : 3;
-      if (modes.chunked) rows.push(await measure(n, DEFAULT_CHUNK_SIZE, memory, labels, reps));
+      if (modes.chunked) rows.push(await measure(n, defaultChunkRows(B), memory, labels, reps));
       // Unchunked last: running out of memory there is the expected outcome at 1.28M.
       if (modes.unchunked) rows.push(await measure(n, n, memory, labels, reps));
     } finally {
@@ -120,7 +120,7 @@ export async function benchNcaMemory(
     backend: tf.getBackend(),
     batch: B,
     dim: D,
-    defaultChunk: DEFAULT_CHUNK_SIZE,
+    defaultChunk: defaultChunkRows(B),
     rows,
     seconds: round((performance.now() - started) / 1000),
   };

@@ -3,8 +3,10 @@
  * own `trainStep` (forward in train mode, NCA loss over a memory bank, backward through
  * tf.variableGrads, momentum memory update) with the trainer's optimizer call (SGD with
  * Nesterov momentum and weight decay, gradients remapped to parameter names). The bank
- * holds N = 10,000 rows of D = lowDim = 128 (more than the default chunk of 8192, so the
- * NCA loss streams over 2 chunks, as a real run over a larger dataset does).
+ * holds N = 10,000 rows of D = lowDim = 128 (the MNIST demo's size). With the default
+ * chunk (defaultChunkRows: 16,384 rows at B = 128, 65,536 at B = 32) that bank is one
+ * chunk; `chunkSize` forces streaming (the run.ts job "…_streamed" uses 8192 rows, 2 chunks,
+ * as a run over a larger dataset streams).
  *
  * FLOP estimate per step (an estimate, not a measurement): the conv / linear MACs of one
  * forward pass, read from the kernel shapes of a profiled batch-1 forward (inference mode,
@@ -18,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, type ArchName, type Model } from '../../src-main/engine/models/model.ts';
 import { MemoryBank } from '../../src-main/engine/nca/memory-bank.ts';
+import { defaultChunkRows } from '../../src-main/engine/nca/nca-loss.ts';
 import { SGD } from '../../src-main/engine/optim/sgd.ts';
 import { remapToParamNames, trainStep } from '../../src-main/engine/train/trainer.ts';
 import type { Batch } from '../../src-main/engine/data/dataset.ts';
@@ -29,6 +32,8 @@ export interface TrainStepBenchResult {
   batch: number;
   inputShape: [number, number, number];
   bankRows: number;
+  /** NCA chunk rows used (the default for this batch unless the job forces one). */
+  chunkRows: number;
   steps: number;
   warmUp: boolean;
   imagesPerSec: number;
@@ -105,7 +110,7 @@ export async function benchTrainStep(
   batch: number,
   inputShape: [number, number, number],
   steps: number,
-  opts: { warmUp?: boolean } = {},
+  opts: { warmUp?: boolean; chunkSize?: number } = {},
 ): Promise<TrainStepBenchResult> {
   if (!Number.isInteger(batch) || batch < 2) throw new Error(`batch must be an integer >= 2 (BatchNorm in training), got ${batch}`);
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
@@ -137,6 +142,7 @@ export async function benchTrainStep(
       config,
       marginOverT: 0,
       memoryMomentum: 0.5,
+      ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
       step: (grads) => sgd.step(model.params, remapToParamNames(model, grads)),
     });
     // As the trainer does: read the loss (waits for the whole step on async backends).
@@ -157,6 +163,7 @@ export async function benchTrainStep(
       batch,
       inputShape,
       bankRows: BANK_ROWS,
+      chunkRows: Math.min(BANK_ROWS, opts.chunkSize ?? defaultChunkRows(batch)),
       steps,
       warmUp: opts.warmUp !== false,
       imagesPerSec: round((batch * 1000) / msPerStep, 1),

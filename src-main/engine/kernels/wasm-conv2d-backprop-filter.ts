@@ -96,6 +96,10 @@ export function fillColumnsT(
   if (scratch.length < pixels * ci) scratch = new Float32Array(pixels * ci);
   const xt = scratch;
   transposeRows(x, b0 * h * w, pixels, ci, xt);
+  if (sh === 1 && sw === 1 && ow === w) {
+    fillRowContiguous(xt, info, images, colsT);
+    return;
+  }
   // Entries that fall on the padding stay 0; without padding every entry is written.
   const padded = top > 0 || left > 0 || (oh - 1) * sh + kh - top > h || (ow - 1) * sw + kw - left > w;
   if (padded) colsT.fill(0);
@@ -121,6 +125,68 @@ export function fillColumnsT(
             } else {
               for (let xo = xoLo; xo < xoHi; xo++) colsT[dst + xo] = xt[src + xo * sw]!;
             }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * fillColumnsT for stride-1 convolutions whose output is as wide as the input (3×3 pad 1,
+ * 1×1, …: every stride-1 conv of the networks here). Then the output rows of one tap, image
+ * and channel read consecutive input rows, so a whole block of rows is ONE contiguous copy
+ * (and, on the centre row of taps, the whole batch is); the few entries that wrapped round
+ * from the neighbouring input row (the padding columns) are zeroed afterwards. Measured on
+ * the MNIST conv2 ([128, 14, 14, 32], 3×3): 22 ms with 14-wide row copies, see the bench.
+ */
+function fillRowContiguous(xt: Float32Array, info: backend_util.Conv2DInfo, images: number, colsT: Float32Array): void {
+  const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const pc = images * oh * ow;
+  const pixels = images * h * w;
+  const planeEnd = ci * pixels;
+  const copy = (src: number, dst: number, len: number): void => {
+    // The first/last entry may lie just outside xt (a padding column of the first/last row);
+    // it is zeroed below like every padding column.
+    const lo = Math.max(0, -src);
+    const hi = Math.min(len, planeEnd - src);
+    if (hi > lo) colsT.set(xt.subarray(src + lo, src + hi), dst + lo);
+  };
+  for (let i = 0; i < kh; i++) {
+    // Output rows whose input row y + i − top lies inside the image.
+    const yLo = Math.max(0, top - i);
+    const yHi = Math.min(oh, h - i + top);
+    for (let j = 0; j < kw; j++) {
+      const shift = j - left;
+      // Output columns whose input column xo + shift lies inside the image.
+      const xoLo = Math.max(0, -shift);
+      const xoHi = Math.min(ow, w - shift);
+      for (let c = 0; c < ci; c++) {
+        const row = ((i * kw + j) * ci + c) * pc;
+        const plane = c * pixels;
+        if (yHi <= yLo || xoHi <= xoLo) {
+          colsT.fill(0, row, row + pc);
+          continue;
+        }
+        if (yLo === 0 && yHi === oh && h === oh) {
+          // Every image reads all its rows: the whole batch is one run.
+          copy(plane + (i - top) * w + shift, row, pc);
+        } else {
+          for (let b = 0; b < images; b++) {
+            const dst = row + b * oh * ow;
+            if (yLo > 0) colsT.fill(0, dst, dst + yLo * ow);
+            if (yHi < oh) colsT.fill(0, dst + yHi * ow, dst + oh * ow);
+            copy(plane + (b * h + yLo + i - top) * w + shift, dst + yLo * ow, (yHi - yLo) * ow);
+          }
+        }
+        if (xoLo > 0 || xoHi < ow) {
+          for (let y = 0; y < images * oh; y++) {
+            const r = row + y * ow;
+            for (let xo = 0; xo < xoLo; xo++) colsT[r + xo] = 0;
+            for (let xo = xoHi; xo < ow; xo++) colsT[r + xo] = 0;
           }
         }
       }

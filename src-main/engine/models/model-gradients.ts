@@ -15,12 +15,11 @@
  * Conv2D's input gradient is a forward convolution where possible (conv-input-gradient.ts):
  * wasm's Conv2DBackpropInput kernel is a scalar loop.
  *
- * Kernels covered: Conv2D (plain conv, and the unfused fallback tfjs takes for fused
- * conv+ReLU under gradients), Add (that fallback's bias add), Relu, MaxPool, AvgPool (and
+ * Kernels covered: Conv2D, FusedConv2D (conv + bias + linear/ReLU), Add, Relu, MaxPool, AvgPool (and
  * the Cast it emits), Reshape, Square/Sum/Sqrt/Maximum/RealDiv (L2 normalisation), plus Sub and Multiply, which
- * any loss on the embeddings needs. BatchNorm, fused conv+bias and fused matMul carry their
- * own custom gradients. Losses using other kernels (Exp, Log, MatMul, GatherV2, ...) need
- * theirs registered too: the NCA loss is not covered here.
+ * any loss on the embeddings needs. BatchNorm and the linear layer's fused matMul carry
+ * their own custom gradients. Losses using other kernels (Exp, Log, MatMul, GatherV2, ...)
+ * need theirs registered too: the NCA loss is not covered here.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { canUseConvForInputGradient, conv2dInputGradient } from './conv-input-gradient.ts';
@@ -67,35 +66,62 @@ function attr<T>(attrs: Attrs, name: string): T {
   return attrs[name] as unknown as T;
 }
 
+/** dL/dx and dL/dW of a conv2d with these attributes, as lazy thunks (the tape asks only for what it needs). */
+function convGradients(dy: tf.Tensor4D, x: tf.Tensor4D, filter: tf.Tensor4D, attrs: Attrs): { x: () => tf.Tensor; filter: () => tf.Tensor } {
+  const dilations = attr<number | [number, number]>(attrs, 'dilations');
+  if (!tf.backend_util.tupleValuesAreOne(dilations ?? 1)) {
+    throw new Error(`Gradient of Conv2D with dilations ${String(dilations)} is not supported`);
+  }
+  const common = {
+    strides: attrs['strides'],
+    pad: attrs['pad'],
+    dataFormat: attrs['dataFormat'],
+    dimRoundingMode: attrs['dimRoundingMode'],
+  } as Attrs;
+  const fastInput = canUseConvForInputGradient({
+    pad: attrs['pad'],
+    strides: attrs['strides'],
+    dilations,
+    dataFormat: attrs['dataFormat'],
+    dimRoundingMode: attrs['dimRoundingMode'],
+  });
+  return {
+    x: () => fastInput
+      ? conv2dInputGradient(dy, filter, x.shape, attr<number | [number, number]>(attrs, 'strides'), attr<number>(attrs, 'pad'))
+      : tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, { ...common, inputShape: x.shape } as Attrs) as tf.Tensor,
+    filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...common, filterShape: filter.shape } as Attrs) as tf.Tensor,
+  };
+}
+
 const configs: tf.GradConfig[] = [
+  {
+    // conv + bias (+ ReLU) as one kernel, recorded on the tape when a model calls it directly
+    // (layers/conv2d.ts): tfjs' own fused-conv gradient computes every input's gradient
+    // eagerly (the network's input images too) with wasm's scalar Conv2DBackpropInput.
+    kernelName: tf.FusedConv2D,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      const activation = attr<string>(attrs, 'activation') ?? 'linear';
+      if (activation !== 'linear' && activation !== 'relu') {
+        throw new Error(`Gradient of FusedConv2D with activation ${activation} is not supported`);
+      }
+      // ReLU's gradient from its output: y > 0 exactly where the pre-activation is.
+      const dz = (activation === 'relu' ? tf.mul(dy as tf.Tensor, tf.step(y)) : dy) as tf.Tensor4D;
+      const [b, h, w] = dz.shape;
+      return {
+        ...convGradients(dz, x, filter, attrs),
+        bias: () => tf.mul(channelMean(dz), b * h * w),
+      };
+    },
+  },
   {
     kernelName: tf.Conv2D,
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const dilations = attr<number | [number, number]>(attrs, 'dilations');
-      if (!tf.backend_util.tupleValuesAreOne(dilations ?? 1)) {
-        throw new Error(`Gradient of Conv2D with dilations ${String(dilations)} is not supported`);
-      }
-      const common = {
-        strides: attrs['strides'],
-        pad: attrs['pad'],
-        dataFormat: attrs['dataFormat'],
-        dimRoundingMode: attrs['dimRoundingMode'],
-      } as Attrs;
-      const fastInput = canUseConvForInputGradient({
-        pad: attrs['pad'],
-        strides: attrs['strides'],
-        dilations,
-        dataFormat: attrs['dataFormat'],
-        dimRoundingMode: attrs['dimRoundingMode'],
-      });
-      return {
-        x: () => fastInput
-          ? conv2dInputGradient(dy as tf.Tensor4D, filter, x.shape, attr<number | [number, number]>(attrs, 'strides'), attr<number>(attrs, 'pad'))
-          : tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy as tf.Tensor, filter }, { ...common, inputShape: x.shape } as Attrs) as tf.Tensor,
-        filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dy as tf.Tensor }, { ...common, filterShape: filter.shape } as Attrs) as tf.Tensor,
-      };
+      return convGradients(dy as tf.Tensor4D, x, filter, attrs);
     },
   },
   {
@@ -142,7 +168,7 @@ const configs: tf.GradConfig[] = [
       const [x, y] = saved as [tf.Tensor4D, tf.Tensor4D];
       const a = { filterSize: attrs['filterSize'], strides: attrs['strides'], pad: attrs['pad'], dimRoundingMode: attrs['dimRoundingMode'] } as Attrs;
       const geometry = squarePool(attrs);
-      if (geometry && hasFastMaxPoolGrad()) return { x: () => maxPoolGrad(dy as tf.Tensor4D, x, geometry) };
+      if (geometry && hasFastMaxPoolGrad()) return { x: () => maxPoolGrad(dy as tf.Tensor4D, x, geometry, y) };
       return { x: () => tf.engine().runKernel(tf.MaxPoolGrad, { dy: dy as tf.Tensor, input: x, output: y }, a) as tf.Tensor };
     },
   },

@@ -51,8 +51,11 @@ export function buildSmallConvNet(opts: BuildOptions): Model {
     apply(x: tf.Tensor4D, _training: boolean): tf.Tensor2D {
       checkInput('small-convnet', x, inputShape, { exactSize: true });
       return tf.tidy(() => {
-        let y = maxPool2d(conv1.apply(x, true), 2, 2, 0);
-        y = maxPool2d(conv2.apply(y, true), 2, 2, 0);
+        // relu(maxPool(z)) = maxPool(relu(z)) (ReLU is monotone), and so is the gradient
+        // under the first-maximum rule: a window whose maximum is ≤ 0 gets none either way.
+        // The ReLU then runs on the 4× smaller pooled map, forward and backward.
+        let y = tf.relu(maxPool2d(conv1.apply(x, false), 2, 2, 0));
+        y = tf.relu(maxPool2d(conv2.apply(y, false), 2, 2, 0));
         const flat = tf.reshape<tf.Rank.R2>(y, [y.shape[0], fh * fw * 64]);
         return l2Normalize(fc.apply(flat));
       });

@@ -41,18 +41,27 @@ export class Conv2d {
     }
   }
 
-  /** conv (+ bias) (+ ReLU), fused into one kernel where the backend has one. */
+  /**
+   * conv (+ bias) (+ ReLU) as ONE FusedConv2D kernel, in training too. Called through the
+   * engine rather than tf.fused.conv2d: under a gradient tape that op either splits into
+   * conv, add and relu (three passes over the output, and three backward) or, without an
+   * activation, takes a custom gradient that computes the input's gradient even for the
+   * network's images. The tape records the kernel itself; its gradient is registered in
+   * model-gradients.ts.
+   */
   apply(x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
     const { stride, padding } = this.spec;
     if (!this.bias && !relu) return tf.conv2d(x, this.weight, stride, padding);
-    return tf.fused.conv2d({
-      x,
-      filter: this.weight,
+    const inputs: tf.NamedTensorMap = { x, filter: this.weight };
+    if (this.bias) inputs['bias'] = this.bias;
+    const attrs = {
       strides: stride,
       pad: padding,
-      bias: this.bias ?? undefined,
+      dataFormat: 'NHWC',
+      dilations: 1,
       activation: relu ? 'relu' : 'linear',
-    });
+    };
+    return tf.engine().runKernel(tf.FusedConv2D, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   }
 
   /**

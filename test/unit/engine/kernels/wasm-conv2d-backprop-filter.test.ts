@@ -33,6 +33,11 @@ const CASES: Case[] = [
   // kh·kw·ci < out channels: the plain-im2col form (a network's first conv)
   { x: [3, 9, 8, 1], filter: [3, 3, 1, 16], strides: 1, pad: 'same' },
   { x: [2, 9, 9, 3], filter: [3, 3, 3, 32], strides: 2, pad: 1 },
+  // Stride 1 with the output as wide as the input (contiguous row blocks): rows cut off at
+  // the top and bottom ('valid' in height), wider padding, and a single image row.
+  { x: [3, 6, 5, 4], filter: [3, 1, 4, 5], strides: 1, pad: 'valid' },
+  { x: [2, 7, 6, 3], filter: [5, 5, 3, 4], strides: 1, pad: 2 },
+  { x: [2, 1, 8, 3], filter: [3, 3, 3, 4], strides: 1, pad: 1 },
 ];
 
 function describeCase(c: Case): string {

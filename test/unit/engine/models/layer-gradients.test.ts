@@ -56,11 +56,12 @@ describe('layer gradients (finite differences, cpu)', () => {
     tf.dispose([x, x2]);
   });
 
-  it('conv 3×3 padding 1 with bias and ReLU (the small-convnet conv)', () => {
+  it('conv 3×3 padding 1 with bias, with and without ReLU (one FusedConv2D kernel)', () => {
     const store = new ParameterStore('t');
     const conv = new Conv2d(store, ctx, 'c', { inChannels: 2, outChannels: 3, kernel: 3, stride: 1, padding: 1, bias: true, init: 'torch-default' });
     const x = variable([2, 4, 4, 2], 7, 'x');
     checkGradients('conv+bias+relu', [x, conv.weight, conv.bias!], () => weightedSum(conv.apply(x as tf.Tensor4D, true), 8));
+    checkGradients('conv+bias', [x, conv.weight, conv.bias!], () => weightedSum(conv.apply(x as tf.Tensor4D, false), 9));
     store.dispose();
     x.dispose();
   });
