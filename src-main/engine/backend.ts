@@ -23,6 +23,7 @@ import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter.ts';
 import { registerThreadedWasm, wantedWasmThreads } from './wasm-threads.ts';
 import { guardWasmHeap } from './wasm-heap-guard.ts';
+import { heapHelperStatus, warmHeapHelper } from './kernels/heap-helper.ts';
 
 export type { BackendName };
 
@@ -180,6 +181,9 @@ async function activate(name: BackendName): Promise<BackendInfo | string> {
     if (tfBackend === 'wasm') {
       registerWasmConv2DBackpropFilter();
       guardWasmHeap(tf.backend());
+      // Ready before the first step (kernels never wait for it; they run inline until then).
+      const heap = (tf.backend() as unknown as { wasm?: { HEAPF32?: Float32Array } }).wasm?.HEAPF32;
+      if (heap) await warmHeapHelper(heap);
     }
     current = { name, tfBackend, ...(await describeDevice(name)) };
     return current;
@@ -265,7 +269,9 @@ async function describeDevice(name: BackendName): Promise<{ device: string; deta
     const device = `CPU (wasm, ${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`;
     const fallback = wasmThreadsFallback ? await wasmThreadsFallback : null;
     const build = fallback === null ? 'threaded build' : `single-threaded build (${fallback})`;
-    return { device, detail: `${core}, tfjs-backend-wasm ${wasm.version_wasm}, ${build}` };
+    const helper = heapHelperStatus();
+    const jsKernels = helper.ready ? 'JS kernels on 2 threads' : `JS kernels on 1 thread${helper.retired ? ` (${helper.retired})` : ''}`;
+    return { device, detail: `${core}, tfjs-backend-wasm ${wasm.version_wasm}, ${build}, ${jsKernels}` };
   }
   const versions = tf.engine().backend as unknown as { isUsingGpuDevice?: boolean; isGPUPackage?: boolean };
   if (name === 'tensorflow-gpu') {

@@ -10,6 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { onHeap, runHeapTask } from './heap-helper.ts';
+import { maxPool2GradRange } from './heap-tasks.ts';
 
 const KERNEL = 'SncaMaxPoolGrad';
 
@@ -37,13 +39,18 @@ export function maxPoolGradInto(
   dyShape: readonly [number, number, number, number],
   g: MaxPoolGeometry,
   dx: Float32Array,
-  /** The pool's forward output, when at hand: the 2×2 path then runs without branches. */
+  /** The pool's forward output, when at hand: the 2×2 path then runs without branches (heap-tasks.ts). */
   y?: Float32Array,
 ): void {
   const [b, h, w, c] = xShape;
   const [, oh, ow] = dyShape;
   if (g.kernel === 2 && g.stride === 2 && g.pad === 0 && y) {
-    pool2GradFromOutput(x, xShape, y, dy, dyShape, dx);
+    const arrays = {
+      x, xOff: 0, y, yOff: 0,
+      dyBits: new Int32Array(dy.buffer, dy.byteOffset, dy.length), dyOff: 0,
+      dxBits: new Int32Array(dx.buffer, dx.byteOffset, dx.length), dxOff: 0,
+    };
+    maxPool2GradRange(arrays, [h, w, c, oh, ow], 0, b);
     return;
   }
   if (g.kernel === g.stride && g.pad === 0) {
@@ -78,54 +85,6 @@ export function maxPoolGradInto(
         for (let ch = 0; ch < c; ch++) {
           const at = where[ch]!;
           if (at >= 0) dx[at] = dx[at]! + dy[o + ch]!;
-        }
-      }
-    }
-  }
-}
-
-/**
- * The 2×2 / 2 pool (the MNIST net's) given its forward output y: the winner of a window is
- * its first element equal to y, found with comparisons turned into 0/1 integers and the
- * gradient's bits masked in, so there is no branch to mispredict. With the running-maximum
- * compares of nonOverlappingGradInto the branches are random for random-signed
- * activations: measured on [128, 28, 28, 32], 15.4 ms with branches, 6.0 ms here.
- * Bit-identical results (an exact max is one of the window's values; a window with a NaN,
- * which equals nothing, sends its gradient to its last element).
- */
-function pool2GradFromOutput(
-  x: Float32Array,
-  xShape: readonly [number, number, number, number],
-  y: Float32Array,
-  dy: Float32Array,
-  dyShape: readonly [number, number, number, number],
-  dx: Float32Array,
-): void {
-  const [b, h, w, c] = xShape;
-  const [, oh, ow] = dyShape;
-  const dyBits = new Int32Array(dy.buffer, dy.byteOffset, dy.length);
-  const dxBits = new Int32Array(dx.buffer, dx.byteOffset, dx.length);
-  const rowStride = w * c;
-  for (let n = 0; n < b; n++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
-        const corner = ((n * h + oy * 2) * w + ox * 2) * c;
-        const o = ((n * oh + oy) * ow + ox) * c;
-        for (let ch = 0; ch < c; ch++) {
-          const a0 = corner + ch;
-          const a1 = a0 + c;
-          const a2 = a0 + rowStride;
-          const a3 = a2 + c;
-          const m = y[o + ch]!;
-          const bits = dyBits[o + ch]!;
-          const e0 = +(x[a0] === m);
-          const e1 = +(x[a1] === m) & (e0 ^ 1);
-          const e2 = +(x[a2] === m) & ((e0 | e1) ^ 1);
-          const e3 = (e0 | e1 | e2) ^ 1;
-          dxBits[a0] = bits & -e0;
-          dxBits[a1] = bits & -e1;
-          dxBits[a2] = bits & -e2;
-          dxBits[a3] = bits & -e3;
         }
       }
     }
@@ -212,6 +171,14 @@ const kernelFunc = ((args: { inputs: { dy: TensorInfo; x: TensorInfo; y?: Tensor
   // Views after makeOutput: allocating may grow (and detach) the heap.
   const dx = backend.typedArrayFromHeap(out);
   if (needsZeroing(x.shape as [number, number, number, number], g)) dx.fill(0);
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  const [, oh, ow] = dy.shape;
+  if (y && g.kernel === 2 && g.stride === 2 && g.pad === 0) {
+    // The common case, split over two threads when the heap is shared.
+    const { heap, offsets } = onHeap(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(y), backend.typedArrayFromHeap(dy), dx);
+    runHeapTask(heap, 'maxPool2Grad', [...offsets, h, w, c, oh!, ow!], b);
+    return out;
+  }
   maxPoolGradInto(backend.typedArrayFromHeap(x), x.shape as [number, number, number, number], backend.typedArrayFromHeap(dy),
     dy.shape as [number, number, number, number], g, dx, y ? backend.typedArrayFromHeap(y) : undefined);
   return out;

@@ -6,11 +6,14 @@
  * starting with `readSync` of the whole input, i.e. a full copy of the bank for every
  * slice — 50 chunks of a 100k×128 bank copy 2.5 GB. Its Transpose is a generic strided
  * loop at 5–30 ns per element. Here a row block is one `subarray` copy and the transposed
- * block an 8-row unrolled loop (0.5–2 ns per element). Other backends use tf.slice and
+ * block an 8-row unrolled loop (0.5–2 ns per element), split over two threads when the
+ * heap is shared (heap-helper.ts). Other backends use tf.slice and
  * tf.transpose, which are fine there.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { onHeap, runHeapTask } from './heap-helper.ts';
+import { transposeRowRange } from './heap-tasks.ts';
 
 const SLICE_ROWS = 'SncaSliceRows';
 const SLICE_ROWS_T = 'SncaSliceRowsTransposed';
@@ -47,36 +50,14 @@ const sliceRowsTransposedKernel = ((args: { inputs: { x: TensorInfo }; backend: 
   const { x, start, count, cols, backend } = rowBlockArgs(args);
   const out = backend.makeOutput([cols, count], 'float32');
   const src = backend.typedArrayFromHeap(x);
-  const dst = backend.typedArrayFromHeap(out);
-  transposeRows(src, start, count, cols, dst);
+  const { heap, offsets } = onHeap(src, backend.typedArrayFromHeap(out));
+  runHeapTask(heap, 'transposeRows', [offsets[0]!, start, count, cols, offsets[1]!], count);
   return out;
 }) as unknown as KernelFunc;
 
-/**
- * dst[d, j] = src[start + j, d]. Eight source rows at a time: the reads stay in eight
- * cache lines and every write run is eight floats long (naive order: ~7 ns/element).
- */
+/** dst[d, j] = src[start + j, d] ([count, cols] rows into a [cols, count] block). */
 export function transposeRows(src: Float32Array, start: number, count: number, cols: number, dst: Float32Array): void {
-  const full = count - (count % 8);
-  for (let j0 = 0; j0 < full; j0 += 8) {
-    const r = (start + j0) * cols;
-    for (let d = 0; d < cols; d++) {
-      const o = d * count + j0;
-      const s = r + d;
-      dst[o] = src[s]!;
-      dst[o + 1] = src[s + cols]!;
-      dst[o + 2] = src[s + 2 * cols]!;
-      dst[o + 3] = src[s + 3 * cols]!;
-      dst[o + 4] = src[s + 4 * cols]!;
-      dst[o + 5] = src[s + 5 * cols]!;
-      dst[o + 6] = src[s + 6 * cols]!;
-      dst[o + 7] = src[s + 7 * cols]!;
-    }
-  }
-  for (let j = full; j < count; j++) {
-    const r = (start + j) * cols;
-    for (let d = 0; d < cols; d++) dst[d * count + j] = src[r + d]!;
-  }
+  transposeRowRange(src, 0, start, count, cols, dst, 0, 0, count);
 }
 
 const configs: KernelConfig[] = [

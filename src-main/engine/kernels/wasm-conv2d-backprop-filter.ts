@@ -19,7 +19,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { sliceRows, sliceRowsTransposed, transposeRows } from './row-slices.ts';
+import { onHeap, runHeapTask } from './heap-helper.ts';
+import { sliceRows, sliceRowsTransposed } from './row-slices.ts';
 
 export const KERNEL_NAME = 'Conv2DBackpropFilter';
 
@@ -65,41 +66,49 @@ export function backpropFilterInfo(
     false, 'channelsLast');
 }
 
-let scratch = new Float32Array(0);
-
 /**
  * Rows shorter than this are copied by a loop: subarray + set costs ~100 ns a call
  * (measured for 14-wide rows, [128, 14, 14, 32] input: 20 → 16 ms per filter gradient).
  */
 const SET_MIN_RUN = 64;
 
+/** A float range of the wasm heap: the heap and the offset of the range in it. */
+interface HeapRange {
+  heap: Float32Array;
+  off: number;
+}
+
 /**
- * Fills colsT [kh·kw·ci, images·oh·ow] for images [b0, b0 + images) of x (NHWC).
- * The images are first transposed to [ci, b, h, w] (8-row unrolled, ~1 ns/element), so
- * every row of colsT is then a sequential, stride-s copy of input rows. Writing colsT
- * straight from NHWC scatters each pixel's ci values over ci rows and ran 12–36 ns per
- * element once ci ≥ 32.
+ * Fills colsT [kh·kw·ci, images·oh·ow] for images [b0, b0 + images) of x (NHWC), using
+ * xt (images·h·w·ci floats) as scratch. The images are first transposed to [ci, b, h, w]
+ * (8-row unrolled, ~1 ns/element), so every row of colsT is then a sequential, stride-s
+ * copy of input rows. Writing colsT straight from NHWC scatters each pixel's ci values
+ * over ci rows and ran 12–36 ns per element once ci ≥ 32. All three live on the heap; the
+ * transpose and the stride-1 fill are split over two threads when it is shared.
  */
-export function fillColumnsT(
-  x: Float32Array,
-  info: backend_util.Conv2DInfo,
-  b0: number,
-  images: number,
-  colsT: Float32Array,
-): void {
+export function fillColumnsT(x: HeapRange, info: backend_util.Conv2DInfo, b0: number, images: number, colsT: HeapRange, xt: HeapRange): void {
+  const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const pixels = images * h * w;
+  const heap = x.heap;
+  runHeapTask(heap, 'transposeRows', [x.off, b0 * h * w, pixels, ci, xt.off], pixels);
+  if (sh === 1 && sw === 1 && ow === w) {
+    runHeapTask(heap, 'fillRowContiguous', [xt.off, colsT.off, images, h, w, ci, oh, ow, kh, kw, top, left], ci);
+    return;
+  }
+  fillStridedColumnsT(heap.subarray(xt.off, xt.off + pixels * ci), info, images, heap.subarray(colsT.off, colsT.off + kh * kw * ci * images * oh * ow));
+}
+
+/** The general case of fillColumnsT (strided, or narrower output), from the transposed images. */
+function fillStridedColumnsT(xt: Float32Array, info: backend_util.Conv2DInfo, images: number, colsT: Float32Array): void {
   const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const pc = images * oh * ow;
   const pixels = images * h * w;
-  if (scratch.length < pixels * ci) scratch = new Float32Array(pixels * ci);
-  const xt = scratch;
-  transposeRows(x, b0 * h * w, pixels, ci, xt);
-  if (sh === 1 && sw === 1 && ow === w) {
-    fillRowContiguous(xt, info, images, colsT);
-    return;
-  }
   // Entries that fall on the padding stay 0; without padding every entry is written.
   const padded = top > 0 || left > 0 || (oh - 1) * sh + kh - top > h || (ow - 1) * sw + kw - left > w;
   if (padded) colsT.fill(0);
@@ -133,108 +142,16 @@ export function fillColumnsT(
 }
 
 /**
- * fillColumnsT for stride-1 convolutions whose output is as wide as the input (3×3 pad 1,
- * 1×1, …: every stride-1 conv of the networks here). Then the output rows of one tap, image
- * and channel read consecutive input rows, so a whole block of rows is ONE contiguous copy
- * (and, on the centre row of taps, the whole batch is); the few entries that wrapped round
- * from the neighbouring input row (the padding columns) are zeroed afterwards. Measured on
- * the MNIST conv2 ([128, 14, 14, 32], 3×3): 22 ms with 14-wide row copies, see the bench.
+ * Fills cols [images·oh·ow, kh·kw·ci] (plain im2col, heap-tasks.ts) for images
+ * [b0, b0 + images) of x. Used when kh·kw·ci < out channels (a network's first conv:
+ * ci = 1 or 3), where dW = (dyᵀ · cols)ᵀ is cheaper than colsT · dy: XNNPACK packs the
+ * right-hand operand on every call, and here that is the narrow cols instead of dy
+ * (measured for the MNIST conv1, P = 100,352: 9 ms instead of 31 ms).
  */
-function fillRowContiguous(xt: Float32Array, info: backend_util.Conv2DInfo, images: number, colsT: Float32Array): void {
-  const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
-  const { filterHeight: kh, filterWidth: kw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const pc = images * oh * ow;
-  const pixels = images * h * w;
-  const planeEnd = ci * pixels;
-  const copy = (src: number, dst: number, len: number): void => {
-    // The first/last entry may lie just outside xt (a padding column of the first/last row);
-    // it is zeroed below like every padding column.
-    const lo = Math.max(0, -src);
-    const hi = Math.min(len, planeEnd - src);
-    if (hi > lo) colsT.set(xt.subarray(src + lo, src + hi), dst + lo);
-  };
-  for (let i = 0; i < kh; i++) {
-    // Output rows whose input row y + i − top lies inside the image.
-    const yLo = Math.max(0, top - i);
-    const yHi = Math.min(oh, h - i + top);
-    for (let j = 0; j < kw; j++) {
-      const shift = j - left;
-      // Output columns whose input column xo + shift lies inside the image.
-      const xoLo = Math.max(0, -shift);
-      const xoHi = Math.min(ow, w - shift);
-      for (let c = 0; c < ci; c++) {
-        const row = ((i * kw + j) * ci + c) * pc;
-        const plane = c * pixels;
-        if (yHi <= yLo || xoHi <= xoLo) {
-          colsT.fill(0, row, row + pc);
-          continue;
-        }
-        if (yLo === 0 && yHi === oh && h === oh) {
-          // Every image reads all its rows: the whole batch is one run.
-          copy(plane + (i - top) * w + shift, row, pc);
-        } else {
-          for (let b = 0; b < images; b++) {
-            const dst = row + b * oh * ow;
-            if (yLo > 0) colsT.fill(0, dst, dst + yLo * ow);
-            if (yHi < oh) colsT.fill(0, dst + yHi * ow, dst + oh * ow);
-            copy(plane + (b * h + yLo + i - top) * w + shift, dst + yLo * ow, (yHi - yLo) * ow);
-          }
-        }
-        if (xoLo > 0 || xoHi < ow) {
-          for (let y = 0; y < images * oh; y++) {
-            const r = row + y * ow;
-            for (let xo = 0; xo < xoLo; xo++) colsT[r + xo] = 0;
-            for (let xo = xoHi; xo < ow; xo++) colsT[r + xo] = 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-/**
- * Fills cols [images·oh·ow, kh·kw·ci] (plain im2col) for images [b0, b0 + images) of x.
- * Used when kh·kw·ci < out channels (a network's first conv: ci = 1 or 3), where
- * dW = (dyᵀ · cols)ᵀ is cheaper than colsT · dy: XNNPACK packs the right-hand operand
- * on every call, and here that is the narrow cols instead of dy (measured for the MNIST
- * conv1, P = 100,352: 9 ms instead of 31 ms).
- */
-export function fillColumns(
-  x: Float32Array,
-  info: backend_util.Conv2DInfo,
-  b0: number,
-  images: number,
-  cols: Float32Array,
-): void {
+export function fillColumns(x: HeapRange, info: backend_util.Conv2DInfo, b0: number, images: number, cols: HeapRange): void {
   const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const rowLen = kh * kw * ci;
-  let o = 0;
-  for (let b = 0; b < images; b++) {
-    const image = (b0 + b) * h;
-    for (let y = 0; y < oh; y++) {
-      for (let xo = 0; xo < ow; xo++) {
-        for (let i = 0; i < kh; i++) {
-          const iy = y * sh + i - top;
-          for (let j = 0; j < kw; j++) {
-            const ix = xo * sw + j - left;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-              for (let c = 0; c < ci; c++) cols[o + c] = 0;
-            } else {
-              const src = ((image + iy) * w + ix) * ci;
-              for (let c = 0; c < ci; c++) cols[o + c] = x[src + c]!;
-            }
-            o += ci;
-          }
-        }
-      }
-    }
-  }
-  if (o !== images * oh * ow * rowLen) throw new Error(`fillColumns wrote ${o} values, expected ${images * oh * ow * rowLen}`);
+  runHeapTask(x.heap, 'fillColumns', [x.off, cols.off, b0, h, w, ci, oh, ow, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left], images);
 }
 
 interface WasmHeapBackend {
@@ -277,15 +194,22 @@ const kernelFunc = ((args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend:
         const narrow = rowsK < outChannels;
         const colsInfo = backend.makeOutput(narrow ? [pc, rowsK] : [rowsK, pc], 'float32');
         const cols = asTensor<tf.Rank.R2>(colsInfo);
+        // Scratch for the transposed images (fillColumnsT), on the heap so both threads reach it.
+        const xtInfo = narrow ? null : backend.makeOutput([images * info.inHeight * info.inWidth * info.inChannels], 'float32');
+        const xt = xtInfo ? asTensor<tf.Rank.R1>(xtInfo) : null;
         let part: tf.Tensor2D;
         try {
           // Views after makeOutput: allocating may grow (and detach) the wasm heap.
+          const { heap, offsets } = onHeap(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(colsInfo));
+          const [xOff, colsOff] = offsets as [number, number];
           if (narrow) {
-            fillColumns(backend.typedArrayFromHeap(x), info, b0, images, backend.typedArrayFromHeap(colsInfo));
+            fillColumns({ heap, off: xOff }, info, b0, images, { heap, off: colsOff });
             // [out, rowsK]; transposed once at the end (it is tiny).
             part = tf.tidy(() => tf.matMul(sliceRowsTransposed(dy2d, b0 * perImage, pc), cols) as tf.Tensor2D);
           } else {
-            fillColumnsT(backend.typedArrayFromHeap(x), info, b0, images, backend.typedArrayFromHeap(colsInfo));
+            const xtOff = backend.typedArrayFromHeap(xtInfo!).byteOffset / 4;
+            fillColumnsT({ heap, off: xOff }, info, b0, images, { heap, off: colsOff }, { heap, off: xtOff });
+            xt!.dispose();
             part = tf.tidy(() => {
               const dyPart = images === batchSize ? dy2d : sliceRows(dy2d, b0 * perImage, pc);
               return tf.matMul(cols, dyPart) as tf.Tensor2D;
@@ -293,6 +217,7 @@ const kernelFunc = ((args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend:
           }
         } finally {
           cols.dispose();
+          if (xt && !xt.isDisposed) xt.dispose();
         }
         if (total) {
           const sum: tf.Tensor2D = tf.add(total, part);

@@ -3,11 +3,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { torchDefaultUniform, type InitContext } from '../initializers.ts';
 import type { ParameterStore } from '../parameter-store.ts';
 import type { TorchLayout } from '../torch-layout.ts';
+import { sliceRowsTransposed } from '../../kernels/row-slices.ts';
+
+/** tᵀ; on wasm our two-thread kernel (wasm's Transpose is a generic strided loop). */
+function transposed(t: tf.Tensor2D): tf.Tensor2D {
+  return sliceRowsTransposed(t, 0, t.shape[0]);
+}
 
 /**
  * x·W + b with its own gradient. tfjs' fused matMul differentiates with transposeA/B
- * matMuls, which wasm runs as a scalar loop (~1 GFLOP/s); explicit transposes of the two
- * small operands keep both backward products on the fast path.
+ * matMuls, which wasm runs as a scalar loop (~1 GFLOP/s); explicit transposes keep both
+ * backward products on XNNPACK. dx is computed as (W · dyᵀ)ᵀ: XNNPACK packs the right-hand
+ * operand on every call (W changes every step), and that way it packs the small dyᵀ
+ * instead of a transposed copy of W (the small convnet's fc, W 3136×128: ~3 ms a step).
  */
 const affine = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, w, b] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
@@ -16,8 +24,8 @@ const affine = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const value = tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
   const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]): tf.Tensor[] => {
     const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-    const dx = tf.matMul(dy, tf.transpose(ws));
-    const dw = tf.matMul(tf.transpose(xs), dy);
+    const dx = transposed(tf.matMul(ws, transposed(dy)));
+    const dw = tf.matMul(transposed(xs), dy);
     const db = tf.reshape(tf.matMul(tf.ones([1, dy.shape[0]]), dy), [dy.shape[1]]);
     return [dx, dw, db];
   };
