@@ -46,8 +46,11 @@ export const CTRL = {
  * to the heap. Tests lower it (configureHeapHelper).
  */
 let helperTimeoutMs = 30_000;
-/** Below this many range units the split costs more than it saves. */
-const MIN_SPLIT = 2;
+/**
+ * Tasks writing fewer floats run inline: waking the helper costs 0.1–0.25 ms here, which a
+ * transpose of 128×4096 floats (~0.5 ms on one thread) just pays for.
+ */
+const MIN_SPLIT_FLOATS = 1 << 19;
 
 interface Helper {
   heap: SharedArrayBuffer;
@@ -113,13 +116,14 @@ function readyHelper(heap: Float32Array): Helper | null {
 
 /**
  * Runs HEAP_TASKS[name] over [0, total) with these arguments, split between this thread
- * and the helper when it is ready. `heap` is the whole wasm heap (HEAPF32).
+ * and the helper when it is ready and the task writes at least MIN_SPLIT_FLOATS (`floats`).
+ * `heap` is the whole wasm heap (HEAPF32).
  */
-export function runHeapTask(heap: Float32Array, name: HeapTaskName, args: readonly number[], total: number): void {
+export function runHeapTask(heap: Float32Array, name: HeapTaskName, args: readonly number[], total: number, floats: number): void {
   const id = TASK_ID[name];
   const task = HEAP_TASKS[id]!;
   if (args.length > CTRL.maxArgs) throw new Error(`runHeapTask(${name}): ${args.length} arguments, at most ${CTRL.maxArgs}`);
-  const h = total >= MIN_SPLIT ? readyHelper(heap) : null;
+  const h = total >= 2 && floats >= MIN_SPLIT_FLOATS ? readyHelper(heap) : null;
   if (!h) {
     task(heap, Float64Array.from(args), 0, total);
     return;

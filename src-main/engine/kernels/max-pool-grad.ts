@@ -176,7 +176,7 @@ const kernelFunc = ((args: { inputs: { dy: TensorInfo; x: TensorInfo; y?: Tensor
   if (y && g.kernel === 2 && g.stride === 2 && g.pad === 0) {
     // The common case, split over two threads when the heap is shared.
     const { heap, offsets } = onHeap(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(y), backend.typedArrayFromHeap(dy), dx);
-    runHeapTask(heap, 'maxPool2Grad', [...offsets, h, w, c, oh!, ow!], b);
+    runHeapTask(heap, 'maxPool2Grad', [...offsets, h, w, c, oh!, ow!], b, b * h * w * c);
     return out;
   }
   maxPoolGradInto(backend.typedArrayFromHeap(x), x.shape as [number, number, number, number], backend.typedArrayFromHeap(dy),

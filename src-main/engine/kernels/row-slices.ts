@@ -51,7 +51,7 @@ const sliceRowsTransposedKernel = ((args: { inputs: { x: TensorInfo }; backend: 
   const out = backend.makeOutput([cols, count], 'float32');
   const src = backend.typedArrayFromHeap(x);
   const { heap, offsets } = onHeap(src, backend.typedArrayFromHeap(out));
-  runHeapTask(heap, 'transposeRows', [offsets[0]!, start, count, cols, offsets[1]!], count);
+  runHeapTask(heap, 'transposeRows', [offsets[0]!, start, count, cols, offsets[1]!], count, count * cols);
   return out;
 }) as unknown as KernelFunc;
 

@@ -93,9 +93,9 @@ export function fillColumnsT(x: HeapRange, info: backend_util.Conv2DInfo, b0: nu
   const left = info.padInfo.left;
   const pixels = images * h * w;
   const heap = x.heap;
-  runHeapTask(heap, 'transposeRows', [x.off, b0 * h * w, pixels, ci, xt.off], pixels);
+  runHeapTask(heap, 'transposeRows', [x.off, b0 * h * w, pixels, ci, xt.off], pixels, pixels * ci);
   if (sh === 1 && sw === 1 && ow === w) {
-    runHeapTask(heap, 'fillRowContiguous', [xt.off, colsT.off, images, h, w, ci, oh, ow, kh, kw, top, left], ci);
+    runHeapTask(heap, 'fillRowContiguous', [xt.off, colsT.off, images, h, w, ci, oh, ow, kh, kw, top, left], ci, kh * kw * ci * images * oh * ow);
     return;
   }
   fillStridedColumnsT(heap.subarray(xt.off, xt.off + pixels * ci), info, images, heap.subarray(colsT.off, colsT.off + kh * kw * ci * images * oh * ow));
@@ -151,7 +151,8 @@ function fillStridedColumnsT(xt: Float32Array, info: backend_util.Conv2DInfo, im
 export function fillColumns(x: HeapRange, info: backend_util.Conv2DInfo, b0: number, images: number, cols: HeapRange): void {
   const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  runHeapTask(x.heap, 'fillColumns', [x.off, cols.off, b0, h, w, ci, oh, ow, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left], images);
+  const floats = images * oh * ow * kh * kw * ci;
+  runHeapTask(x.heap, 'fillColumns', [x.off, cols.off, b0, h, w, ci, oh, ow, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left], images, floats);
 }
 
 interface WasmHeapBackend {

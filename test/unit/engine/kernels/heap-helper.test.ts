@@ -14,6 +14,9 @@ import { maxPoolGrad } from '../../../../src-main/engine/kernels/max-pool-grad.t
 import { sliceRowsTransposed } from '../../../../src-main/engine/kernels/row-slices.ts';
 import { seededValues, useBackend } from '../use-backend.ts';
 
+/** A work estimate above the split threshold: these tests use small arrays but want them split. */
+const FORCE_SPLIT = 1 << 30;
+
 function withHelper<T>(on: boolean, fn: () => T): T {
   const before = process.env['SNCA_HEAP_HELPER'];
   process.env['SNCA_HEAP_HELPER'] = on ? '1' : '0';
@@ -66,12 +69,12 @@ describe('heap helper on a SharedArrayBuffer heap', () => {
       }
       heap.fill(NaN, c.out[0], c.out[1]);
       const before = heapHelperStatus().completed;
-      withHelper(false, () => runHeapTask(heap, c.name, c.args, c.total));
+      withHelper(false, () => runHeapTask(heap, c.name, c.args, c.total, FORCE_SPLIT));
       const inline = heap.slice(c.out[0], c.out[1]);
       assert.equal(heapHelperStatus().completed, before, `${c.name}: SNCA_HEAP_HELPER=0 must run inline`);
       assert.ok(inline.every((v) => !Number.isNaN(v)), `${c.name}: every output element is written`);
       heap.fill(NaN, c.out[0], c.out[1]);
-      withHelper(true, () => runHeapTask(heap, c.name, c.args, c.total));
+      withHelper(true, () => runHeapTask(heap, c.name, c.args, c.total, FORCE_SPLIT));
       assert.equal(heapHelperStatus().completed, before + 1, `${c.name}: the helper ran its half`);
       assert.ok(bitsEqual(heap.slice(c.out[0], c.out[1]), inline), `${c.name}: two threads differ from one`);
     }
@@ -83,7 +86,7 @@ describe('heap helper on a SharedArrayBuffer heap', () => {
     // Shorter, so that a lost wake-up costs 1 s here instead of 30 s; it is counted either way.
     heapHelperTesting.setTimeoutMs(1_000);
     const before = heapHelperStatus();
-    for (let i = 0; i < 20_000; i++) withHelper(true, () => runHeapTask(heap, 'transposeRows', [0, 0, 16, 8, 2048], 16));
+    for (let i = 0; i < 20_000; i++) withHelper(true, () => runHeapTask(heap, 'transposeRows', [0, 0, 16, 8, 2048], 16, FORCE_SPLIT));
     const status = heapHelperStatus();
     heapHelperTesting.setTimeoutMs(30_000);
     assert.equal(status.timedOutWaits - before.timedOutWaits, 0, 'waits for the helper ran into the timeout');
@@ -94,12 +97,12 @@ describe('heap helper on a SharedArrayBuffer heap', () => {
   it('retires a helper that does not answer and does its half itself', async () => {
     const heap = sharedHeap(10_000, 7);
     assert.equal(await warmHeapHelper(heap), true);
-    withHelper(false, () => runHeapTask(heap, 'transposeRows', [0, 0, 40, 25, 5000], 40));
+    withHelper(false, () => runHeapTask(heap, 'transposeRows', [0, 0, 40, 25, 5000], 40, FORCE_SPLIT));
     const want = heap.slice(5000, 6000);
     heap.fill(NaN, 5000, 6000);
     heapHelperTesting.setTimeoutMs(200);
     heapHelperTesting.pause();
-    withHelper(true, () => runHeapTask(heap, 'transposeRows', [0, 0, 40, 25, 5000], 40));
+    withHelper(true, () => runHeapTask(heap, 'transposeRows', [0, 0, 40, 25, 5000], 40, FORCE_SPLIT));
     assert.ok(bitsEqual(heap.slice(5000, 6000), want), 'the caller completed the stalled half');
     assert.match(heapHelperStatus().retired ?? '', /did not finish a transposeRows task within 200 ms/);
     assert.equal(heapHelperStatus().running, false);
@@ -111,7 +114,7 @@ describe('heap helper on a SharedArrayBuffer heap', () => {
   it('runs inline on a heap that is not shared', () => {
     const heap = new Float32Array(seededValues(3000, 9));
     const before = heapHelperStatus().completed;
-    withHelper(true, () => runHeapTask(heap, 'transposeRows', [0, 0, 30, 40, 1500], 30));
+    withHelper(true, () => runHeapTask(heap, 'transposeRows', [0, 0, 30, 40, 1500], 30, FORCE_SPLIT));
     for (let j = 0; j < 30; j++) for (let d = 0; d < 40; d++) assert.equal(heap[1500 + d * 30 + j], heap[j * 40 + d]);
     assert.equal(heapHelperStatus().completed, before);
   });
@@ -122,7 +125,7 @@ describe('heap helper on a SharedArrayBuffer heap', () => {
       const m = await import(${JSON.stringify(here)});
       const heap = new Float32Array(new SharedArrayBuffer(4096 * 4));
       if (!(await m.warmHeapHelper(heap))) process.exit(3);
-      m.runHeapTask(heap, 'transposeRows', [0, 0, 16, 8, 2048], 16);
+      m.runHeapTask(heap, 'transposeRows', [0, 0, 16, 8, 2048], 16, 1 << 30);
       if (m.heapHelperStatus().completed !== 1) process.exit(4);`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.signal, null, `the child did not exit on its own (killed by ${r.signal})`);
@@ -141,16 +144,17 @@ describe('heap helper inside the wasm kernels', () => {
       return;
     }
     assert.equal(await warmHeapHelper(heap), true, JSON.stringify(heapHelperStatus()));
-    const x = tf.tensor4d(seededValues(8 * 12 * 12 * 16, 11), [8, 12, 12, 16]);
+    // Sizes above the split threshold (2^19 floats written), as in training.
+    const x = tf.tensor4d(seededValues(32 * 24 * 24 * 32, 11), [32, 24, 24, 32]);
     const y = tf.maxPool(x, 2, 2, 'valid');
     const dy = tf.tensor4d(seededValues(y.size, 12), y.shape);
-    const m = tf.tensor2d(seededValues(3000 * 24, 13), [3000, 24]);
-    const dyConv = tf.tensor4d(seededValues(8 * 12 * 12 * 32, 14), [8, 12, 12, 32]);
+    const m = tf.tensor2d(seededValues(5000 * 128, 13), [5000, 128]);
+    const dyConv = tf.tensor4d(seededValues(32 * 24 * 24 * 16, 14), [32, 24, 24, 16]);
     const run = (): Float32Array[] => [
       maxPoolGrad(dy, x, { kernel: 2, stride: 2, pad: 0 }, y),
-      sliceRowsTransposed(m, 100, 2900),
-      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dyConv }, { strides: 1, pad: 1, filterShape: [3, 3, 16, 32] } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dyConv }, { strides: 1, pad: 1, filterShape: [3, 3, 16, 32], columnsBudget: 3000 } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      sliceRowsTransposed(m, 100, 4900),
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dyConv }, { strides: 1, pad: 1, filterShape: [3, 3, 32, 16] } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dyConv }, { strides: 1, pad: 1, filterShape: [3, 3, 32, 16], columnsBudget: 300_000 } as unknown as tf.NamedAttrMap) as tf.Tensor,
     ].map((t) => {
       const v = t.dataSync() as Float32Array;
       t.dispose();
