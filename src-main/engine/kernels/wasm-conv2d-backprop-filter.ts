@@ -24,8 +24,12 @@ import { sliceRows, sliceRowsTransposed } from './row-slices.ts';
 
 export const KERNEL_NAME = 'Conv2DBackpropFilter';
 
-/** Largest column matrix built at once (floats): 32 MB. */
-const COLS_BUDGET = 8 * 1024 * 1024;
+/**
+ * Largest column matrix built at once (floats): 8 MB. Smaller chunks are consumed by the
+ * product while still in cache; measured against 32 MB in alternating training steps:
+ * small convnet 3–10 ms of ~137 faster, CIFAR ResNet-18 9.43 instead of 9.61 s.
+ */
+const COLS_BUDGET = 2 * 1024 * 1024;
 
 export class UnsupportedConvolutionError extends Error {
   constructor(message: string) {
