@@ -38,9 +38,9 @@ const runners: Record<Section, () => Promise<unknown>> = {
     const math = runJob({ kind: 'math' });
     // Full training steps (the trainer's trainStep + SGD, bank of 10k rows) on every backend.
     const configs = [
-      { key: 'small_convnet_28x28x1_b128', arch: 'small-convnet', batch: 128, inputShape: [28, 28, 1], steps: 5, onCpu: true },
+      { key: 'small_convnet_28x28x1_b128', arch: 'small-convnet', batch: 128, inputShape: [28, 28, 1], steps: 10, onCpu: true },
       // The same with the bank streamed in two chunks, as a larger dataset's bank is.
-      { key: 'small_convnet_28x28x1_b128_streamed', arch: 'small-convnet', batch: 128, inputShape: [28, 28, 1], steps: 5, onCpu: false, chunkSize: 8192 },
+      { key: 'small_convnet_28x28x1_b128_streamed', arch: 'small-convnet', batch: 128, inputShape: [28, 28, 1], steps: 10, onCpu: false, chunkSize: 8192 },
       { key: 'cifar_resnet18_32x32x3_b128', arch: 'cifar-resnet18', batch: 128, inputShape: [32, 32, 3], steps: 2, onCpu: false },
       { key: 'resnet18_224x224x3_b32', arch: 'resnet18', batch: 32, inputShape: [224, 224, 3], steps: 2, onCpu: false },
     ] as const;
