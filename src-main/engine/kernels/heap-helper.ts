@@ -43,7 +43,7 @@ export const CTRL = {
 
 /**
  * Long: a helper that is merely starved must not be written off while it may still write
- * to the heap. Tests lower it (configureHeapHelper).
+ * to the heap. Tests lower it (heapHelperTesting).
  */
 let helperTimeoutMs = 30_000;
 /**
@@ -63,6 +63,8 @@ let helper: Helper | null = null;
 /** Waits that ran into the timeout: each is a stall (a lost wake-up or a stuck helper). */
 let timedOutWaits = 0;
 let retiredReason: string | null = null;
+/** The thread could not be created at all: not retried. */
+let startFailed = false;
 
 function disabledByEnv(): boolean {
   return process.env['SNCA_HEAP_HELPER'] === '0';
@@ -85,9 +87,18 @@ function start(heap: SharedArrayBuffer): Helper | null {
     retiredReason = null;
     return h;
   } catch (e) {
+    startFailed = true;
     retiredReason = `helper thread could not start: ${(e as Error).message}`;
     return null;
   }
+}
+
+/** Tells the thread to leave its loop, and ends it. */
+function signalStop(h: Helper): Promise<unknown> {
+  Atomics.store(h.ctrl, CTRL.stop, 1);
+  Atomics.add(h.ctrl, CTRL.seq, 1);
+  Atomics.notify(h.ctrl, CTRL.seq);
+  return h.worker.terminate().catch(() => undefined);
 }
 
 function retire(h: Helper, reason: string): void {
@@ -96,10 +107,7 @@ function retire(h: Helper, reason: string): void {
     helper = null;
     retiredReason = reason;
   }
-  Atomics.store(h.ctrl, CTRL.stop, 1);
-  Atomics.add(h.ctrl, CTRL.seq, 1);
-  Atomics.notify(h.ctrl, CTRL.seq);
-  void h.worker.terminate().catch(() => undefined);
+  void signalStop(h);
 }
 
 /** The helper for this heap, starting it if needed; null while it is not ready to take work. */
@@ -107,7 +115,7 @@ function readyHelper(heap: Float32Array): Helper | null {
   if (disabledByEnv() || !(heap.buffer instanceof SharedArrayBuffer)) return null;
   if (helper && helper.heap !== heap.buffer) retire(helper, 'the wasm heap was replaced');
   if (!helper) {
-    if (retiredReason?.startsWith('helper thread could not start')) return null;
+    if (startFailed) return null;
     helper = start(heap.buffer);
     return null;
   }
@@ -123,19 +131,20 @@ export function runHeapTask(heap: Float32Array, name: HeapTaskName, args: readon
   const id = TASK_ID[name];
   const task = HEAP_TASKS[id]!;
   if (args.length > CTRL.maxArgs) throw new Error(`runHeapTask(${name}): ${args.length} arguments, at most ${CTRL.maxArgs}`);
+  const a = Float64Array.from(args);
   const h = total >= 2 && floats >= MIN_SPLIT_FLOATS ? readyHelper(heap) : null;
   if (!h) {
-    task(heap, Float64Array.from(args), 0, total);
+    task(heap, a, 0, total);
     return;
   }
   const mid = Math.ceil(total / 2);
-  h.args.set(args);
+  h.args.set(a);
   Atomics.store(h.ctrl, CTRL.task, id);
   Atomics.store(h.ctrl, CTRL.begin, mid);
   Atomics.store(h.ctrl, CTRL.end, total);
   const seq = Atomics.add(h.ctrl, CTRL.seq, 1) + 1;
   Atomics.notify(h.ctrl, CTRL.seq);
-  task(heap, Float64Array.from(args), 0, mid);
+  task(heap, a, 0, mid);
   const deadline = performance.now() + helperTimeoutMs;
   for (;;) {
     // Wait on the value just compared: re-reading it for the wait could see the helper's
@@ -145,7 +154,7 @@ export function runHeapTask(heap: Float32Array, name: HeapTaskName, args: readon
     const left = deadline - performance.now();
     if (left <= 0) {
       retire(h, `helper thread did not finish a ${name} task within ${helperTimeoutMs} ms`);
-      task(heap, Float64Array.from(args), mid, total);
+      task(heap, a, mid, total);
       return;
     }
     if (Atomics.wait(h.ctrl, CTRL.done, done, left) === 'timed-out') timedOutWaits++;
@@ -214,9 +223,6 @@ export async function stopHeapHelper(): Promise<void> {
   const h = helper;
   if (!h) return;
   helper = null;
-  Atomics.store(h.ctrl, CTRL.stop, 1);
-  Atomics.add(h.ctrl, CTRL.seq, 1);
-  Atomics.notify(h.ctrl, CTRL.seq);
-  await h.worker.terminate().catch(() => undefined);
+  await signalStop(h);
   retiredReason = null;
 }

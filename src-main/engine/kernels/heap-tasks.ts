@@ -206,14 +206,15 @@ export const fillColumnsTask: HeapTask = (hp, a, begin, end) => {
   }
 };
 
-/** By number, as they cross the thread boundary. */
-export const HEAP_TASKS: readonly HeapTask[] = [transposeRowsTask, maxPool2GradTask, fillRowContiguousTask, fillColumnsTask];
-
-export const TASK_ID = {
-  transposeRows: 0,
-  maxPool2Grad: 1,
-  fillRowContiguous: 2,
-  fillColumns: 3,
+const TASKS = {
+  transposeRows: transposeRowsTask,
+  maxPool2Grad: maxPool2GradTask,
+  fillRowContiguous: fillRowContiguousTask,
+  fillColumns: fillColumnsTask,
 } as const;
 
-export type HeapTaskName = keyof typeof TASK_ID;
+export type HeapTaskName = keyof typeof TASKS;
+
+/** By number, as they cross the thread boundary; TASK_ID gives each name's number. */
+export const HEAP_TASKS: readonly HeapTask[] = Object.values(TASKS);
+export const TASK_ID = Object.fromEntries(Object.keys(TASKS).map((name, i) => [name, i])) as Record<HeapTaskName, number>;

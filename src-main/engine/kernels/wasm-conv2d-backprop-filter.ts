@@ -205,16 +205,15 @@ const kernelFunc = ((args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend:
         let part: tf.Tensor2D;
         try {
           // Views after makeOutput: allocating may grow (and detach) the wasm heap.
-          const { heap, offsets } = onHeap(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(colsInfo));
-          const [xOff, colsOff] = offsets as [number, number];
+          const views = [x, colsInfo, ...(xtInfo ? [xtInfo] : [])].map((t) => backend.typedArrayFromHeap(t));
+          const { heap, offsets } = onHeap(...views);
+          const [xOff, colsOff, xtOff] = offsets as [number, number, number | undefined];
           if (narrow) {
             fillColumns({ heap, off: xOff }, info, b0, images, { heap, off: colsOff });
             // [out, rowsK]; transposed once at the end (it is tiny).
             part = tf.tidy(() => tf.matMul(sliceRowsTransposed(dy2d, b0 * perImage, pc), cols) as tf.Tensor2D);
           } else {
-            const xtOff = backend.typedArrayFromHeap(xtInfo!).byteOffset / 4;
-            fillColumnsT({ heap, off: xOff }, info, b0, images, { heap, off: colsOff }, { heap, off: xtOff });
-            xt!.dispose();
+            fillColumnsT({ heap, off: xOff }, info, b0, images, { heap, off: colsOff }, { heap, off: xtOff! });
             part = tf.tidy(() => {
               const dyPart = images === batchSize ? dy2d : sliceRows(dy2d, b0 * perImage, pc);
               return tf.matMul(cols, dyPart) as tf.Tensor2D;
@@ -222,7 +221,7 @@ const kernelFunc = ((args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend:
           }
         } finally {
           cols.dispose();
-          if (xt && !xt.isDisposed) xt.dispose();
+          xt?.dispose();
         }
         if (total) {
           const sum: tf.Tensor2D = tf.add(total, part);
