@@ -14,7 +14,7 @@ import {
   type CifarLayout,
   type CifarSplitData,
 } from './cifar-layout.ts';
-import { readCifarPython, readCifarPythonLabelNames } from './cifar-python.ts';
+import { readCifarPython, readCifarPythonLabelNames } from '../../acquire/cifar-python.ts';
 import { DatasetError } from './data-errors.ts';
 import type { Dataset, DatasetSplit } from './dataset.ts';
 import { createBatchExecutor } from './loader-pool.ts';

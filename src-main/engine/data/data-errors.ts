@@ -33,8 +33,3 @@ export class CorruptDataError extends DatasetError {
     );
   }
 }
-
-/** An archive (.tar.gz) that is truncated, corrupt or holds unexpected entries. */
-export class ArchiveError extends DatasetError {
-  override name = 'ArchiveError';
-}

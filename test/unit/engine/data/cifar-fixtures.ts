@@ -2,7 +2,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { cifarPythonBatch, dict, list, py2Pickle, str } from './py2-pickle.ts';
+import { cifarPythonBatch, dict, list, py2Pickle, str } from '../../acquire/py2-pickle.ts';
 
 export interface FakeCifar {
   /** Planar (CHW) pixels per image, as in the files. */

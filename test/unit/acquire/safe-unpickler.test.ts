@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { NdArray, PickleError, PyDict, PyTuple, pyText, unpickle } from '../../../../src-main/engine/data/safe-unpickler.ts';
+import { NdArray, PickleError, PyDict, PyTuple, pyText, unpickle } from '../../../src-main/acquire/safe-unpickler.ts';
 import { cifarPythonBatch, dict, list, py2Pickle, str } from './py2-pickle.ts';
 
-const fixture = (name: string): Uint8Array => readFileSync(new URL(`../../../fixtures/data/${name}`, import.meta.url));
-const expected = JSON.parse(readFileSync(new URL('../../../fixtures/data/pickle-expected.json', import.meta.url), 'utf8')) as {
+const fixture = (name: string): Uint8Array => readFileSync(new URL(`../../fixtures/data/${name}`, import.meta.url));
+const expected = JSON.parse(readFileSync(new URL('../../fixtures/data/pickle-expected.json', import.meta.url), 'utf8')) as {
   'cifar-batch': { data: number[]; shape: number[]; labels: number[] };
   arrays: { i32: number[]; f32: number[]; f64be: number[]; i64: string[]; bool: number[]; fortran: number[] };
 };

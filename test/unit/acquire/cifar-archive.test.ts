@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, test } from 'node:test';
-import { importCifarArchive } from '../../../../src-main/engine/data/cifar-archive.ts';
-import { ArchiveError, DatasetError } from '../../../../src-main/engine/data/data-errors.ts';
-import { extractTarGz } from '../../../../src-main/engine/data/tar-extract.ts';
-import { fakeCifar, tarEntry, tarGzOf, writeCifar } from './cifar-fixtures.ts';
+import { importCifarArchive } from '../../../src-main/acquire/cifar-archive.ts';
+import { DatasetError } from '../../../src-main/engine/data/data-errors.ts';
+import { ArchiveError, extractTarGz } from '../../../src-main/acquire/tar-extract.ts';
+import { fakeCifar, tarEntry, tarGzOf, writeCifar } from '../engine/data/cifar-fixtures.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'snca-archive-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -83,7 +83,7 @@ test('tar entries escaping the destination are refused; long names are supported
 });
 
 test('download progress renders as a text bar', async () => {
-  const { formatDownloadProgress } = await import('../../../../src-main/engine/data/download-progress.ts');
+  const { formatDownloadProgress } = await import('../../../src-main/acquire/download-progress.ts');
   const base = { url: 'u', path: 'p', resumedFrom: 0, done: false };
   assert.equal(formatDownloadProgress({ ...base, receivedBytes: 85_000_000, totalBytes: 170_000_000, bytesPerSecond: 5_300_000 }, 10), '[#####-----]  50.0%  85.0/170.0 MB  5.3 MB/s');
   assert.equal(formatDownloadProgress({ ...base, receivedBytes: 1_000_000, totalBytes: null, bytesPerSecond: 0 }), '1.0 MB  0.0 MB/s');

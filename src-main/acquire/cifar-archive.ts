@@ -5,8 +5,8 @@
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { downloadFile, md5File, type DownloadProgress } from './archive-download.ts';
-import { DatasetError } from './data-errors.ts';
-import { CIFAR_TITLE, locateCifar, type CifarFormat, type CifarKind, type CifarLayout } from './cifar-layout.ts';
+import { DatasetError } from '../engine/data/data-errors.ts';
+import { CIFAR_TITLE, locateCifar, type CifarFormat, type CifarKind, type CifarLayout } from '../engine/data/cifar-layout.ts';
 import { extractTarGz } from './tar-extract.ts';
 
 export interface CifarArchiveInfo {

@@ -1,6 +1,6 @@
 /** Reader of the CIFAR "python version": pickled dicts of a uint8 numpy array and label lists. */
 import { readFile } from 'node:fs/promises';
-import { DatasetError } from './data-errors.ts';
+import { DatasetError } from '../engine/data/data-errors.ts';
 import { NdArray, PickleError, PyDict, pyText, unpickle, type PyValue } from './safe-unpickler.ts';
 import {
   CIFAR_IMAGE_BYTES,
@@ -10,7 +10,7 @@ import {
   sharedPixels,
   type CifarKind,
   type CifarSplitData,
-} from './cifar-layout.ts';
+} from '../engine/data/cifar-layout.ts';
 
 async function loadPickle(file: string): Promise<PyDict> {
   let buf: Buffer;

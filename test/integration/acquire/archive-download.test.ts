@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { downloadFile, DownloadError, type DownloadProgress } from '../../../src-main/engine/data/archive-download.ts';
-import { downloadCifar } from '../../../src-main/engine/data/cifar-archive.ts';
+import { downloadFile, DownloadError, type DownloadProgress } from '../../../src-main/acquire/archive-download.ts';
+import { downloadCifar } from '../../../src-main/acquire/cifar-archive.ts';
 import { openDataset } from '../../../src-main/engine/data/open-dataset.ts';
 import { fakeCifar, tarGzOf, writeCifar } from '../../unit/engine/data/cifar-fixtures.ts';
 

@@ -10,7 +10,12 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { ArchiveError } from './data-errors.ts';
+import { DatasetError } from '../engine/data/data-errors.ts';
+
+/** An archive (.tar.gz) that is truncated, corrupt or holds unexpected entries. */
+export class ArchiveError extends DatasetError {
+  override name = 'ArchiveError';
+}
 
 export interface ExtractOptions {
   signal?: AbortSignal;
