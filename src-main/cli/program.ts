@@ -69,9 +69,12 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .command('serve')
     .description('serve the UI and API over HTTP + WebSocket on this machine')
     .option('--port <n>', `port (0 picks a free one)`, integerIn(0, 65535), DEFAULT_PORT)
-    .option('--host <address>', 'address to listen on', nonEmptyText(255), DEFAULT_HOST)
+    .option('--host <address>', 'address to listen on; anything but loopback is remote access (see --public-name, --tls-cert)', nonEmptyText(255), DEFAULT_HOST)
+    .option('--public-name <name>', 'host name (NAME or NAME:PORT) clients use for this server; the only Host accepted off loopback; repeatable', (v: string, all: string[]) => [...all, nonEmptyText(255)(v)], [] as string[])
+    .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS and WSS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .addOption(new Option('--reason <text>', 'why serve mode instead of a window (npm start)').hideHelp())
-    .action(async (opts: { port: number; host: string; reason?: string }, cmd: Command) => {
+    .action(async (opts: { port: number; host: string; publicName: string[]; tlsCert?: string; tlsKey?: string; reason?: string }, cmd: Command) => {
       const portExplicit = cmd.getOptionValueSource('port') === 'cli';
       setExitCode(await serveCommand({ ...opts, portExplicit }, ctx));
     });

@@ -1,9 +1,12 @@
 /**
- * Serve mode: the UI and the API over HTTP + WebSocket on the loopback interface, for
- * machines without Electron. Every request passes the Host check; /api and /events need
- * the access token printed in the start URL (`http://127.0.0.1:PORT/?token=…`).
+ * Serve mode: the UI and the API over HTTP + WebSocket, for machines without Electron. By
+ * default on the loopback interface; elsewhere only under the public names given, and over
+ * TLS (HTTPS + WSS) when a certificate is given. Every request passes the Host check; /api and
+ * /events need the access token printed in the start URL (`http://127.0.0.1:PORT/?token=…`),
+ * and the token never reaches the log.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { ApiHandlers } from '../../shared/api.ts';
 import { transportNames } from '../../shared/api.ts';
@@ -13,7 +16,8 @@ import { DEFAULT_RENDERER_DIR } from '../core/renderer-assets.ts';
 import { createAccessToken } from './access-token.ts';
 import { API_PREFIX, handleApiRequest, sendError } from './api-route.ts';
 import { createEventSocket } from './event-socket.ts';
-import { allowedHostNames, isAllowedHost, isAllowedOrigin, isAuthorized } from './request-guards.ts';
+import { redactTokens, requestFailureLine } from './log-redaction.ts';
+import { AccessPolicyError, allowedHostNames, isAllowedHost, isAllowedOrigin, isAuthorized, type AccessPolicy } from './request-guards.ts';
 import { sendText, setBaselineHeaders } from './response-headers.ts';
 import { handleStaticRequest } from './static-route.ts';
 
@@ -24,6 +28,13 @@ export interface ServerOptions {
   handlers: ApiHandlers;
   bus: EventBus;
   host?: string;
+  /**
+   * Names clients use for this server (`NAME` or `NAME:PORT`), the only Host values accepted
+   * off loopback; the first one is the name in the printed URL.
+   */
+  publicNames?: readonly string[];
+  /** PEM certificate chain and key: serve HTTPS and WSS. */
+  tls?: { cert: Buffer | string; key: Buffer | string };
   /** 0 picks a free port. */
   port?: number;
   /** Fixed token (tests); default a fresh random one. */
@@ -37,7 +48,9 @@ export interface RunningServer {
   host: string;
   port: number;
   token: string;
-  /** http://HOST:PORT */
+  /** Whether it serves HTTPS + WSS. */
+  tls: boolean;
+  /** http(s)://NAME:PORT, NAME the first public name, else the bound address. */
   origin: string;
   /** The page to open, with the token. */
   url: string;
@@ -60,23 +73,38 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const token = options.token ?? createAccessToken();
   const rendererDir = options.rendererDir ?? DEFAULT_RENDERER_DIR;
   const bodyLimitBytes = options.bodyLimitBytes ?? 1024 * 1024;
-  const diagnostics = options.diagnostics ?? ((line: string) => process.stderr.write(`snca serve: ${line}\n`));
-  const allowed = allowedHostNames(host);
+  const write = options.diagnostics ?? ((line: string) => process.stderr.write(`snca serve: ${line}\n`));
+  const diagnostics = (line: string) => write(redactTokens(line, token));
+  let policy: AccessPolicy;
+  try {
+    policy = { scheme: options.tls ? 'https' : 'http', hostNames: allowedHostNames(host, options.publicNames) };
+  } catch (err) {
+    if (err instanceof AccessPolicyError) throw new ServerStartError('public_name', err.message);
+    throw err;
+  }
+  const hostRefusal = `This server only answers requests addressed to ${[...policy.hostNames].join(', ')}.`;
   const events = createEventSocket(options.bus);
   let connectSrc: string[] = [];
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     setBaselineHeaders(res);
+    if (options.tls) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     route(req, res).catch((err: unknown) => {
-      diagnostics(`request ${req.method} ${req.url} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      if (!res.headersSent) sendError(res, { code: 'internal', message: 'The server failed to answer this request' });
+      diagnostics(requestFailureLine(req.method, req.url, err));
+      if (!res.headersSent && !res.destroyed) sendError(res, { code: 'internal', message: 'The server failed to answer this request' });
       else res.destroy();
     });
-  });
+  };
+  let server: Server;
+  try {
+    server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createServer(onRequest);
+  } catch (err) {
+    throw new ServerStartError('tls', `The TLS certificate or key cannot be used: ${err instanceof Error ? err.message : String(err)}`);
+  }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!isAllowedHost(req.headers.host, allowed)) {
-      sendText(res, 403, 'This server only answers requests addressed to 127.0.0.1 or localhost.');
+    if (!isAllowedHost(req.headers.host, policy)) {
+      sendText(res, 403, hostRefusal);
       return;
     }
     const pathname = pathnameOf(req.url);
@@ -85,7 +113,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     if (pathname.startsWith(API_PREFIX)) {
-      if (!isAllowedOrigin(headerValue(req.headers.origin), allowed)) {
+      if (!isAllowedOrigin(headerValue(req.headers.origin), req.headers.host, policy)) {
         sendError(res, { code: 'unauthorized', message: 'Cross-origin requests are not accepted' }, 403);
         return;
       }
@@ -108,9 +136,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const reject = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (!isAllowedHost(req.headers.host, allowed)) return reject('403 Forbidden');
+    if (!isAllowedHost(req.headers.host, policy)) return reject('403 Forbidden');
     if (pathnameOf(req.url) !== transportNames.wsPath) return reject('404 Not Found');
-    if (!isAllowedOrigin(headerValue(req.headers.origin), allowed)) return reject('403 Forbidden');
+    if (!isAllowedOrigin(headerValue(req.headers.origin), req.headers.host, policy)) return reject('403 Forbidden');
     if (!isAuthorized(req, token, true)) return reject('401 Unauthorized');
     events.handleUpgrade(req, socket, head);
   });
@@ -142,16 +170,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const origin = `http://${urlHost}:${boundPort}`;
+  const origin = publicOrigin(policy.scheme, options.publicNames?.[0] ?? host, boundPort);
   // The WebSocket is same-origin; older engines do not treat ws: as 'self', so name it.
-  connectSrc = [`ws://${urlHost}:${boundPort}`];
+  connectSrc = [`${policy.scheme === 'https' ? 'wss' : 'ws'}://${new URL(origin).host}`];
 
   let closing: Promise<void> | null = null;
   return {
     host,
     port: boundPort,
     token,
+    tls: policy.scheme === 'https',
     origin,
     url: `${origin}/?token=${token}`,
     close: () => {
@@ -170,6 +198,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return closing;
     },
   };
+}
+
+/** `scheme://name:port` for a name given as `NAME` or `NAME:PORT` (the port a proxy or tunnel shows). */
+function publicOrigin(scheme: 'http' | 'https', name: string, boundPort: number): string {
+  const bare = name.includes(':') && !name.startsWith('[') && name.indexOf(':') !== name.lastIndexOf(':') ? `[${name}]` : name;
+  const u = new URL(`${scheme}://${bare}`);
+  if (u.port === '' && !/:\d+$/.test(bare)) u.port = String(boundPort);
+  return u.origin;
 }
 
 function pathnameOf(url: string | undefined): string | null {

@@ -1,19 +1,54 @@
 /**
  * Checks every request passes before it reaches a route: the Host header must name this
- * machine (a DNS-rebinding page reaches 127.0.0.1 under its own host name), an Origin, when
- * sent, must be local too, and /api and /events need the bearer token.
+ * server (a DNS-rebinding page reaches 127.0.0.1 under its own host name), an Origin, when
+ * sent, must be this very server (scheme, host and port), and /api and /events need the
+ * bearer token.
  */
 import type { IncomingMessage } from 'node:http';
 import { tokensEqual } from './access-token.ts';
 
-const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '::1'];
+/** The names a default (loopback) server answers to. */
+export const LOOPBACK_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '::1'];
 
-/** Host names accepted in Host/Origin headers: loopback names plus the bound address when specific. */
-export function allowedHostNames(boundHost: string): Set<string> {
-  const names = new Set(LOOPBACK_NAMES);
-  const h = stripBrackets(boundHost.toLowerCase());
-  if (h !== '0.0.0.0' && h !== '::' && h !== '') names.add(h);
-  return names;
+const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', '']);
+
+/** Who may talk to the server: the names clients use for it, and its scheme. */
+export interface AccessPolicy {
+  readonly scheme: 'http' | 'https';
+  /** Lowercase host names without brackets or port. */
+  readonly hostNames: ReadonlySet<string>;
+}
+
+export class AccessPolicyError extends Error {
+  override readonly name = 'AccessPolicyError';
+}
+
+/** Whether `host` is one of the default loopback names, where no public name is needed. */
+export function isLoopbackBind(host: string): boolean {
+  return LOOPBACK_NAMES.includes(stripBrackets(host.toLowerCase()));
+}
+
+/**
+ * The Host names accepted for a server bound on `boundHost`.
+ * - On a loopback name: the loopback names, plus any public names.
+ * - Anywhere else (remote access, a deliberate mode): only the public names, or the bound
+ *   address itself when it is a specific one. Loopback names are refused there, so a client on
+ *   the network cannot pass the check by sending `Host: 127.0.0.1`.
+ * A wildcard bind (0.0.0.0, ::) needs public names: it has no name of its own.
+ */
+export function allowedHostNames(boundHost: string, publicNames: readonly string[] = []): Set<string> {
+  const bound = stripBrackets(boundHost.trim().toLowerCase());
+  const names = publicNames.map((n) => {
+    const name = hostNameOf(n);
+    if (name === null) throw new AccessPolicyError(`--public-name ${JSON.stringify(n)} is not a host name`);
+    return name;
+  });
+  if (isLoopbackBind(bound)) return new Set([...LOOPBACK_NAMES, bound, ...names]);
+  if (names.length > 0) return new Set(names);
+  if (WILDCARD_ADDRESSES.has(bound)) {
+    throw new AccessPolicyError(`--host ${boundHost} listens on every interface; name the host clients will use with --public-name NAME`);
+  }
+  return new Set([bound]);
 }
 
 function stripBrackets(h: string): string {
@@ -30,17 +65,28 @@ export function hostNameOf(hostHeader: string | undefined): string | null {
   }
 }
 
-export function isAllowedHost(hostHeader: string | undefined, allowed: ReadonlySet<string>): boolean {
+/**
+ * Host names are checked without the port: an SSH tunnel or a proxy reaches the server under
+ * a port of its own. The Origin check below holds the port.
+ */
+export function isAllowedHost(hostHeader: string | undefined, policy: AccessPolicy): boolean {
   const name = hostNameOf(hostHeader);
-  return name !== null && allowed.has(name);
+  return name !== null && policy.hostNames.has(name);
 }
 
-/** An absent Origin (curl, same-origin navigation) is fine; a present one must be local. */
-export function isAllowedOrigin(origin: string | undefined, allowed: ReadonlySet<string>): boolean {
+/**
+ * An absent Origin (curl, same-origin navigation) is fine. A present one must be the origin
+ * the request was addressed to: the server's scheme, and the host and port of the Host
+ * header (default ports spelled out or not). A page of another local server
+ * (`http://localhost:5173`) therefore fails even though its host name is allowed.
+ */
+export function isAllowedOrigin(origin: string | undefined, hostHeader: string | undefined, policy: AccessPolicy): boolean {
   if (origin === undefined) return true;
+  if (!isAllowedHost(hostHeader, policy)) return false;
   try {
-    const u = new URL(origin);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && allowed.has(stripBrackets(u.hostname.toLowerCase()));
+    const sent = new URL(origin);
+    const addressed = new URL(`${policy.scheme}://${hostHeader ?? ''}`);
+    return sent.protocol === `${policy.scheme}:` && sent.origin === addressed.origin && policy.hostNames.has(stripBrackets(sent.hostname.toLowerCase()));
   } catch {
     return false;
   }

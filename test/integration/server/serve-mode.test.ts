@@ -86,6 +86,23 @@ test('a foreign Host header is refused (DNS rebinding); localhost is accepted', 
   assert.equal((await rawGet('/', `localhost:${server.port}`)).status, 200);
 });
 
+test('Origin must be this server (scheme, host and port): another local page is refused on /api and /events', { timeout: 60_000 }, async () => {
+  const withOrigin = (origin: string) =>
+    fetch(`${server.origin}/api/runs.list`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json', Origin: origin }, body: '{}' });
+  assert.equal((await withOrigin(server.origin)).status, 200);
+  for (const origin of ['http://localhost:5173', `http://127.0.0.1:${server.port + 1}`, `https://127.0.0.1:${server.port}`]) {
+    assert.equal((await withOrigin(origin)).status, 403, origin);
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`, { origin });
+    const status = await new Promise<number>((resolve) => {
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+      ws.once('error', () => resolve(-1));
+    });
+    ws.terminate();
+    assert.equal(status, 403, `/events from ${origin}`);
+  }
+});
+
 test('/api needs the bearer token: 401 without it or with a wrong one', { timeout: 60_000 }, async () => {
   const none = await call('runs.list', {}, null);
   assert.equal(none.status, 401);
