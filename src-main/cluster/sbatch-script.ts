@@ -1,0 +1,79 @@
+/**
+ * Renders the sbatch script of a cluster submission: one run, or a sweep as one job array
+ * whose task i runs the i-th run folder. The script runs the app's headless job entry
+ * (`snca cluster-job RUN_DIR`) from the app installed in the cluster's work folder; that entry
+ * trains with the run's stored config and writes the event log and checkpoints into RUN_DIR.
+ * Every value that reaches the script is validated here and shell-quoted.
+ */
+import { z } from 'zod';
+import { shellQuote } from './shell-quote.ts';
+
+export const SlurmResourcesSchema = z.object({
+  partition: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a partition name is letters, digits, _ . -').optional(),
+  account: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an account name is letters, digits, _ . -').optional(),
+  gpus: z.int().min(0).max(64).default(1),
+  cpus: z.int().min(1).max(1024).default(4),
+  /** Slurm's --mem: a number with an optional K/M/G/T suffix. */
+  memory: z.string().regex(/^\d{1,9}[KMGT]?$/, 'memory is a number with an optional K, M, G or T suffix').optional(),
+  /** Slurm's --time: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS. */
+  time: z
+    .string()
+    .regex(/^(\d{1,3}-)?\d{1,4}(:\d{2}){0,2}$/, 'a time limit is like 90, 02:00:00 or 2-00:00:00')
+    .optional(),
+});
+export type SlurmResources = z.infer<typeof SlurmResourcesSchema>;
+export type SlurmResourcesInput = z.input<typeof SlurmResourcesSchema>;
+
+export interface SbatchRequest {
+  /** Job name shown by squeue. */
+  jobName: string;
+  /** The app installed on the cluster: its folder holds bin/snca.js and node_modules. */
+  appDir: string;
+  /** The node binary on the compute nodes (default `node` from PATH). */
+  nodeBinary?: string;
+  /** Run folders on the shared filesystem, in array-task order (one for a single run). */
+  runDirs: readonly string[];
+  /** Where Slurm writes the job's stdout and stderr (`%a` is the array task). */
+  outputPattern: string;
+  errorPattern: string;
+  resources: SlurmResourcesInput;
+  /** Extra environment for the job, e.g. SNCA_BACKEND. */
+  env?: Readonly<Record<string, string>>;
+}
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
+
+export function renderSbatchScript(req: SbatchRequest): string {
+  if (req.runDirs.length === 0) throw new Error('a submission needs at least one run folder');
+  const r = SlurmResourcesSchema.parse(req.resources);
+  const name = req.jobName.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'snca';
+  const lines = ['#!/bin/bash', `#SBATCH --job-name=${name}`];
+  lines.push(`#SBATCH --output=${directiveValue(req.outputPattern)}`, `#SBATCH --error=${directiveValue(req.errorPattern)}`);
+  if (r.partition) lines.push(`#SBATCH --partition=${r.partition}`);
+  if (r.account) lines.push(`#SBATCH --account=${r.account}`);
+  if (r.gpus > 0) lines.push(`#SBATCH --gres=gpu:${r.gpus}`);
+  lines.push(`#SBATCH --cpus-per-task=${r.cpus}`, '#SBATCH --ntasks=1');
+  if (r.memory) lines.push(`#SBATCH --mem=${r.memory}`);
+  if (r.time) lines.push(`#SBATCH --time=${r.time}`);
+  if (req.runDirs.length > 1) lines.push(`#SBATCH --array=0-${req.runDirs.length - 1}`);
+  // At its time limit Slurm sends SIGTERM, then SIGKILL after the cluster's KillWait: the entry
+  // keeps the last epoch checkpoint, and the run ends interrupted (TIMEOUT), ready to resume.
+  lines.push('');
+  lines.push('# Rendered by SNCA Studio. Runs one training run of the app on this node.', 'set -euo pipefail');
+  for (const [k, v] of Object.entries(req.env ?? {})) {
+    if (!ENV_NAME.test(k)) throw new Error(`environment variable name "${k}" is not valid`);
+    lines.push(`export ${k}=${shellQuote(v)}`);
+  }
+  lines.push(`RUN_DIRS=(${req.runDirs.map(shellQuote).join(' ')})`);
+  lines.push('RUN_DIR="${RUN_DIRS[${SLURM_ARRAY_TASK_ID:-0}]}"');
+  lines.push(`exec ${shellQuote(req.nodeBinary ?? 'node')} ${shellQuote(`${req.appDir}/bin/snca.js`)} cluster-job "$RUN_DIR"`, '');
+  return lines.join('\n');
+}
+
+/** #SBATCH lines are not shell: a path with spaces or quotes cannot be written safely there. */
+function directiveValue(path: string): string {
+  if (!/^[A-Za-z0-9_%./@+=:,-]+$/.test(path)) {
+    throw new Error(`the path "${path}" cannot be used in an #SBATCH line (use letters, digits and _ % . / @ + = : , -)`);
+  }
+  return path;
+}
