@@ -2,7 +2,8 @@
  * Metric series. Rows arrive in batches from the job runner and are written in one
  * transaction per batch with prepared statements; rows go in groups of ROWS_PER_INSERT per
  * statement (multi-row VALUES), which halves the per-row cost of crossing into SQLite.
- * `metric_last` is kept up to date in the same transaction for the runs list.
+ * `metric_last` (the runs list) and `metric_summary` (best/last for queries and compare)
+ * are kept up to date in the same transaction.
  */
 import type { MetricPoint } from '../../shared/domain.ts';
 import type { Db } from './migrator.ts';
@@ -17,8 +18,32 @@ export interface RawSeries {
   value: Float64Array;
 }
 
+/** One series summarised: best in both directions (first step reaching it) and last. */
+export interface MetricSummaryRow {
+  run: string;
+  key: string;
+  minValue: number;
+  minStep: number;
+  minEpoch: number;
+  maxValue: number;
+  maxStep: number;
+  maxEpoch: number;
+  lastValue: number;
+  lastStep: number;
+  lastEpoch: number;
+  points: number;
+}
+
+interface BatchSummary {
+  min: MetricPoint;
+  max: MetricPoint;
+  last: MetricPoint;
+  points: number;
+}
+
 export class MetricsRepository {
   private readonly insertStmt;
+  private readonly summaryStmt;
   private readonly insertGroupStmt;
   private readonly lastStmt;
   private readonly lastOfRunStmt;
@@ -35,17 +60,39 @@ export class MetricsRepository {
     );
     this.lastStmt = db.prepare(`INSERT INTO metric_last (run, key, step, value) VALUES (?, ?, ?, ?)
       ON CONFLICT (run, key) DO UPDATE SET step = excluded.step, value = excluded.value WHERE excluded.step >= metric_last.step`);
+    // In an upsert's SET every column name reads the row as it was, so the CASEs see the old values.
+    this.summaryStmt = db.prepare(`INSERT INTO metric_summary
+      (run, key, min_value, min_step, min_epoch, max_value, max_step, max_epoch, last_value, last_step, last_epoch, points)
+      VALUES (@run, @key, @minValue, @minStep, @minEpoch, @maxValue, @maxStep, @maxEpoch, @lastValue, @lastStep, @lastEpoch, @points)
+      ON CONFLICT (run, key) DO UPDATE SET
+        min_value = CASE WHEN excluded.min_value < min_value THEN excluded.min_value ELSE min_value END,
+        min_step = CASE WHEN excluded.min_value < min_value THEN excluded.min_step ELSE min_step END,
+        min_epoch = CASE WHEN excluded.min_value < min_value THEN excluded.min_epoch ELSE min_epoch END,
+        max_value = CASE WHEN excluded.max_value > max_value THEN excluded.max_value ELSE max_value END,
+        max_step = CASE WHEN excluded.max_value > max_value THEN excluded.max_step ELSE max_step END,
+        max_epoch = CASE WHEN excluded.max_value > max_value THEN excluded.max_epoch ELSE max_epoch END,
+        last_value = CASE WHEN excluded.last_step >= last_step THEN excluded.last_value ELSE last_value END,
+        last_epoch = CASE WHEN excluded.last_step >= last_step THEN excluded.last_epoch ELSE last_epoch END,
+        last_step = CASE WHEN excluded.last_step >= last_step THEN excluded.last_step ELSE last_step END,
+        points = points + excluded.points`);
     this.lastOfRunStmt = db.prepare('SELECT key, value FROM metric_last WHERE run = ? ORDER BY key');
     this.lastAllStmt = db.prepare('SELECT run, key, value FROM metric_last ORDER BY run, key');
     this.keysStmt = db.prepare('SELECT key FROM metric_last WHERE run = ? ORDER BY key').pluck();
     this.seriesStmt = db.prepare('SELECT step, epoch, value FROM metrics WHERE run = ? AND key = ? ORDER BY step, rowid').raw();
     this.countStmt = db.prepare('SELECT count(*) FROM metrics WHERE run = ?').pluck();
     this.insertMany = db.transaction((runId: string, points: readonly MetricPoint[]) => {
-      // The last point per key decides metric_last: one upsert per key instead of per row.
-      const last = new Map<string, MetricPoint>();
+      // One summary per key decides metric_last and metric_summary: one upsert per key instead of per row.
+      const summaries = new Map<string, BatchSummary>();
       for (const p of points) {
-        const prev = last.get(p.key);
-        if (!prev || p.step >= prev.step) last.set(p.key, p);
+        const s = summaries.get(p.key);
+        if (!s) {
+          summaries.set(p.key, { min: p, max: p, last: p, points: 1 });
+          continue;
+        }
+        if (p.value < s.min.value) s.min = p;
+        if (p.value > s.max.value) s.max = p;
+        if (p.step >= s.last.step) s.last = p;
+        s.points++;
       }
       const params: (string | number)[] = new Array(ROWS_PER_INSERT * 6);
       let i = 0;
@@ -66,7 +113,23 @@ export class MetricsRepository {
         const p = points[i]!;
         this.insertStmt.run(runId, p.key, p.step, p.epoch, p.value, p.wallTime);
       }
-      for (const p of last.values()) this.lastStmt.run(runId, p.key, p.step, p.value);
+      for (const [key, s] of summaries) {
+        this.lastStmt.run(runId, key, s.last.step, s.last.value);
+        this.summaryStmt.run({
+          run: runId,
+          key,
+          minValue: s.min.value,
+          minStep: s.min.step,
+          minEpoch: s.min.epoch,
+          maxValue: s.max.value,
+          maxStep: s.max.step,
+          maxEpoch: s.max.epoch,
+          lastValue: s.last.value,
+          lastStep: s.last.step,
+          lastEpoch: s.last.epoch,
+          points: s.points,
+        });
+      }
     });
   }
 
@@ -133,8 +196,48 @@ export class MetricsRepository {
              FROM metrics WHERE run = ?) WHERE rn = 1`,
         )
         .run(runId);
+      this.rebuildSummary(runId);
       return deleted;
     })();
+  }
+
+  /**
+   * Recomputes a run's metric_summary rows from its metric rows: migration 0003's backfill
+   * restricted to one run (kept as its own copy because a migration never changes).
+   */
+  private rebuildSummary(runId: string): void {
+    this.db.prepare('DELETE FROM metric_summary WHERE run = ?').run(runId);
+    this.db
+      .prepare(
+        `INSERT INTO metric_summary
+         SELECT run, key,
+           max(CASE WHEN rmin = 1 THEN value END), max(CASE WHEN rmin = 1 THEN step END), max(CASE WHEN rmin = 1 THEN epoch END),
+           max(CASE WHEN rmax = 1 THEN value END), max(CASE WHEN rmax = 1 THEN step END), max(CASE WHEN rmax = 1 THEN epoch END),
+           max(CASE WHEN rlast = 1 THEN value END), max(CASE WHEN rlast = 1 THEN step END), max(CASE WHEN rlast = 1 THEN epoch END),
+           count(*)
+         FROM (
+           SELECT run, key, step, epoch, value,
+             row_number() OVER (PARTITION BY key ORDER BY value ASC, step ASC, rowid ASC) AS rmin,
+             row_number() OVER (PARTITION BY key ORDER BY value DESC, step ASC, rowid ASC) AS rmax,
+             row_number() OVER (PARTITION BY key ORDER BY step DESC, rowid DESC) AS rlast
+           FROM metrics WHERE run = ?)
+         GROUP BY run, key`,
+      )
+      .run(runId);
+  }
+
+  /** Summaries of the given runs' series (all keys, or only `keys`). */
+  summaries(runIds: readonly string[], keys?: readonly string[]): MetricSummaryRow[] {
+    if (runIds.length === 0) return [];
+    const runPh = runIds.map(() => '?').join(', ');
+    const keyFilter = keys && keys.length > 0 ? ` AND key IN (${keys.map(() => '?').join(', ')})` : '';
+    return this.db
+      .prepare(
+        `SELECT run, key, min_value AS minValue, min_step AS minStep, min_epoch AS minEpoch, max_value AS maxValue,
+           max_step AS maxStep, max_epoch AS maxEpoch, last_value AS lastValue, last_step AS lastStep, last_epoch AS lastEpoch, points
+         FROM metric_summary WHERE run IN (${runPh})${keyFilter} ORDER BY run, key`,
+      )
+      .all(...runIds, ...(keys ?? [])) as MetricSummaryRow[];
   }
 
   count(runId: string): number {

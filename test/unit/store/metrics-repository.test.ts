@@ -56,3 +56,24 @@ test('large batches (multi-row inserts plus a remainder) keep every row, in orde
   assert.equal(store.metrics.count('r'), 5033);
   store.close();
 });
+
+test('metric_summary follows inserts (best first reached, last by step) and is rebuilt when steps are deleted', () => {
+  const store = openStore(':memory:');
+  store.runs.insert(newRun('r'));
+  store.metrics.insert('r', [p('knn_top1', 1, 0.5), p('knn_top1', 2, 0.8), p('loss', 1, 3)]);
+  store.metrics.insert('r', [p('knn_top1', 3, 0.8), p('knn_top1', 4, 0.7), p('loss', 2, 1), p('loss', 3, 2)]);
+  const [knn, loss] = store.metrics.summaries(['r']);
+  assert.deepEqual(knn, {
+    run: 'r', key: 'knn_top1', minValue: 0.5, minStep: 1, minEpoch: 0.1, maxValue: 0.8, maxStep: 2, maxEpoch: 0.2,
+    lastValue: 0.7, lastStep: 4, lastEpoch: 0.4, points: 4,
+  });
+  assert.equal(loss!.minValue, 1);
+  assert.equal(loss!.minStep, 2);
+  assert.equal(loss!.lastValue, 2);
+  store.metrics.deleteAfterStep('r', 1);
+  assert.deepEqual(store.metrics.summaries(['r'], ['knn_top1']), [
+    { run: 'r', key: 'knn_top1', minValue: 0.5, minStep: 1, minEpoch: 0.1, maxValue: 0.5, maxStep: 1, maxEpoch: 0.1, lastValue: 0.5, lastStep: 1, lastEpoch: 0.1, points: 1 },
+  ]);
+  assert.deepEqual(store.metrics.summaries([]), []);
+  store.close();
+});
