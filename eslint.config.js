@@ -1,12 +1,19 @@
 // Lint rules that keep the architecture honest (../shared/DESIGN.md "Boundaries are
 // checked by a tool"): the contract imports no Node or Electron, the engine knows no
 // store/transport, and the renderer reaches only shared/ and itself.
+import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'net'];
 
+/** What the renderer (its .ts and .vue files) may not import: it reaches only shared/ and itself. */
+const rendererBoundary = [
+  { group: nodeBuiltins, message: 'The renderer has no Node access.' },
+  { group: ['electron', '**/src-main/**', '**/test/**', '**/scripts/**'], message: 'The renderer imports only shared/ and itself; it talks to the main side through the api client.' },
+];
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/artifacts/**', 'bin/**', 'scripts/**', '**/*.js', '**/*.mjs', '**/*.cjs', '**/*.vue'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test/artifacts/**', 'bin/**', 'scripts/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -48,13 +55,29 @@ export default tseslint.config(
       }],
     },
   },
+  // Renderer: .vue files are parsed (template by vue-eslint-parser, script by the TypeScript
+  // parser) and held to the same boundary as its .ts files: only shared/ and the renderer
+  // itself. Components and views reach the main side through the stores, never the api client.
+  ...pluginVue.configs['flat/essential'],
   {
-    files: ['src-renderer/**/*.ts'],
+    files: ['src-renderer/**/*.vue'],
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'], sourceType: 'module' },
+    },
+  },
+  {
+    files: ['src-renderer/**/*.ts', 'src-renderer/**/*.vue'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: rendererBoundary }],
+    },
+  },
+  {
+    files: ['src-renderer/components/**', 'src-renderer/views/**'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: nodeBuiltins, message: 'The renderer has no Node access.' },
-          { group: ['electron', '**/src-main/**'], message: 'The renderer talks to the main side only through the api client.' },
+          ...rendererBoundary,
+          { group: ['**/api/*', '**/src-renderer/api'], message: 'Components and views reach the API through a Pinia store (src-renderer/stores/).' },
         ],
       }],
     },

@@ -219,6 +219,17 @@ export const useRunsStore = defineStore('runs', () => {
     return run;
   }
 
+  /**
+   * Queues an ended run again from its latest checkpoint; its series is reloaded because the
+   * main side dropped the rows the aborted attempt wrote after that checkpoint.
+   */
+  async function resume(id: string): Promise<RunSummary> {
+    const run = await api.call('runs.resume', { id });
+    applyFetchedSummary(run);
+    await loadMetrics(id);
+    return run;
+  }
+
   return {
     runs,
     listLoaded,
@@ -243,6 +254,7 @@ export const useRunsStore = defineStore('runs', () => {
     select,
     create,
     cancel,
+    resume,
     forget,
     applyRun,
   };

@@ -1,4 +1,4 @@
-/** Version, backend and the state of the event link (shown in the top bar). */
+/** Version, backend and the state of the event link (shown in the top bar); the hardware readings. */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { MethodOutput } from '../../shared/api.ts';
@@ -10,6 +10,8 @@ export const useSystemStore = defineStore('system', () => {
   const api = useApiClient();
   const info = ref<MethodOutput<'system.info'> | null>(null);
   const error = ref<ApiError | null>(null);
+  const hardware = ref<MethodOutput<'system.hardware'> | null>(null);
+  const hardwareError = ref<ApiError | null>(null);
   const connection = ref<ConnectionState>(api.connection);
   const transport = api.transport;
   let attached = false;
@@ -32,5 +34,15 @@ export const useSystemStore = defineStore('system', () => {
     }
   }
 
-  return { info, error, connection, transport, attach, load };
+  /** Reads backend, device and GPU state again (utilisation changes while runs train). */
+  async function loadHardware() {
+    try {
+      hardware.value = await api.call('system.hardware', {});
+      hardwareError.value = null;
+    } catch (err) {
+      hardwareError.value = ApiError.from(err);
+    }
+  }
+
+  return { info, error, hardware, hardwareError, connection, transport, attach, load, loadHardware };
 });
