@@ -11,6 +11,7 @@ import { checkVectorsCommand } from './check-vectors-command.ts';
 import { processContext, type CliContext } from './cli-context.ts';
 import { backendName, integerIn, nonEmptyText, numberIn, oneOf, positiveNumberUpTo } from './option-parsers.ts';
 import { registerDataCommand } from './data-command.ts';
+import { registerClusterJobCommand } from './cluster-job-command.ts';
 import { FORCEABLE_KINDS, type DataPathKind } from './datapath.ts';
 import type { TrainFlags } from './train-config.ts';
 import { runsCommand } from './runs-command.ts';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .action(async (dataPath: string | undefined, opts: TrainOptions) => setExitCode(await trainCommand({ ...opts, dataPath }, ctx)));
 
   registerDataCommand(program, ctx, setExitCode);
+  registerClusterJobCommand(program, ctx, setExitCode);
 
   const runs = program
     .command('runs')
