@@ -6,14 +6,14 @@
  * is returned as is (`reused: true`); otherwise a row is stored `running` and a job runs in
  * a worker_thread beside training (one evaluation at a time per process).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, openSync, readSync, closeSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../shared/api-error.ts';
 import type { BackendName, Checkpoint, Evaluation } from '../../shared/domain.ts';
-import { DatasetSpecSchema, effectiveSigma, RunConfigSchema, type DatasetSpecInput, type RunConfig } from '../../shared/run-config.ts';
+import { DatasetSpecSchema, effectiveSigma, type DatasetSpecInput, type RunConfig } from '../../shared/run-config.ts';
 import { describeIssues, issuesOf } from '../../shared/validation.ts';
+import { CheckpointError, fileSha256, readCheckpointHeader } from '../engine/checkpoint/checkpoint-reader.ts';
 import type { Store } from '../store/store.ts';
 import type { EvaluationKey } from '../store/evaluations-repository.ts';
 import { FromEvaluateWorkerSchema, type EvaluateJob } from '../workers/evaluate-protocol.ts';
@@ -152,7 +152,7 @@ export class EvaluationsService {
       row = store.checkpoints.findByPath(path);
       if (!row) {
         if (!existsSync(path)) throw ApiError.notFound(`Checkpoint file ${path}`);
-        return { runId: null, checkpointId: null, path, sha256: await sha256OfFile(path), recorded: false, epoch: null };
+        return { runId: null, checkpointId: null, path, sha256: fileSha256(path), recorded: false, epoch: null };
       }
     } else {
       throw new ApiError('invalid_input', 'Give a checkpoint id, a run id or a checkpoint file.');
@@ -236,49 +236,12 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** The run config in a checkpoint's safetensors header, read without loading the tensors. */
-export function readHeaderConfig(path: string): RunConfig {
-  const fail = (problem: string) => new ApiError('invalid_input', `${path}: ${problem}`);
-  let fd: number;
+/** The run config in a checkpoint's header, read without loading the tensors. */
+function readHeaderConfig(path: string): RunConfig {
   try {
-    fd = openSync(path, 'r');
+    return readCheckpointHeader(path).config;
   } catch (err) {
-    throw new ApiError('not_found', `${path}: cannot be opened (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    if (err instanceof CheckpointError) throw new ApiError('invalid_input', err.message);
+    throw err;
   }
-  try {
-    const lenBuf = Buffer.alloc(8);
-    if (readSync(fd, lenBuf, 0, 8, 0) !== 8) throw fail('is too short to be a safetensors checkpoint');
-    const len = Number(lenBuf.readBigUInt64LE(0));
-    if (!(len > 1 && len < 100 * 1024 * 1024)) throw fail('does not start with a safetensors header');
-    const head = Buffer.alloc(len);
-    if (readSync(fd, head, 0, len, 8) !== len) throw fail('has a truncated header');
-    let meta: unknown;
-    try {
-      meta = (JSON.parse(head.toString('utf8')) as { __metadata__?: { config?: string } }).__metadata__?.config;
-    } catch {
-      throw fail('has a header that is not JSON');
-    }
-    if (typeof meta !== 'string') throw fail('is not an SNCA Studio checkpoint (no config in its header)');
-    let raw: unknown;
-    try {
-      raw = JSON.parse(meta);
-    } catch {
-      throw fail('has a config that is not JSON');
-    }
-    const parsed = RunConfigSchema.safeParse(raw);
-    if (!parsed.success) throw fail(`has a config this version cannot read: ${describeIssues(issuesOf(parsed.error))}`);
-    return parsed.data;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function sha256OfFile(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (d) => hash.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }

@@ -10,8 +10,7 @@
  */
 import { ApiError } from '../../shared/api-error.ts';
 import type { Checkpoint, RunStatus } from '../../shared/domain.ts';
-import { CheckpointError } from '../engine/checkpoint/checkpoint-file.ts';
-import { inspectCheckpoint } from '../engine/checkpoint/checkpoint-inspect.ts';
+import { CheckpointError, fileSha256, readCheckpointHeader } from '../engine/checkpoint/checkpoint-reader.ts';
 import type { Store } from '../store/store.ts';
 
 /** States a run can be resumed from. */
@@ -46,14 +45,14 @@ export function planResume(store: Store, runId: string, checkpointId?: number): 
   const chosen = resumeCheckpointRow(store, runId, checkpointId);
   if (!chosen) return { checkpoint: null };
   try {
-    const info = inspectCheckpoint(chosen.path, chosen.sha256);
+    const sha256 = fileSha256(chosen.path, chosen.sha256);
+    const header = readCheckpointHeader(chosen.path);
     const stored = store.runs.configJson(runId);
-    const header = JSON.parse(info.configJson) as { arch?: unknown; seed?: unknown };
     const config = stored ? (JSON.parse(stored) as { arch?: unknown; seed?: unknown }) : {};
-    if (header.arch !== config.arch || header.seed !== config.seed) {
-      throw new CheckpointError(chosen.path, `belongs to a different run config (arch ${String(header.arch)}, seed ${String(header.seed)})`);
+    if (header.config.arch !== config.arch || header.config.seed !== config.seed) {
+      throw new CheckpointError(chosen.path, `belongs to a different run config (arch ${header.config.arch}, seed ${header.config.seed})`);
     }
-    return { checkpoint: { id: chosen.id, path: chosen.path, sha256: info.sha256, epoch: info.epoch, step: info.step } };
+    return { checkpoint: { id: chosen.id, path: chosen.path, sha256, epoch: header.epoch, step: header.step } };
   } catch (err) {
     if (err instanceof CheckpointError) {
       throw new ApiError('conflict', `Cannot resume run ${runId} from its ${chosen.kind} checkpoint (epoch ${chosen.epoch}): ${err.message}`);

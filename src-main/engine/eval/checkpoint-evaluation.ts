@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DatasetSpecInput } from '../../../shared/run-config.ts';
-import { CheckpointError, MEMORY_TENSOR, readCheckpoint } from '../checkpoint/checkpoint-file.ts';
+import { MEMORY_TENSOR } from '../checkpoint/checkpoint-format.ts';
+import { CheckpointError, readCheckpoint } from '../checkpoint/checkpoint-reader.ts';
 import { openDataset } from '../data/open-dataset.ts';
 import { createModel } from '../models/model.ts';
 import { importStateDict, type StateDictInput } from '../models/state-dict.ts';

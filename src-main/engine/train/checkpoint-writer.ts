@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { RunConfig } from '../../../shared/run-config.ts';
 import { encodeSafetensors, type NamedTensor } from '../checkpoint/safetensors.ts';
 import { writeFileAtomic, type WrittenFile } from '../checkpoint/atomic-file.ts';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, MEMORY_TENSOR, MOMENTUM_PREFIX } from '../checkpoint/checkpoint-file.ts';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, MEMORY_TENSOR, MOMENTUM_PREFIX } from '../checkpoint/checkpoint-format.ts';
 import type { Model } from '../models/model.ts';
 import { exportStateDict } from '../models/state-dict.ts';
 import type { MemoryBank } from '../nca/memory-bank.ts';

@@ -9,7 +9,8 @@
  * draw from their own seeded streams that the restored values overwrite anyway.
  */
 import type { RunConfig } from '../../../shared/run-config.ts';
-import { CheckpointError, MEMORY_TENSOR, MOMENTUM_PREFIX, readCheckpoint } from '../checkpoint/checkpoint-file.ts';
+import { MEMORY_TENSOR, MOMENTUM_PREFIX } from '../checkpoint/checkpoint-format.ts';
+import { CheckpointError, readCheckpoint } from '../checkpoint/checkpoint-reader.ts';
 import type { NamedTensor } from '../checkpoint/safetensors.ts';
 import type { Model } from '../models/model.ts';
 import { importStateDict, type StateDictInput } from '../models/state-dict.ts';

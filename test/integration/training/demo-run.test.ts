@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createCore } from '../../../src-main/core/core.ts';
-import { readCheckpoint, MEMORY_TENSOR } from '../../../src-main/engine/checkpoint/checkpoint-file.ts';
+import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
+import { MEMORY_TENSOR } from '../../../src-main/engine/checkpoint/checkpoint-format.ts';
 import { findPreset, RunConfigSchema } from '../../../shared/run-config.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCore } from '../../../src-main/core/core.ts';
-import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-file.ts';
+import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
 import { runCli } from '../../../src-main/cli/program.ts';
 import { findPreset, type RunConfigInput } from '../../../shared/run-config.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runCli } from '../../../src-main/cli/program.ts';
 import { createCore } from '../../../src-main/core/core.ts';
 import { writeFileAtomic } from '../../../src-main/engine/checkpoint/atomic-file.ts';
-import { CHECKPOINT_FORMAT } from '../../../src-main/engine/checkpoint/checkpoint-file.ts';
+import { CHECKPOINT_FORMAT } from '../../../src-main/engine/checkpoint/checkpoint-format.ts';
 import { encodeSafetensors } from '../../../src-main/engine/checkpoint/safetensors.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';

@@ -13,7 +13,7 @@ import { createCore } from '../../../src-main/core/core.ts';
 import { dataPaths } from '../../../src-main/core/data-home.ts';
 import { canonicalJson } from '../../../src-main/core/evaluations-service.ts';
 import { writeFileAtomic } from '../../../src-main/engine/checkpoint/atomic-file.ts';
-import { CHECKPOINT_FORMAT } from '../../../src-main/engine/checkpoint/checkpoint-file.ts';
+import { CHECKPOINT_FORMAT } from '../../../src-main/engine/checkpoint/checkpoint-format.ts';
 import { encodeSafetensors } from '../../../src-main/engine/checkpoint/safetensors.ts';
 import { createModel } from '../../../src-main/engine/models/model.ts';
 import { MemoryBank } from '../../../src-main/engine/nca/memory-bank.ts';

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { ApiError } from '../../../shared/api-error.ts';
 import { encodeSafetensors } from '../../../src-main/engine/checkpoint/safetensors.ts';
 import { writeFileAtomic } from '../../../src-main/engine/checkpoint/atomic-file.ts';
-import { CHECKPOINT_FORMAT } from '../../../src-main/engine/checkpoint/checkpoint-file.ts';
+import { CHECKPOINT_FORMAT } from '../../../src-main/engine/checkpoint/checkpoint-format.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { startTestCore, statusesOf, type TestCore } from '../../fixtures/test-core.ts';
 
-/** A real (tiny) checkpoint file with a header, recorded for the run like the job runner does. */
+/** A real (tiny) checkpoint file with a header, recorded for the run like the training job does. */
 function recordCheckpoint(t: TestCore, runId: string, epoch: number, step: number, kind: 'latest' | 'best' = 'latest') {
   const config = JSON.parse(t.core.store.runs.configJson(runId)!) as Record<string, unknown>;
   const chunks = encodeSafetensors(new Map([['memory_bank', { dtype: 'F32' as const, shape: [1], data: new Float32Array([epoch]) }]]), {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../../../../src-main/engine/checkpoint/safetensors.ts';
+import { encodeSafetensors, type NamedTensor } from '../../../../src-main/engine/checkpoint/safetensors.ts';
+import { decodeSafetensors } from '../../../../src-main/engine/checkpoint/checkpoint-reader.ts';
 import { writeFileAtomic, sha256Of } from '../../../../src-main/engine/checkpoint/atomic-file.ts';
 
 function sample(): Map<string, NamedTensor> {
@@ -24,13 +25,7 @@ test('safetensors round trip keeps names, shapes, dtypes, values and metadata', 
   assert.deepEqual(back.tensors.get('bn1.num_batches_tracked'), { dtype: 'I64', shape: [], data: BigInt64Array.from([42n]) });
 });
 
-test('a truncated or corrupt file is refused naming the source', () => {
-  const buf = Buffer.concat(encodeSafetensors(sample()));
-  assert.throws(() => decodeSafetensors(buf.subarray(0, buf.length - 5), 'ck.safetensors'), /ck\.safetensors: tensor .*truncated/);
-  assert.throws(() => decodeSafetensors(buf.subarray(0, 20), 'ck.safetensors'), /ck\.safetensors: header length/);
-  const bad = Buffer.from(buf);
-  bad.write('!', 8);
-  assert.throws(() => decodeSafetensors(bad, 'x'), /x: the header is not valid JSON/);
+test('encoding refuses data that does not fill its shape', () => {
   assert.throws(() => encodeSafetensors(new Map([['a', { dtype: 'F32', shape: [3], data: new Float32Array(2) }]])), /holds 3 values, data has 2/);
 });
 
