@@ -14,6 +14,7 @@ import {
 } from './datasets.ts';
 import type { ApiErrorPayload, ErrorCode } from './api-error.ts';
 import { EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
+import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
 import {
   BackendNameSchema,
   CheckpointSchema,
@@ -59,6 +60,11 @@ export const methods = {
   'system.info': method(Empty, SystemInfoSchema, 'Version, data folder and compute backends.'),
   'presets.list': method(Empty, z.array(PresetSchema), 'Presets of the paper recipes and the offline demo.'),
   'runs.list': method(Empty, z.array(RunSummarySchema), 'All runs, newest first.'),
+  'runs.query': method(
+    RunsQueryInputSchema,
+    RunsQueryResultSchema,
+    'One page of runs filtered by a runs query (e.g. `arch = resnet18 and knn_top1 > 0.9 and tag:baseline`), sorted by any field, with chosen config and metric columns (best, last, epoch of best).',
+  ),
   'runs.get': method(RunRef, RunDetailSchema, 'One run with its config.'),
   'runs.create': method(
     z.object({ config: RunConfigSchema }).strict(),

@@ -64,7 +64,8 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .command('runs')
     .description('list runs, newest first')
     .option('--json', 'print JSON (accuracies as fractions)', false)
-    .action(async (opts: { json: boolean }) => setExitCode(await runsCommand(opts, ctx)));
+    .option('--where <query>', 'only runs matching a query, e.g. "arch = resnet18 and knn_top1 > 0.9 and tag:baseline and created > 2026-11-01"')
+    .action(async (opts: { json: boolean; where?: string }) => setExitCode(await runsCommand(opts, ctx)));
   registerEvalCommands(program, runs, ctx, setExitCode);
 
   program

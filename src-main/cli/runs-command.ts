@@ -1,17 +1,35 @@
-/** `snca runs [--json]`: every run in the database, newest first. */
+/**
+ * `snca runs [--json] [--where QUERY]`: runs in the database, newest first; with --where
+ * only those matching a runs query (the language of the app's query box), through the
+ * same `runs.query` method and its validation.
+ */
+import { dispatchCall } from '../core/call-dispatch.ts';
 import { createCore } from '../core/core.ts';
+import { RunsQueryResultSchema } from '../../shared/run-table.ts';
+import type { RunSummary } from '../../shared/domain.ts';
 import type { CliContext } from './cli-context.ts';
 import { formatRunsTable, toRunJson } from './runs-table.ts';
 
-export async function runsCommand(opts: { json: boolean }, ctx: CliContext): Promise<number> {
-  const core = await createCore({
-    ...ctx.coreOptions,
-    adoptQueued: false,
-    diagnostics: ctx.coreOptions.diagnostics ?? ((line) => ctx.io.stderr(`snca: ${line}\n`)),
-  });
+/** The most runs one `--where` listing prints. */
+const WHERE_LIMIT = 5000;
+
+export async function runsCommand(opts: { json: boolean; where?: string }, ctx: CliContext): Promise<number> {
+  const diagnostics = ctx.coreOptions.diagnostics ?? ((line: string) => ctx.io.stderr(`snca: ${line}\n`));
+  const core = await createCore({ ...ctx.coreOptions, adoptQueued: false, diagnostics });
   try {
-    const runs = core.runs.list();
-    ctx.io.stdout(opts.json ? `${JSON.stringify(runs.map(toRunJson), null, 2)}\n` : formatRunsTable(runs));
+    let runs: RunSummary[];
+    if (opts.where === undefined) {
+      runs = core.runs.list();
+    } else {
+      const answer = await dispatchCall(core.handlers, 'runs.query', { where: opts.where, limit: WHERE_LIMIT }, diagnostics);
+      if (!answer.ok) {
+        ctx.io.stderr(`error: ${answer.error.issues?.map((i) => i.message).join('; ') ?? answer.error.message}\n`);
+        return 2;
+      }
+      runs = RunsQueryResultSchema.parse(answer.result).rows.map((r) => r.run);
+    }
+    if (opts.where !== undefined && runs.length === 0 && !opts.json) ctx.io.stdout('No runs match the query.\n');
+    else ctx.io.stdout(opts.json ? `${JSON.stringify(runs.map(toRunJson), null, 2)}\n` : formatRunsTable(runs));
     return 0;
   } finally {
     await core.close();

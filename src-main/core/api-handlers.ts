@@ -7,6 +7,7 @@ import type { DatasetMethodName } from './dataset-handlers.ts';
 import type { EvaluationsService } from './evaluations-service.ts';
 import { describeHardware } from './hardware.ts';
 import type { RunHousekeeping } from './run-housekeeping.ts';
+import type { RunTableService } from './run-table-service.ts';
 import type { Scheduler } from './scheduler.ts';
 
 /** Services behind the queue, housekeeping, evaluation and hardware methods. */
@@ -14,6 +15,7 @@ export interface MoreServices {
   scheduler: Scheduler;
   housekeeping: RunHousekeeping;
   evaluations: EvaluationsService;
+  runTable: RunTableService;
 }
 
 export interface SystemFacts {
@@ -31,6 +33,7 @@ export function createApiHandlers(runs: RunsService, system: SystemFacts, more: 
     'presets.list': () =>
       PRESETS.map((p) => ({ id: p.id, title: p.title, description: p.description, offline: p.offline, config: RunConfigSchema.parse(p.config) })),
     'runs.list': () => runs.list(),
+    'runs.query': (input) => more.runTable.query(input),
     'runs.get': ({ id }) => runs.get(id),
     'runs.create': ({ config }) => runs.create(config),
     'runs.cancel': ({ id }) => runs.cancel(id),

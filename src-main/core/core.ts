@@ -21,6 +21,7 @@ import { isProcessAlive } from './process-liveness.ts';
 import { recoverOrphanedRuns, type RecoveryReport } from './run-recovery.ts';
 import { newRunId, type RunIdGenerator } from './run-id.ts';
 import { RunsService } from './runs-service.ts';
+import { RunTableService } from './run-table-service.ts';
 import { Scheduler } from './scheduler.ts';
 import { appVersion, defaultBackend } from './system-info.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
@@ -65,6 +66,7 @@ export interface Core {
   readonly runs: RunsService;
   readonly housekeeping: RunHousekeeping;
   readonly evaluations: EvaluationsService;
+  readonly runTable: RunTableService;
   readonly datasets: DatasetsService;
   readonly scheduler: Scheduler;
   readonly handlers: ApiHandlers;
@@ -124,6 +126,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
     });
     const runs = new RunsService({ store, bus, scheduler, newId: options.newRunId ?? newRunId, pid: process.pid, now });
     const housekeeping = new RunHousekeeping({ store, bus, paths });
+    const runTable = new RunTableService({ store });
     const evaluations = new EvaluationsService({
       store,
       bus,
@@ -164,7 +167,8 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       datasets,
       housekeeping,
       evaluations,
-      handlers: withDatasetHandlers(createApiHandlers(runs, system, { scheduler, housekeeping, evaluations }), datasets),
+      runTable,
+      handlers: withDatasetHandlers(createApiHandlers(runs, system, { scheduler, housekeeping, evaluations, runTable }), datasets),
       recovery: { ...recovery, adopted },
       close: (reason = 'SNCA Studio was closed while the run was training.') => {
         closing ??= (async () => {

@@ -21,6 +21,7 @@ test('every contract method maps to the core and returns contract-valid results'
       'system.info': {},
       'presets.list': {},
       'runs.list': {},
+      'runs.query': { where: 'status = completed', columns: ['best.loss', 'lr'], sort: [{ field: 'created', descending: true }] },
       'runs.get': { id },
       'runs.create': { config: demoConfig({ name: 'second' }) },
       'runs.cancel': { id },

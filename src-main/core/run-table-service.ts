@@ -1,0 +1,65 @@
+/**
+ * The runs table: parses the query and the field names of sort and columns (errors name
+ * the input field, the column of the query and the closest valid names), then filters,
+ * sorts and pages in SQL and returns each run's summary with the chosen values.
+ */
+import { ApiError } from '../../shared/api-error.ts';
+import { parseRunQuery, RunQueryError, type QueryExpr } from '../../shared/run-query.ts';
+import { fieldName, resolveField, suggestFields, type QueryField } from '../../shared/run-query-fields.ts';
+import type { RunsQueryResult } from '../../shared/run-table.ts';
+import type { FieldIssue } from '../../shared/validation.ts';
+import { queryRunTable } from '../store/run-table-query.ts';
+import type { Store } from '../store/store.ts';
+import { summarizeRun } from './run-summaries.ts';
+
+export interface RunTableRequest {
+  where: string;
+  sort: { field: string; descending: boolean }[];
+  columns: string[];
+  offset: number;
+  limit: number;
+}
+
+function fieldOrIssue(name: string, path: string, issues: FieldIssue[]): QueryField | undefined {
+  const f = resolveField(name);
+  if (!f) {
+    const near = suggestFields(name);
+    issues.push({ path, message: `unknown field ${JSON.stringify(name)}${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}` });
+  }
+  return f;
+}
+
+export class RunTableService {
+  constructor(private readonly deps: { store: Store }) {}
+
+  /** Parses a query, throwing invalid_input naming `where` and the query column. */
+  parseWhere(where: string): QueryExpr | null {
+    try {
+      return parseRunQuery(where);
+    } catch (err) {
+      if (err instanceof RunQueryError) throw ApiError.invalidInput([{ path: 'where', message: err.message }], 'query');
+      throw err;
+    }
+  }
+
+  query(req: RunTableRequest): RunsQueryResult {
+    const issues: FieldIssue[] = [];
+    const sort = req.sort.map((s, i) => ({ field: fieldOrIssue(s.field, `sort[${i}].field`, issues), descending: s.descending }));
+    const columns = req.columns.map((c, i) => fieldOrIssue(c, `columns[${i}]`, issues));
+    if (issues.length > 0) throw ApiError.invalidInput(issues, 'runs query');
+    const resolvedColumns = columns.filter((c): c is QueryField => c !== undefined);
+    const page = queryRunTable(this.deps.store.db, {
+      where: this.parseWhere(req.where),
+      sort: sort.flatMap((s) => (s.field ? [{ field: s.field, descending: s.descending }] : [])),
+      columns: resolvedColumns,
+      offset: req.offset,
+      limit: req.limit,
+    });
+    const rows = page.rows.flatMap((r) => {
+      // A run deleted between the two statements is simply left out of the page.
+      const run = summarizeRun(this.deps.store, r.id);
+      return run ? [{ run, values: r.values }] : [];
+    });
+    return { total: page.total, columns: resolvedColumns.map(fieldName), rows };
+  }
+}
