@@ -243,6 +243,9 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
     'system.info': () => ({ version: '0.1.0-mock', dataHome: '/tmp/snca-mock', backends: ['cpu'], backend: 'cpu', platform: process.platform, shell: 'serve' }),
     'presets.list': () => PRESETS.map((p) => PresetSchema.parse(p)),
     'runs.list': () => [...runs.values()].map(summaryOf).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1)),
+    'runs.query': () => {
+      throw new ApiError('unavailable', 'runs.query is answered only by the real core');
+    },
     'runs.get': ({ id }) => {
       const s = runs.get(id);
       if (!s) throw ApiError.notFound(`Run ${id}`);

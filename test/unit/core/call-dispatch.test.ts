@@ -12,6 +12,7 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'system.info': fail,
     'presets.list': fail,
     'runs.list': fail,
+    'runs.query': fail,
     'runs.get': fail,
     'runs.create': fail,
     'runs.cancel': fail,
