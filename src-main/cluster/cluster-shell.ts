@@ -5,21 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { z } from 'zod';
+import type { ClusterRoute } from '../../shared/cluster.ts';
 import { shellJoin, shellQuote } from './shell-quote.ts';
-
-export const ClusterRouteSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('local') }),
-  z.object({
-    kind: z.literal('ssh'),
-    /** `user@host` or a Host alias of ~/.ssh/config. */
-    target: z.string().regex(/^([A-Za-z0-9._-]+@)?[A-Za-z0-9._:-]+$/, 'an ssh target is user@host or a host alias'),
-    port: z.int().min(1).max(65535).optional(),
-    /** Extra `-o Key=Value` / `-i FILE` options, e.g. for a test key. */
-    options: z.array(z.string().max(500)).max(20).default([]),
-  }),
-]);
-export type ClusterRoute = z.infer<typeof ClusterRouteSchema>;
 
 export interface CommandResult {
   stdout: string;

@@ -5,24 +5,8 @@
  * trains with the run's stored config and writes the event log and checkpoints into RUN_DIR.
  * Every value that reaches the script is validated here and shell-quoted.
  */
-import { z } from 'zod';
+import { SlurmResourcesSchema, type SlurmResourcesInput } from '../../shared/cluster.ts';
 import { shellQuote } from './shell-quote.ts';
-
-export const SlurmResourcesSchema = z.object({
-  partition: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a partition name is letters, digits, _ . -').optional(),
-  account: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an account name is letters, digits, _ . -').optional(),
-  gpus: z.int().min(0).max(64).default(1),
-  cpus: z.int().min(1).max(1024).default(4),
-  /** Slurm's --mem: a number with an optional K/M/G/T suffix. */
-  memory: z.string().regex(/^\d{1,9}[KMGT]?$/, 'memory is a number with an optional K, M, G or T suffix').optional(),
-  /** Slurm's --time: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS. */
-  time: z
-    .string()
-    .regex(/^(\d{1,3}-)?\d{1,4}(:\d{2}){0,2}$/, 'a time limit is like 90, 02:00:00 or 2-00:00:00')
-    .optional(),
-});
-export type SlurmResources = z.infer<typeof SlurmResourcesSchema>;
-export type SlurmResourcesInput = z.input<typeof SlurmResourcesSchema>;
 
 export interface SbatchRequest {
   /** Job name shown by squeue. */

@@ -1,6 +1,7 @@
 /** The database with its repositories: what the core holds on to. */
 import { openDatabase, type Db, type OpenDatabaseOptions } from './database.ts';
 import { CheckpointsRepository } from './checkpoints-repository.ts';
+import { ClustersRepository } from './clusters-repository.ts';
 import { EvaluationsRepository } from './evaluations-repository.ts';
 import { LogsRepository } from './logs-repository.ts';
 import { MetricsRepository } from './metrics-repository.ts';
@@ -13,6 +14,7 @@ export interface Store {
   readonly checkpoints: CheckpointsRepository;
   readonly logs: LogsRepository;
   readonly evaluations: EvaluationsRepository;
+  readonly clusters: ClustersRepository;
   /** Runs `fn` in one transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -27,6 +29,7 @@ export function openStore(path: string, options: OpenDatabaseOptions = {}): Stor
     checkpoints: new CheckpointsRepository(db),
     logs: new LogsRepository(db),
     evaluations: new EvaluationsRepository(db),
+    clusters: new ClustersRepository(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();
