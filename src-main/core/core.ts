@@ -3,7 +3,6 @@
  * the data folder, runs start-up recovery, and wires scheduler, job runner and event bus.
  * No Electron and no HTTP in here.
  */
-import { mkdirSync } from 'node:fs';
 import type { ApiHandlers } from '../../shared/api.ts';
 import type { BackendName } from '../../shared/domain.ts';
 import { openStore, type Store } from '../store/store.ts';
@@ -14,7 +13,7 @@ import { RunHousekeeping } from './run-housekeeping.ts';
 import { withDatasetHandlers } from './dataset-handlers.ts';
 import { DatasetsService, type CifarSource } from './datasets-service.ts';
 import { installedBackends } from './backend-availability.ts';
-import { dataPaths, resolveDataHome, type DataPaths } from './data-home.ts';
+import { dataPaths, prepareDataHome, resolveDataHome, type DataPaths } from './data-home.ts';
 import { EventBus } from './event-bus.ts';
 import { DEFAULT_JOB_TIMING, startTrainingJob, type JobTiming } from './job-runner.ts';
 import { isProcessAlive } from './process-liveness.ts';
@@ -80,7 +79,7 @@ export interface Core {
 export async function createCore(options: CoreOptions = {}): Promise<Core> {
   const home = options.home ?? resolveDataHome();
   const paths = dataPaths(home);
-  mkdirSync(paths.runsDir, { recursive: true });
+  prepareDataHome(paths);
   const diagnostics = options.diagnostics ?? ((line: string) => process.stderr.write(`snca: ${line}\n`));
   const now = options.now ?? Date.now;
   const isAlive = options.isProcessAlive ?? isProcessAlive;

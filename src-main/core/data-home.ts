@@ -2,6 +2,7 @@
  * Where SNCA Studio keeps its data: `SNCA_HOME` when set, else the OS app-data folder.
  * Layout: snca.db, runs/<id>/checkpoints/…  (models/ and cache/ come later).
  */
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
@@ -45,4 +46,20 @@ export function dataPaths(home: string): DataPaths {
     runDir: (id) => path.join(runsDir, id),
     checkpointsDir: (id) => path.join(runsDir, id, 'checkpoints'),
   };
+}
+
+/** Only the owner may enter the data folder: runs, datasets and the database are private. */
+export const DATA_HOME_MODE = 0o700;
+
+/**
+ * Creates the data folder (and its runs/) readable by the owner only, and tightens a folder
+ * an older version left open to other users. POSIX permissions only; Windows keeps its ACLs.
+ */
+export function prepareDataHome(paths: DataPaths, platform: NodeJS.Platform = process.platform): void {
+  mkdirSync(paths.home, { recursive: true, mode: DATA_HOME_MODE });
+  mkdirSync(paths.runsDir, { recursive: true, mode: DATA_HOME_MODE });
+  if (platform === 'win32') return;
+  for (const dir of [paths.home, paths.runsDir]) {
+    if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, DATA_HOME_MODE);
+  }
 }

@@ -9,17 +9,17 @@ import { join, resolve } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
 import type { CifarKindName, DatasetJob, DatasetProgress, DatasetSummary, DatasetValidation } from '../../shared/datasets.ts';
 import { CIFAR_TITLE, locateCifar } from '../engine/data/cifar-layout.ts';
-import { cifarArchive, downloadCifar, importCifarArchive } from '../acquire/cifar-archive.ts';
+import { CIFAR_ARCHIVES, checkDatasetArchive, cifarArchive, downloadCifar, importCifarArchive } from '../acquire/cifar-archive.ts';
 import { cifarBinaryRecordBytes } from '../engine/data/cifar-binary.ts';
 import { DownloadError, type DownloadProgress } from '../acquire/archive-download.ts';
-import { DatasetError } from '../engine/data/data-errors.ts';
+import { DatasetError, NoDatasetError } from '../engine/data/data-errors.ts';
 import { findClasses } from '../engine/data/image-folder.ts';
 import { validateDatasetSpec } from '../engine/data/open-dataset.ts';
 import { DatasetSpecSchema, isPlaceholderRoot, type DatasetSpec } from '../../shared/run-config.ts';
 import type { EventBus } from './event-bus.ts';
 
-/** Where to fetch an archive from and its md5 (tests and mirrors replace the official site). */
-export type CifarSource = (kind: CifarKindName, format: 'python' | 'binary') => { url: string; md5: string };
+/** Where to fetch an archive from, its md5 and size when known (tests and mirrors replace the official site). */
+export type CifarSource = (kind: CifarKindName, format: 'python' | 'binary') => { url: string; md5: string; size?: number };
 
 export interface DatasetsServiceDeps {
   home: string;
@@ -43,6 +43,23 @@ export function placeholderMessage(kind: string): string {
   const what = KIND_TITLE[kind] ?? kind;
   const how = kind === 'cifar10' || kind === 'cifar100' ? ` (download or import it first: in New run, or \`snca data download ${kind}\`)` : '';
   return `choose the dataset folder: this preset needs your copy of ${what}${how}`;
+}
+
+const EXPECTED_INSIDE: Record<'cifar10' | 'cifar100' | 'imagefolder', string> = {
+  cifar10: 'cifar-10-batches-py/ or cifar-10-batches-bin/ (or their batch files)',
+  cifar100: 'cifar-100-python/ or cifar-100-binary/ (or their batch files)',
+  imagefolder: 'train/<class>/<images> and val/<class>/<images>',
+};
+
+/**
+ * The one answer for a path that is not recognisably the dataset, whether it is missing, a
+ * file or some other folder: validating must not tell a client of the API which paths exist.
+ * Details (a missing batch file, an empty class folder) are given only inside a recognised
+ * dataset folder.
+ */
+export function noDatasetMessage(spec: { kind: 'cifar10' | 'cifar100' | 'imagefolder'; root: string }): string {
+  const what = spec.kind === 'imagefolder' ? 'ImageNet-style dataset' : `${CIFAR_TITLE[spec.kind]} dataset`;
+  return `${spec.root}: no ${what} here (the path is missing, not a folder, or laid out otherwise): expected a folder holding ${EXPECTED_INSIDE[spec.kind]}`;
 }
 
 interface Job {
@@ -85,6 +102,7 @@ export class DatasetsService {
       await validateDatasetSpec(spec);
       return { ok: true, message: null, path: null, summary: await this.summarize(spec) };
     } catch (err) {
+      if (err instanceof NoDatasetError && spec.kind !== 'mnist') return { ok: false, message: noDatasetMessage(spec), path: spec.root, summary: null };
       if (!(err instanceof DatasetError)) throw err;
       return { ok: false, message: err.message, path: err.path, summary: null };
     }
@@ -157,15 +175,18 @@ export class DatasetsService {
     const root = resolve(input.root ?? this.defaultRoot(input.kind));
     const archivePath = resolve(input.archivePath);
     return this.start(input.kind, root, async (job, emit) => {
-      const size = await fileSize(archivePath).catch(() => 0);
-      emit({ phase: 'verify', bytes: 0, totalBytes: size || null, bytesPerSec: 0 });
-      // With a configured source (a mirror, or tests), its archive's md5 is the expected one.
-      const md5 = this.deps.cifarSource?.(input.kind, 'python').md5 ?? 'official';
+      // With a configured source (a mirror, or tests), its archive's md5 and size are the expected ones.
+      const source = this.deps.cifarSource?.(input.kind, 'python');
+      const md5 = source?.md5 ?? 'official';
+      // Nothing about the file (not even its size) is reported before it passed as an archive.
+      const size = await checkDatasetArchive(input.kind, archivePath, source ? (source.size !== undefined ? [source.size] : null) : CIFAR_ARCHIVES.filter((a) => a.kind === input.kind).map((a) => a.size));
+      emit({ phase: 'verify', bytes: 0, totalBytes: size, bytesPerSec: 0 });
       await importCifarArchive(input.kind, archivePath, root, {
         md5,
+        ...(source?.size !== undefined ? { size: source.size } : {}),
         signal: job.abort.signal,
         log: (m) => {
-          if (m.startsWith('Extracting')) emit({ phase: 'extract', bytes: size, totalBytes: size || null, bytesPerSec: 0 });
+          if (m.startsWith('Extracting')) emit({ phase: 'extract', bytes: size, totalBytes: size, bytesPerSec: 0 });
         },
       });
       return { bytes: size, message: `${CIFAR_TITLE[input.kind]} imported from ${archivePath} into ${root}` };

@@ -11,6 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { DataPaths } from './data-home.ts';
 import type { EventBus } from './event-bus.ts';
 import { summarizeRun } from './run-summaries.ts';
+import { csvCell } from './csv-cell.ts';
 
 export interface RunHousekeepingDeps {
   store: Store;
@@ -135,8 +136,4 @@ function flatten(value: unknown, prefix = ''): [string, string][] {
     return entries.flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
   }
   return [[prefix, value === null ? 'null' : String(value)]];
-}
-
-function csvCell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

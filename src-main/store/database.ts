@@ -4,7 +4,7 @@
  * failing, foreign keys on, and the schema migrated to this build's version.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseError, databaseLockedMessage, isDatabaseLocked } from './database-error.ts';
 import { MIGRATIONS } from './migrations/index.ts';
@@ -21,9 +21,32 @@ export interface OpenDatabaseOptions {
 
 export const IN_MEMORY = ':memory:';
 
+/** The database and its WAL/SHM files are the owner's only (SQLite gives those the database file's mode). */
+export const DATABASE_FILE_MODE = 0o600;
+
+/** Creates the database file 0600 before SQLite opens it, and tightens one an older version made 0644. */
+function restrictToOwner(path: string): void {
+  closeSync(openSync(path, 'a', DATABASE_FILE_MODE));
+  if (process.platform === 'win32') return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, DATABASE_FILE_MODE);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Db {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-  if (path !== IN_MEMORY) mkdirSync(dirname(path), { recursive: true });
+  if (path !== IN_MEMORY) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      restrictToOwner(path);
+    } catch (err) {
+      throw new DatabaseError('open_failed', `Could not open the database ${path}: ${messageOf(err)}`, { cause: err });
+    }
+  }
   let db: Db;
   try {
     db = new Database(path, { timeout: busyTimeoutMs });

@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatasetError } from './data-errors.ts';
+import { DatasetError, NoDatasetError } from './data-errors.ts';
 
 export type CifarKind = 'cifar10' | 'cifar100';
 export type CifarFormat = 'binary' | 'python';
@@ -105,8 +105,8 @@ export function cifarFolderNames(kind: CifarKind): string[] {
 export async function locateCifar(kind: CifarKind, root: string): Promise<CifarLayout> {
   const title = CIFAR_TITLE[kind];
   const rootKind = await kindOf(root);
-  if (rootKind === null) throw new DatasetError(root, `folder does not exist (expected the ${title} data folder)`);
-  if (rootKind !== 'dir') throw new DatasetError(root, `is a file, not a folder; for an archive use "import a local archive"`);
+  if (rootKind === null) throw new NoDatasetError(root, `folder does not exist (expected the ${title} data folder)`);
+  if (rootKind !== 'dir') throw new NoDatasetError(root, `is a file, not a folder; for an archive use "import a local archive"`);
   for (const rule of RULES[kind]) {
     for (const dir of [join(root, rule.folder), root]) {
       if ((await kindOf(dir)) !== 'dir') continue;
@@ -128,7 +128,7 @@ export async function locateCifar(kind: CifarKind, root: string): Promise<CifarL
     }
   }
   const expected = RULES[kind].map((r) => `${r.folder}/`).join(' or ');
-  throw new DatasetError(root, `no ${title} data found: expected ${expected} (as extracted from the official archive) inside this folder`);
+  throw new NoDatasetError(root, `no ${title} data found: expected ${expected} (as extracted from the official archive) inside this folder`);
 }
 
 /** Copies `count` images from CIFAR's planar layout (1024 R, 1024 G, 1024 B) into HWC. */

@@ -15,6 +15,15 @@ export class DatasetError extends Error {
   }
 }
 
+/**
+ * Nothing at this path is recognisably the dataset: it is missing, a file, or a folder without
+ * the expected layout. Kept apart from errors about a recognised dataset so that the API can
+ * answer all three alike (it must not tell a client which paths exist).
+ */
+export class NoDatasetError extends DatasetError {
+  override name = 'NoDatasetError';
+}
+
 /** Too many unreadable images: the run must stop. */
 export class CorruptDataError extends DatasetError {
   override name = 'CorruptDataError';

@@ -10,7 +10,7 @@ import { DatasetSpecSchema, type DatasetSpecInput } from '../../../shared/run-co
 import { cifarBinaryRecordBytes } from './cifar-binary.ts';
 import { openCifarDataset } from './cifar-dataset.ts';
 import { CIFAR_TITLE, locateCifar, type CifarKind } from './cifar-layout.ts';
-import { DatasetError } from './data-errors.ts';
+import { DatasetError, NoDatasetError } from './data-errors.ts';
 import type { Dataset } from './dataset.ts';
 import { compareCodePoints, findClasses, hasImageExtension, IMG_EXTENSIONS } from './image-folder.ts';
 import { openImageFolderDataset } from './image-folder-dataset.ts';
@@ -119,8 +119,8 @@ async function hasAnyImage(dir: string, depth = 0): Promise<boolean> {
 
 async function validateImageFolder(root: string): Promise<void> {
   const st = await statOrNull(root);
-  if (!st) throw new DatasetError(root, 'folder does not exist');
-  if (!st.isDirectory()) throw new DatasetError(root, 'is a file; expected a folder holding train/ and val/');
+  if (!st) throw new NoDatasetError(root, 'folder does not exist');
+  if (!st.isDirectory()) throw new NoDatasetError(root, 'is a file; expected a folder holding train/ and val/');
   const layoutHint = 'expected ROOT/train/<class>/<images> and ROOT/val/<class>/<images>';
   let trainClasses: string[] | null = null;
   for (const split of ['train', 'val'] as const) {
@@ -132,7 +132,8 @@ async function validateImageFolder(root: string): Promise<void> {
         const inner = await findClasses(root).catch(() => [] as string[]);
         if (inner.length > 0 && !inner.includes('val')) hint = ` (this folder holds class folders directly: point to the folder above it, which must hold train/ and val/)`;
       }
-      throw new DatasetError(root, `no ${split}/ folder; ${layoutHint}${hint}`);
+      if (split === 'train') throw new NoDatasetError(root, `no train/ folder; ${layoutHint}${hint}`);
+      throw new DatasetError(root, `no val/ folder; ${layoutHint}`);
     }
     const classes = await findClasses(dir);
     const empty: string[] = [];

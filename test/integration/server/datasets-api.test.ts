@@ -174,3 +174,16 @@ test('datasets.import extracts a local archive without network; a damaged copy e
   assert.equal(invalid.ok, false);
   assert.ok(invalid.error?.issues?.some((i) => i.path === 'archivePath'), JSON.stringify(invalid));
 });
+
+test('datasets.import of a file that is not an archive (or no file) answers "not a dataset archive", and nothing about the file', { timeout: 60_000 }, async () => {
+  const passwd = join(src.dir, 'passwd');
+  writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/bash\n'.repeat(50));
+  const answers = new Set<string>();
+  for (const archivePath of [passwd, join(src.dir, 'absent'), src.dir]) {
+    const events = await jobEvents(async () => (await call<{ jobId: string }>('datasets.import', { kind: 'cifar10', archivePath, root: join(src.dir, 'probe') })).result!.jobId);
+    assert.deepEqual(events.map((e) => e.phase), ['error'], `${archivePath}: no verify event carrying its size`);
+    assert.ok(events.every((e) => e.totalBytes === null && e.bytes === 0));
+    answers.add(events[0]!.message!.slice(archivePath.length));
+  }
+  assert.deepEqual([...answers], [': not a CIFAR-10 dataset archive (expected the official .tar.gz file)']);
+});

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, test } from 'node:test';
-import { importCifarArchive } from '../../../src-main/acquire/cifar-archive.ts';
+import { checkDatasetArchive, importCifarArchive } from '../../../src-main/acquire/cifar-archive.ts';
 import { DatasetError } from '../../../src-main/engine/data/data-errors.ts';
 import { ArchiveError, extractTarGz } from '../../../src-main/acquire/tar-extract.ts';
 import { fakeCifar, tarEntry, tarGzOf, writeCifar } from '../engine/data/cifar-fixtures.ts';
@@ -32,12 +32,32 @@ test('imports a local archive (no network) and finds the python folder', async (
   await assert.rejects(importCifarArchive('cifar10', a.path, root, { md5: false }), /cifar-10-batches-py: already exists/);
 });
 
-test('rejects an archive that is not the official one by md5', async () => {
+test('rejects an archive that is not the official one: by size before hashing, then by md5', async () => {
   const a = makeArchive('md5');
   await assert.rejects(
     importCifarArchive('cifar10', a.path, join(tmp, 'import-md5')),
-    (e: unknown) => e instanceof DatasetError && e.path === a.path && /md5 is [0-9a-f]{32}, expected cifar-10-python\.tar\.gz c58f30108f718f92721af3b95e74349a or cifar-10-binary\.tar\.gz/.test(e.message),
+    (e: unknown) => e instanceof DatasetError && e.path === a.path && /not a CIFAR-10 dataset archive \(expected the official \.tar\.gz file\)$/.test(e.message),
   );
+  await assert.rejects(
+    importCifarArchive('cifar10', a.path, join(tmp, 'import-md5'), { md5: 'c58f30108f718f92721af3b95e74349a', size: a.bytes.length }),
+    (e: unknown) => e instanceof DatasetError && e.path === a.path && /md5 is [0-9a-f]{32}, expected c58f30108f718f92721af3b95e74349a/.test(e.message),
+  );
+});
+
+test('path probing: a missing file, a folder, a text file and a gzip of the wrong size get one answer, before any hashing', async () => {
+  const text = join(tmp, 'passwd');
+  writeFileSync(text, 'root:x:0:0:root:/root:/bin/bash\n'.repeat(20));
+  const gz = join(tmp, 'small.tar.gz');
+  writeFileSync(gz, gzipSync(Buffer.alloc(1024)));
+  const answers = [];
+  for (const p of [join(tmp, 'absent'), tmp, text, gz]) {
+    const err = await checkDatasetArchive('cifar10', p, [170498071]).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof DatasetError, p);
+    answers.push(err.message.slice(p.length));
+  }
+  assert.deepEqual(new Set(answers), new Set([': not a CIFAR-10 dataset archive (expected the official .tar.gz file)']));
+  assert.equal(await checkDatasetArchive('cifar10', gz, null), readFileSync(gz).length, 'any size when none is expected');
+  await assert.rejects(checkDatasetArchive('cifar10', text, null), /not a CIFAR-10 dataset archive/);
 });
 
 test('a truncated archive gives a clear error naming it and leaves nothing extracted', async () => {
@@ -56,7 +76,8 @@ test('non-gzip files, missing files and wrong content are reported', async () =>
   const notGz = join(tmp, 'plain.tar.gz');
   writeFileSync(notGz, 'hello');
   await assert.rejects(importCifarArchive('cifar10', notGz, join(tmp, 'i1'), { md5: false }), (e: unknown) => e instanceof ArchiveError && /not a valid \.tar\.gz/.test(e.message));
-  await assert.rejects(importCifarArchive('cifar10', join(tmp, 'absent.tar.gz'), join(tmp, 'i2')), /absent\.tar\.gz: archive file does not exist/);
+  await assert.rejects(importCifarArchive('cifar10', join(tmp, 'absent.tar.gz'), join(tmp, 'i2')), /absent\.tar\.gz: not a CIFAR-10 dataset archive/);
+  await assert.rejects(importCifarArchive('cifar10', join(tmp, 'absent.tar.gz'), join(tmp, 'i2'), { md5: false }), /absent\.tar\.gz: archive file does not exist/);
   const other = join(tmp, 'other.tar.gz');
   writeFileSync(other, gzipSync(Buffer.concat([tarEntry('readme.txt', Buffer.from('hi')), Buffer.alloc(1024)])));
   await assert.rejects(importCifarArchive('cifar10', other, join(tmp, 'i3'), { md5: false }), /holds readme\.txt, not a CIFAR-10 folder/);

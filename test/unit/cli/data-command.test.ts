@@ -72,10 +72,13 @@ test('data import extracts a local archive; a wrong md5 and a bad kind are refus
   const ctx = recordingContext({ home, cifarSource: () => ({ url: 'unused', md5 }) });
   assert.equal(await runCli(['data', 'import', 'cifar10', path, '--root', root], ctx), 0, ctx.err());
   assert.match(ctx.out(), /CIFAR-10 imported from .* into /);
-  // Without a configured source, only the official archive's md5 is accepted.
+  // Without a configured source, only the official archive (its size, then its md5) is accepted.
   const official = recordingContext({ home });
   assert.equal(await runCli(['data', 'import', 'cifar10', path, '--root', join(tmp.dir, 'imp2')], official), 1);
-  assert.match(official.err(), new RegExp(`error: ${path}: md5 is ${md5}, expected cifar-10-python.tar.gz c58f30108f718f92721af3b95e74349a`));
+  assert.match(official.err(), new RegExp(`error: ${path}: not a CIFAR-10 dataset archive \\(expected the official \\.tar\\.gz file\\)`));
+  const wrongMd5 = recordingContext({ home, cifarSource: () => ({ url: 'unused', md5: 'c58f30108f718f92721af3b95e74349a', size: archive.length }) });
+  assert.equal(await runCli(['data', 'import', 'cifar10', path, '--root', join(tmp.dir, 'imp3')], wrongMd5), 1);
+  assert.match(wrongMd5.err(), new RegExp(`error: ${path}: md5 is ${md5}, expected c58f30108f718f92721af3b95e74349a`));
   const kind = recordingContext({ home });
   assert.equal(await runCli(['data', 'import', 'svhn', path], kind), 1);
   assert.match(kind.err(), /value 'svhn' is invalid for argument 'kind'\. Expected one of: cifar10, cifar100/);

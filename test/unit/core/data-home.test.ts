@@ -27,3 +27,38 @@ test('layout: snca.db and runs/<id>/checkpoints', () => {
   assert.equal(p.runDir('abc'), '/h/runs/abc');
   assert.equal(p.checkpointsDir('abc'), '/h/runs/abc/checkpoints');
 });
+
+test('the data folder is created 0700 and snca.db 0600; an older open folder and database are tightened on start', { skip: process.platform === 'win32' ? 'POSIX modes' : false }, async () => {
+  const { chmodSync, mkdirSync, statSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { createCore } = await import('../../../src-main/core/core.ts');
+  const { makeTempDir } = await import('../../fixtures/temp-home.ts');
+  const tmp = makeTempDir();
+  const mode = (p: string) => statSync(p).mode & 0o777;
+  try {
+    const fresh = join(tmp.dir, 'new', 'home');
+    const core = await createCore({ home: fresh, diagnostics: () => {} });
+    await core.close();
+    assert.equal(mode(fresh), 0o700);
+    assert.equal(mode(join(fresh, 'runs')), 0o700);
+    assert.equal(mode(join(fresh, 'snca.db')), 0o600);
+
+    const old = join(tmp.dir, 'old');
+    mkdirSync(join(old, 'runs'), { recursive: true });
+    chmodSync(old, 0o755);
+    chmodSync(join(old, 'runs'), 0o755);
+    const first = await createCore({ home: old, diagnostics: () => {} });
+    await first.close();
+    chmodSync(join(old, 'snca.db'), 0o644);
+    writeFileSync(join(old, 'snca.db-wal'), '');
+    chmodSync(join(old, 'snca.db-wal'), 0o644);
+    chmodSync(old, 0o755);
+    const again = await createCore({ home: old, diagnostics: () => {} });
+    await again.close();
+    assert.equal(mode(old), 0o700);
+    assert.equal(mode(join(old, 'runs')), 0o700);
+    assert.equal(mode(join(old, 'snca.db')), 0o600);
+  } finally {
+    tmp.cleanup();
+  }
+});

@@ -1,6 +1,6 @@
 /** The dataset check in front of runs.create, datasets.validate and the CIFAR preset's default folder. */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { dispatchCall } from '../../../src-main/core/call-dispatch.ts';
@@ -39,13 +39,13 @@ test('runs.create refuses a missing CIFAR folder, naming config.dataset.root and
   const missing = join(t.home, 'no-such-folder');
   const msg = await refusedWithoutWriting(cifarConfig(missing));
   assert.ok(msg.includes(missing), msg);
-  assert.match(msg, /does not exist/);
+  assert.match(msg, /no CIFAR-10 dataset here \(the path is missing, not a folder, or laid out otherwise\)/);
 });
 
 test('runs.create refuses a folder without CIFAR files and a truncated binary batch', async () => {
   const empty = join(t.home, 'empty');
   mkdirSync(empty);
-  assert.match(await refusedWithoutWriting(cifarConfig(empty)), /no CIFAR-10 data found/);
+  assert.match(await refusedWithoutWriting(cifarConfig(empty)), /no CIFAR-10 dataset here/);
   const broken = join(t.home, 'broken');
   const dir = writeCifar(broken, 'cifar10', 'binary', fakeCifar('cifar10', 2, 2));
   const { truncateSync } = await import('node:fs');
@@ -92,9 +92,33 @@ test('datasets.validate answers ok:false with the path and the message for a bad
   const missing = join(t.home, 'nothing-here');
   const v = await dispatchCall(t.core.handlers, 'datasets.validate', { spec: { kind: 'imagefolder', root: missing } });
   assert.ok(v.ok);
-  assert.deepEqual(v.result, { ok: false, message: `${missing}: folder does not exist`, path: missing, summary: null });
+  assert.deepEqual(v.result, {
+    ok: false,
+    message: `${missing}: no ImageNet-style dataset here (the path is missing, not a folder, or laid out otherwise): expected a folder holding train/<class>/<images> and val/<class>/<images>`,
+    path: missing,
+    summary: null,
+  });
   const bad = await dispatchCall(t.core.handlers, 'datasets.validate', { spec: { kind: 'cifar10', root: '' } });
   assert.ok(!bad.ok && bad.error.issues?.some((i) => i.path === 'spec.root'), JSON.stringify(bad));
+});
+
+test('datasets.validate does not tell which paths exist: missing, a file and an unrelated folder get one answer', async () => {
+  const file = join(t.home, 'secret.txt');
+  writeFileSync(file, 'not data');
+  const folder = join(t.home, 'some-folder');
+  mkdirSync(join(folder, 'inner'), { recursive: true });
+  for (const kind of ['cifar10', 'cifar100', 'imagefolder'] as const) {
+    const answers = new Set<string>();
+    for (const root of [join(t.home, 'absent'), file, folder, join(file, 'below-a-file')]) {
+      const v = await dispatchCall(t.core.handlers, 'datasets.validate', { spec: { kind, root } });
+      assert.ok(v.ok);
+      const r = v.result as { ok: boolean; message: string; path: string };
+      assert.equal(r.ok, false);
+      assert.equal(r.path, root);
+      answers.add(r.message.slice(root.length));
+    }
+    assert.equal(answers.size, 1, `${kind}: ${[...answers].join(' | ')}`);
+  }
 });
 
 test('presets.list points the CIFAR preset at the default download folder; ImageNet keeps the placeholder', async () => {
