@@ -39,7 +39,9 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['**/store/**', '**/app/**', '**/server/**', '**/core/**', '**/cli/**'], message: 'engine/ knows nothing of storage, transports or the shell.' },
+          { group: ['**/store/**', '**/app/**', '**/server/**', '**/core/**', '**/cli/**', '**/cluster/**'], message: 'engine/ knows nothing of storage, transports, the shell or the cluster.' },
+          { group: ['**/workers/**'], message: 'engine/ does not know where worker entry files live: it starts threads through the ThreadStarter it is given (engine/engine-threads.ts).' },
+          { group: ['**/acquire/**'], message: 'engine/ does not acquire data: readers of foreign formats are given to it (engine/data/dataset-readers.ts).' },
           { group: ['electron', 'better-sqlite3', 'ws'], message: 'engine/ knows nothing of storage, transports or the shell.' },
         ],
       }],

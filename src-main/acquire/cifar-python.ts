@@ -1,4 +1,7 @@
-/** Reader of the CIFAR "python version": pickled dicts of a uint8 numpy array and label lists. */
+/**
+ * Reader of the CIFAR "python version": pickled dicts of a uint8 numpy array and label lists.
+ * The engine's CIFAR dataset is given it as DatasetReaders.cifarPython.
+ */
 import { readFile } from 'node:fs/promises';
 import { DatasetError } from '../engine/data/data-errors.ts';
 import { NdArray, PickleError, PyDict, pyText, unpickle, type PyValue } from './safe-unpickler.ts';
@@ -11,6 +14,7 @@ import {
   type CifarKind,
   type CifarSplitData,
 } from '../engine/data/cifar-layout.ts';
+import type { CifarFormatReader } from '../engine/data/dataset-readers.ts';
 
 async function loadPickle(file: string): Promise<PyDict> {
   let buf: Buffer;
@@ -39,7 +43,7 @@ function intList(v: PyValue | undefined, file: string, key: string): number[] {
 }
 
 /** Reads and concatenates python batch files (fine labels for CIFAR-100). */
-export async function readCifarPython(kind: CifarKind, files: readonly string[]): Promise<CifarSplitData> {
+async function readCifarPython(kind: CifarKind, files: readonly string[]): Promise<CifarSplitData> {
   const labelKey = kind === 'cifar10' ? 'labels' : 'fine_labels';
   const numClasses = cifarClassCount(kind);
   const parts: { data: Uint8Array; labels: number[] }[] = [];
@@ -71,7 +75,7 @@ export async function readCifarPython(kind: CifarKind, files: readonly string[])
 }
 
 /** Label names from `batches.meta` (label_names) or CIFAR-100's `meta` (fine_label_names). */
-export async function readCifarPythonLabelNames(kind: CifarKind, file: string): Promise<string[]> {
+async function readCifarPythonLabelNames(kind: CifarKind, file: string): Promise<string[]> {
   const key = kind === 'cifar10' ? 'label_names' : 'fine_label_names';
   const d = await loadPickle(file);
   const v = d.get(key);
@@ -82,3 +86,5 @@ export async function readCifarPythonLabelNames(kind: CifarKind, file: string): 
     return t;
   });
 }
+
+export const cifarPythonReader: CifarFormatReader = { readSplit: readCifarPython, readLabelNames: readCifarPythonLabelNames };

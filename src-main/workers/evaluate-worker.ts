@@ -6,12 +6,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeIssues, issuesOf } from '../../shared/validation.ts';
 import { selectBackend } from '../engine/backend.ts';
+import { cifarPythonReader } from '../acquire/cifar-python.ts';
+import { provideThreadStarter } from '../engine/engine-threads.ts';
 import { evaluateCheckpoint } from '../engine/eval/checkpoint-evaluation.ts';
+import { startWorkerEntryThread } from './worker-entry.ts';
 import { EvaluateJobSchema, type FromEvaluateWorker } from './evaluate-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('evaluate-worker must run inside a worker_thread');
 const post = (m: FromEvaluateWorker) => port.postMessage(m);
+provideThreadStarter(startWorkerEntryThread);
 
 async function main(): Promise<void> {
   const parsed = EvaluateJobSchema.safeParse(workerData);
@@ -23,7 +27,7 @@ async function main(): Promise<void> {
   try {
     const backend = await selectBackend(job.backend ? { prefer: job.backend } : {});
     post({ type: 'started', backend: backend.name, device: backend.device });
-    const result = await evaluateCheckpoint(job, { log: (message) => post({ type: 'log', message }), cancelRequested: () => false });
+    const result = await evaluateCheckpoint({ ...job, readers: { cifarPython: cifarPythonReader } }, { log: (message) => post({ type: 'log', message }), cancelRequested: () => false });
     if (result === 'cancelled') post({ type: 'error', message: 'The evaluation was cancelled.' });
     else post({ type: 'result', result });
   } catch (err) {

@@ -6,10 +6,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ToWorkerSchema, TrainJobSchema, type FromWorker } from './train-protocol.ts';
 import { runTraining } from '../engine/train/trainer.ts';
 import { describeEngineFailure } from '../engine/train/engine-failure.ts';
+import { provideThreadStarter } from '../engine/engine-threads.ts';
+import { cifarPythonReader } from '../acquire/cifar-python.ts';
+import { startWorkerEntryThread } from './worker-entry.ts';
 import { describeIssues, issuesOf } from '../../shared/validation.ts';
 
 const port = parentPort;
 if (!port) throw new Error('train-worker must run inside a worker_thread');
+provideThreadStarter(startWorkerEntryThread);
 
 function post(message: FromWorker): void {
   port!.postMessage(message);
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
       {
         config: job.config,
         runDir: job.runDir,
+        readers: { cifarPython: cifarPythonReader },
         ...(job.backend ? { backend: job.backend } : {}),
         ...(job.resumeFrom ? { resumeFrom: job.resumeFrom } : {}),
       },

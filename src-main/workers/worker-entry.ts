@@ -9,6 +9,8 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ThreadStarter } from '../engine/engine-threads.ts';
 
 export interface WorkerEntry {
   /** What to pass to `new Worker(url, { execArgv })`. */
@@ -49,3 +51,9 @@ export function resolveWorkerEntry(name: string): WorkerEntry {
     `The worker '${name}' was not found (looked for ${[...built, source].map((u) => fileURLToPath(u)).join(', ')}); run npm run build.`,
   );
 }
+
+/** How the engine starts its own threads here: each from its entry module in this folder. */
+export const startWorkerEntryThread: ThreadStarter = (thread, options) => {
+  const entry = resolveWorkerEntry(thread);
+  return new Worker(entry.url, { execArgv: entry.execArgv, ...options });
+};

@@ -7,12 +7,15 @@
 import { selectBackend } from '../../src-main/engine/backend.ts';
 import type { BackendName } from '../../src-main/engine/backend.ts';
 import type { ArchName } from '../../src-main/engine/models/model.ts';
+import { provideThreadStarter } from '../../src-main/engine/engine-threads.ts';
+import { startWorkerEntryThread } from '../../src-main/workers/worker-entry.ts';
 
 export type EngineJob =
   | { kind: 'math'; backend?: BackendName }
   | { kind: 'train-step'; backend: BackendName; arch: ArchName; batch: number; inputShape: [number, number, number]; steps: number; warmUp: boolean; chunkSize?: number }
   | { kind: 'nca-memory'; backend?: BackendName; sizes: number[]; chunked: boolean; unchunked: boolean };
 
+provideThreadStarter(startWorkerEntryThread);
 const job = JSON.parse(process.argv[2] ?? '{}') as EngineJob;
 const info = await selectBackend(job.backend ? { prefer: job.backend } : {});
 if (job.backend && info.name !== job.backend) throw new Error(`wanted the ${job.backend} backend, got ${info.name} (SNCA_BACKEND set?)`);

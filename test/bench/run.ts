@@ -4,6 +4,11 @@
  * machines here are too noisy for timed tests.
  */
 import { loadavg, cpus } from 'node:os';
+import { provideThreadStarter } from '../../src-main/engine/engine-threads.ts';
+import { startWorkerEntryThread } from '../../src-main/workers/worker-entry.ts';
+
+// The engine runs in this process as it does in a job's worker thread: with its threads.
+provideThreadStarter(startWorkerEntryThread);
 
 type Section = 'demo' | 'engine' | 'data' | 'store' | 'checkpoint';
 const ALL: Section[] = ['demo', 'engine', 'data', 'store', 'checkpoint'];

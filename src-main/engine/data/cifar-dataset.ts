@@ -14,9 +14,9 @@ import {
   type CifarLayout,
   type CifarSplitData,
 } from './cifar-layout.ts';
-import { readCifarPython, readCifarPythonLabelNames } from '../../acquire/cifar-python.ts';
 import { DatasetError } from './data-errors.ts';
 import type { Dataset, DatasetSplit } from './dataset.ts';
+import type { CifarFormatReader, DatasetReaders } from './dataset-readers.ts';
 import { createBatchExecutor } from './loader-pool.ts';
 import { allocatePipelineId, LoadedDataset } from './loaded-dataset.ts';
 import { cifarTrainTransforms, cifarValTransforms } from './recipes.ts';
@@ -29,31 +29,43 @@ export interface CifarDatasetOptions {
   transforms?: { train?: TransformSpec[]; val?: TransformSpec[] };
   /** Batches in flight per loader. */
   prefetch?: number;
+  /** Readers of formats the engine does not own (the python version). */
+  readers?: DatasetReaders;
 }
 
-async function labelNames(layout: CifarLayout, log: (m: string) => void): Promise<string[]> {
+const binaryReader: CifarFormatReader = {
+  readSplit: readCifarBinary,
+  readLabelNames: (_kind, file) => readCifarBinaryLabelNames(file),
+};
+
+function formatReader(layout: CifarLayout, readers: DatasetReaders | undefined): CifarFormatReader {
+  if (layout.format === 'binary') return binaryReader;
+  if (readers?.cifarPython) return readers.cifarPython;
+  throw new DatasetError(layout.dir, `holds the ${CIFAR_TITLE[layout.kind]} python version, and no pickle reader was given to the engine here to read it`);
+}
+
+async function labelNames(layout: CifarLayout, reader: CifarFormatReader, log: (m: string) => void): Promise<string[]> {
   const fallback = [...defaultCifarLabelNames(layout.kind)];
   if (!layout.metaFile) {
     log(`${layout.dir}: no label-name file; using the published ${CIFAR_TITLE[layout.kind]} names`);
     return fallback;
   }
-  const names = layout.format === 'binary'
-    ? await readCifarBinaryLabelNames(layout.metaFile)
-    : await readCifarPythonLabelNames(layout.kind, layout.metaFile);
+  const names = await reader.readLabelNames(layout.kind, layout.metaFile);
   if (names.length !== cifarClassCount(layout.kind)) {
     throw new DatasetError(layout.metaFile, `lists ${names.length} label names, ${CIFAR_TITLE[layout.kind]} has ${cifarClassCount(layout.kind)}`);
   }
   return names;
 }
 
-async function readSplit(layout: CifarLayout, files: readonly string[]): Promise<CifarSplitData> {
-  return layout.format === 'binary' ? readCifarBinary(layout.kind, files) : readCifarPython(layout.kind, files);
-}
-
 export async function openCifarDataset(kind: CifarKind, root: string, opts: CifarDatasetOptions): Promise<Dataset> {
   const layout = await locateCifar(kind, root);
   opts.log(`Reading ${CIFAR_TITLE[kind]} (${layout.format} version) from ${layout.dir}`);
-  const [names, train, test] = await Promise.all([labelNames(layout, opts.log), readSplit(layout, layout.trainFiles), readSplit(layout, layout.testFiles)]);
+  const reader = formatReader(layout, opts.readers);
+  const [names, train, test] = await Promise.all([
+    labelNames(layout, reader, opts.log),
+    reader.readSplit(kind, layout.trainFiles),
+    reader.readSplit(kind, layout.testFiles),
+  ]);
   for (const [what, data, want] of [['train', train, CIFAR_SPLIT_SIZES.train], ['test', test, CIFAR_SPLIT_SIZES.test]] as const) {
     if (data.count !== want) opts.log(`Warning: ${layout.dir}: the ${what} split has ${data.count} images, the official one has ${want}`);
   }

@@ -4,8 +4,8 @@
  * spread as it completes; results come back as transferred buffers (no copy).
  * Workers are unref'd while idle, so a forgotten pool does not keep the process alive.
  */
-import { Worker } from 'node:worker_threads';
-import { resolveWorkerEntry } from '../../workers/worker-entry.ts';
+import type { Worker } from 'node:worker_threads';
+import { canStartThreads, startEngineThread } from '../engine-threads.ts';
 import { processBatch } from './batch-processor.ts';
 import type { BatchOutput, BatchTask, FromWorker, PipelineSpec, ToWorker } from './loader-protocol.ts';
 
@@ -70,9 +70,8 @@ class WorkerPool implements BatchExecutor {
     readonly workers: number,
     private readonly tasksPerWorker: number,
   ) {
-    const entry = resolveWorkerEntry('data-loader-worker');
     for (let i = 0; i < workers; i++) {
-      const worker = new Worker(entry.url, { execArgv: entry.execArgv, name: `data-loader-${i}` });
+      const worker = startEngineThread('data-loader-worker', { name: `data-loader-${i}` });
       const slot: Slot = { worker, inFlight: new Map() };
       worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
       worker.on('error', (e) => this.fail(new LoaderPoolError(`data loader worker ${i} crashed: ${e.message}`)));
@@ -164,5 +163,9 @@ class WorkerPool implements BatchExecutor {
 /** A pool of `workers` threads, or main-thread execution for 0. */
 export function createBatchExecutor(workers: number, opts: { tasksPerWorker?: number } = {}): BatchExecutor {
   if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a non-negative integer, got ${workers}`);
-  return workers === 0 ? new InlineExecutor() : new WorkerPool(workers, opts.tasksPerWorker ?? 2);
+  if (workers === 0) return new InlineExecutor();
+  if (!canStartThreads()) {
+    throw new LoaderPoolError(`${workers} data loader workers were asked for, but the engine was given no way to start threads here (provideThreadStarter); use 0 workers to decode on this thread`);
+  }
+  return new WorkerPool(workers, opts.tasksPerWorker ?? 2);
 }

@@ -12,6 +12,7 @@ import { openCifarDataset } from './cifar-dataset.ts';
 import { CIFAR_TITLE, locateCifar, type CifarKind } from './cifar-layout.ts';
 import { DatasetError, NoDatasetError } from './data-errors.ts';
 import type { Dataset } from './dataset.ts';
+import type { DatasetReaders } from './dataset-readers.ts';
 import { compareCodePoints, findClasses, hasImageExtension, IMG_EXTENSIONS } from './image-folder.ts';
 import { openImageFolderDataset } from './image-folder-dataset.ts';
 import { openMnist } from './mnist.ts';
@@ -32,6 +33,8 @@ export interface OpenDatasetOptions {
   /** Batches in flight per loader (default max(2, 2 × workers)). */
   prefetch?: number;
   signal?: AbortSignal;
+  /** Readers of formats the engine does not own (acquire/'s pickle reader for CIFAR python). */
+  readers?: DatasetReaders;
 }
 
 /** `$SNCA_HOME/cache/datasets`, or a folder in the OS temp dir when SNCA_HOME is not set. */
@@ -55,7 +58,7 @@ export async function openDataset(spec: DatasetSpec, opts: OpenDatasetOptions): 
       return openMnist(s);
     case 'cifar10':
     case 'cifar100':
-      return openCifarDataset(s.kind, s.root, { workers: opts.workers, log: opts.log, transforms: opts.transforms, prefetch: opts.prefetch });
+      return openCifarDataset(s.kind, s.root, { workers: opts.workers, log: opts.log, transforms: opts.transforms, prefetch: opts.prefetch, readers: opts.readers });
     case 'imagefolder':
       return openImageFolderDataset(s.root, {
         workers: opts.workers,

@@ -10,6 +10,7 @@ import type { DatasetSpecInput } from '../../../shared/run-config.ts';
 import { MEMORY_TENSOR } from '../checkpoint/checkpoint-format.ts';
 import { CheckpointError, readCheckpoint } from '../checkpoint/checkpoint-reader.ts';
 import { openDataset } from '../data/open-dataset.ts';
+import type { DatasetReaders } from '../data/dataset-readers.ts';
 import { createModel } from '../models/model.ts';
 import { importStateDict, type StateDictInput } from '../models/state-dict.ts';
 import { embedSplit } from '../train/knn-evaluation.ts';
@@ -24,6 +25,8 @@ export interface CheckpointEvaluationSpec {
   sigma: number;
   recomputeMemory: boolean;
   batchSize?: number;
+  /** Readers of dataset formats the engine does not own (see dataset-readers.ts). */
+  readers?: DatasetReaders;
 }
 
 export interface CheckpointEvaluationResult {
@@ -43,7 +46,7 @@ export async function evaluateCheckpoint(
   const start = performance.now();
   const ckpt = readCheckpoint(spec.checkpointPath, spec.expectedSha256 ? { expectedSha256: spec.expectedSha256 } : {});
   const config = ckpt.header.config;
-  const dataset = await openDataset(spec.dataset, { workers: 0, log: hooks.log });
+  const dataset = await openDataset(spec.dataset, { workers: 0, log: hooks.log, readers: spec.readers });
   try {
     const train = dataset.train.split;
     const val = dataset.val.split;

@@ -13,10 +13,11 @@
  * so no call ever waits for its start-up. If it does not finish its half within
  * helperTimeoutMs the caller runs that half itself (tasks may run twice: they write the
  * same values) and the helper is retired. The thread is unref()'d: it never keeps a
- * process alive. SNCA_HEAP_HELPER=0 turns it off.
+ * process alive. SNCA_HEAP_HELPER=0 turns it off, and so does a thread whose engine was given
+ * no ThreadStarter (engine-threads.ts).
  */
-import { Worker } from 'node:worker_threads';
-import { resolveWorkerEntry } from '../../workers/worker-entry.ts';
+import type { Worker } from 'node:worker_threads';
+import { canStartThreads, startEngineThread } from '../engine-threads.ts';
 import { HEAP_TASKS, TASK_ID, type HeapTaskName } from './heap-tasks.ts';
 
 /** Control block layout (Int32 slots), shared with heap-helper-worker.ts. */
@@ -73,8 +74,7 @@ function disabledByEnv(): boolean {
 function start(heap: SharedArrayBuffer): Helper | null {
   try {
     const shared = new SharedArrayBuffer(CTRL.headerSlots * 4 + CTRL.maxArgs * 8);
-    const entry = resolveWorkerEntry('heap-helper-worker');
-    const worker = new Worker(entry.url, { execArgv: entry.execArgv, workerData: { heap, ctrl: shared } });
+    const worker = startEngineThread('heap-helper-worker', { workerData: { heap, ctrl: shared } });
     worker.unref();
     const h: Helper = {
       heap,
@@ -112,7 +112,7 @@ function retire(h: Helper, reason: string): void {
 
 /** The helper for this heap, starting it if needed; null while it is not ready to take work. */
 function readyHelper(heap: Float32Array): Helper | null {
-  if (disabledByEnv() || !(heap.buffer instanceof SharedArrayBuffer)) return null;
+  if (disabledByEnv() || !canStartThreads() || !(heap.buffer instanceof SharedArrayBuffer)) return null;
   if (helper && helper.heap !== heap.buffer) retire(helper, 'the wasm heap was replaced');
   if (!helper) {
     if (startFailed) return null;
@@ -186,7 +186,7 @@ export function heapHelperStatus(): HeapHelperStatus {
     running: helper !== null,
     ready: helper !== null && Atomics.load(helper.ctrl, CTRL.ready) === 1,
     completed: helper ? Atomics.load(helper.ctrl, CTRL.completed) : 0,
-    retired: retiredReason,
+    retired: retiredReason ?? (helper === null && !canStartThreads() ? 'no ThreadStarter was given to the engine in this thread' : null),
     timedOutWaits,
   };
 }

@@ -19,6 +19,7 @@ import { checkpointKinds, writeCheckpoint, type WrittenCheckpoint } from './chec
 import type { WrittenFile } from '../checkpoint/atomic-file.ts';
 import { restoreTrainingState, type ResumeFrom } from './resume-state.ts';
 import { openDataset } from '../data/open-dataset.ts';
+import type { DatasetReaders } from '../data/dataset-readers.ts';
 import { TrainingError } from './training-error.ts';
 import { GradientAccumulator } from './gradient-accumulator.ts';
 import { leanVariableGrads } from '../autodiff/lean-variable-grads.ts';
@@ -44,6 +45,8 @@ export interface TrainJobSpec {
   resumeFrom?: ResumeFrom;
   /** Checkpoint file writer; tests inject failing ones (default: atomic temp + fsync + rename). */
   writeFile?: (path: string, chunks: readonly Uint8Array[]) => WrittenFile;
+  /** Readers of dataset formats the engine does not own (see dataset-readers.ts). */
+  readers?: DatasetReaders;
 }
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -58,7 +61,7 @@ export async function runTraining(job: TrainJobSpec, hooks: TrainerHooks): Promi
   hooks.log('info', `Backend: ${backend.name} (${backend.device})`);
   hooks.progress({ phase: 'starting', epoch: 0, epochs: config.epochs, iteration: 0, iterations: 0, imagesPerSec: 0, etaSeconds: null });
 
-  const dataset = await openDataset(config.dataset, { workers: config.workers, log: (m) => hooks.log('info', m) });
+  const dataset = await openDataset(config.dataset, { workers: config.workers, log: (m) => hooks.log('info', m), readers: job.readers });
   const train = dataset.train.split;
   hooks.log('info', `Dataset ${dataset.kind}: ${train.size} train / ${dataset.val.split.size} val samples, ${train.numClasses} classes`);
 

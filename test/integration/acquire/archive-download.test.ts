@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { downloadFile, DownloadError, type DownloadProgress } from '../../../src-main/acquire/archive-download.ts';
 import { downloadCifar } from '../../../src-main/acquire/cifar-archive.ts';
+import { cifarPythonReader } from '../../../src-main/acquire/cifar-python.ts';
 import { openDataset } from '../../../src-main/engine/data/open-dataset.ts';
 import { fakeCifar, tarGzOf, writeCifar } from '../../unit/engine/data/cifar-fixtures.ts';
 
@@ -168,7 +169,7 @@ test('downloadCifar: fetches, verifies, extracts and the dataset opens', async (
   assert.equal(layout.format, 'python');
   assert.equal(existsSync(join(root, 'cifar-10-python.tar.gz')), false, 'the archive is removed after extraction');
   assert.ok(events.at(-1)?.done, 'events.at(-1)?.done');
-  const ds = await openDataset({ kind: 'cifar10', root }, { workers: 0, log: () => undefined });
+  const ds = await openDataset({ kind: 'cifar10', root }, { workers: 0, log: () => undefined, readers: { cifarPython: cifarPythonReader } });
   assert.equal(ds.train.split.size, 10);
   await ds.close();
   // Already there: no second download.

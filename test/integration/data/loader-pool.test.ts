@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Batch, Dataset, DatasetSplit } from '../../../src-main/engine/data/dataset.ts';
-import { createBatchExecutor, type BatchExecutor } from '../../../src-main/engine/data/loader-pool.ts';
+import { createBatchExecutor, LoaderPoolError, type BatchExecutor } from '../../../src-main/engine/data/loader-pool.ts';
 import type { BatchOutput, BatchTask, PipelineSpec } from '../../../src-main/engine/data/loader-protocol.ts';
 import { openDataset } from '../../../src-main/engine/data/open-dataset.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../../src-main/engine/data/recipes.ts';
 import { SplitLoader } from '../../../src-main/engine/data/split-loader.ts';
 import { centerCrop, normalize, randomHorizontalFlip, randomResizedCrop, resize } from '../../../src-main/engine/data/transforms.ts';
-import { resolveWorkerEntry } from '../../../src-main/workers/worker-entry.ts';
+import { provideThreadStarter } from '../../../src-main/engine/engine-threads.ts';
+import { resolveWorkerEntry, startWorkerEntryThread } from '../../../src-main/workers/worker-entry.ts';
 import { fakeCifar, writeCifar } from '../../unit/engine/data/cifar-fixtures.ts';
 import { writeImageFolderTree } from '../../unit/engine/data/image-folder-fixtures.ts';
 
@@ -23,6 +24,7 @@ before(async () => {
   await writeImageFolderTree(folderRoot);
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
+provideThreadStarter(startWorkerEntryThread);
 
 async function epochOf(ds: Dataset, which: 'train' | 'val', epoch: number, batchSize = 32, dropLast = which === 'train'): Promise<Batch[]> {
   const out: Batch[] = [];
@@ -37,6 +39,27 @@ test('worker entry resolves to the TypeScript source when running from source', 
   assert.ok(decodeURIComponent(e.url.href).includes(new URL('../../../src-main/workers/data-loader-worker.ts', import.meta.url).href), 'decodeURIComponent(e.url.href).includes(new URL(\'../../../src-main/wo');
   assert.throws(() => resolveWorkerEntry('no-such-worker'), /The worker 'no-such-worker' was not found.*npm run build/);
   assert.throws(() => resolveWorkerEntry('../evil'), /Invalid worker name/);
+});
+
+test('the pool starts its threads only through the ThreadStarter the engine was given', async () => {
+  provideThreadStarter(null);
+  try {
+    assert.throws(
+      () => createBatchExecutor(2),
+      (e: unknown) => e instanceof LoaderPoolError && /2 data loader workers were asked for.*no way to start threads.*use 0 workers/.test(e.message),
+    );
+    assert.equal(createBatchExecutor(0).workers, 0, 'decoding on the calling thread needs no starter');
+    const started: string[] = [];
+    provideThreadStarter((thread, options) => {
+      started.push(`${thread} ${options.name}`);
+      return startWorkerEntryThread(thread, options);
+    });
+    const pool = createBatchExecutor(2);
+    await pool.close();
+    assert.deepEqual(started, ['data-loader-worker data-loader-0', 'data-loader-worker data-loader-1']);
+  } finally {
+    provideThreadStarter(startWorkerEntryThread);
+  }
 });
 
 test('CIFAR batches are identical with 0 and 2 workers (augmentation independent of scheduling)', async () => {

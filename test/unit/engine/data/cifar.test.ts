@@ -8,11 +8,12 @@ import type { Batch, Dataset } from '../../../../src-main/engine/data/dataset.ts
 import { openDataset, validateDatasetSpec } from '../../../../src-main/engine/data/open-dataset.ts';
 import { CIFAR_MEAN, CIFAR_STD } from '../../../../src-main/engine/data/recipes.ts';
 import { CIFAR100_LABEL_NAMES } from '../../../../src-main/engine/data/cifar-layout.ts';
+import { cifarPythonReader } from '../../../../src-main/acquire/cifar-python.ts';
 import { fakeCifar, writeCifar } from './cifar-fixtures.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'snca-cifar-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-const quiet = { workers: 0, log: () => undefined };
+const quiet = { workers: 0, log: () => undefined, readers: { cifarPython: cifarPythonReader } };
 
 async function collect(ds: Dataset, which: 'train' | 'val', shuffle = false): Promise<Batch[]> {
   const out: Batch[] = [];
@@ -72,6 +73,19 @@ for (const format of ['binary', 'python'] as const) {
   });
 }
 
+test('the python version needs the pickle reader the engine is given; the binary one does not', async () => {
+  const data = fakeCifar('cifar10', 3, 2);
+  const py = writeCifar(join(tmp, 'no-reader-p'), 'cifar10', 'python', data);
+  writeCifar(join(tmp, 'no-reader-b'), 'cifar10', 'binary', data);
+  await assert.rejects(
+    openDataset({ kind: 'cifar10', root: join(tmp, 'no-reader-p') }, { workers: 0, log: () => undefined }),
+    (e: unknown) => e instanceof DatasetError && e.path === py && /python version, and no pickle reader was given/.test(e.message),
+  );
+  const ds = await openDataset({ kind: 'cifar10', root: join(tmp, 'no-reader-b') }, { workers: 0, log: () => undefined });
+  assert.equal(ds.train.split.size, 5 * 3, 'five train batches of three images');
+  await ds.close();
+});
+
 test('binary and python versions of the same data give identical batches', async () => {
   const data = fakeCifar('cifar10', 3, 6);
   writeCifar(join(tmp, 'same-b'), 'cifar10', 'binary', data);
@@ -93,7 +107,7 @@ test('the root may be the extracted folder itself; a missing meta file falls bac
   const dir = writeCifar(join(tmp, 'self'), 'cifar100', 'binary', data);
   unlinkSync(join(dir, 'fine_label_names.txt'));
   const logs: string[] = [];
-  const ds = await openDataset({ kind: 'cifar100', root: dir }, { workers: 0, log: (m) => logs.push(m) });
+  const ds = await openDataset({ kind: 'cifar100', root: dir }, { ...quiet, log: (m) => logs.push(m) });
   try {
     assert.deepEqual(ds.train.split.classNames, CIFAR100_LABEL_NAMES);
     assert.ok(logs.some((l) => /no label-name file/.test(l)), 'logs.some((l) => /no label-name file/.test(l))');

@@ -2,17 +2,22 @@
  * The helper thread that takes half of our JS kernel loops (heap-helper.ts): results equal
  * one thread's bit for bit, it really runs (its completed-task count moves), back-to-back
  * tasks never stall, a stalled helper is retired and its half done by the caller, a heap
- * that is not shared runs inline, and the thread never keeps a process alive.
+ * that is not shared or an engine given no ThreadStarter runs inline, and the thread never
+ * keeps a process alive.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { provideThreadStarter } from '../../../../src-main/engine/engine-threads.ts';
 import { heapHelperStatus, heapHelperTesting, runHeapTask, stopHeapHelper, warmHeapHelper } from '../../../../src-main/engine/kernels/heap-helper.ts';
 import { maxPoolGrad } from '../../../../src-main/engine/kernels/max-pool-grad.ts';
 import { sliceRowsTransposed } from '../../../../src-main/engine/kernels/row-slices.ts';
+import { startWorkerEntryThread } from '../../../../src-main/workers/worker-entry.ts';
 import { seededValues, useBackend } from '../use-backend.ts';
+
+provideThreadStarter(startWorkerEntryThread);
 
 /** A work estimate above the split threshold: these tests use small arrays but want them split. */
 const FORCE_SPLIT = 1 << 30;
@@ -111,6 +116,22 @@ describe('heap helper on a SharedArrayBuffer heap', () => {
     assert.equal(await warmHeapHelper(heap), true);
   });
 
+  it('stays off, and says why, where the engine was given no ThreadStarter', async () => {
+    await stopHeapHelper();
+    provideThreadStarter(null);
+    try {
+      const heap = sharedHeap(4096, 5);
+      assert.equal(await warmHeapHelper(heap), false);
+      assert.equal(heapHelperStatus().running, false);
+      assert.match(heapHelperStatus().retired ?? '', /no ThreadStarter was given to the engine/);
+      withHelper(true, () => runHeapTask(heap, 'transposeRows', [0, 0, 16, 8, 2048], 16, FORCE_SPLIT));
+      for (let j = 0; j < 16; j++) for (let d = 0; d < 8; d++) assert.equal(heap[2048 + d * 16 + j], heap[j * 8 + d]);
+    } finally {
+      provideThreadStarter(startWorkerEntryThread);
+    }
+    assert.equal(await warmHeapHelper(sharedHeap(4096, 5)), true, 'given a starter again, the helper starts');
+  });
+
   it('runs inline on a heap that is not shared', () => {
     const heap = new Float32Array(seededValues(3000, 9));
     const before = heapHelperStatus().completed;
@@ -121,8 +142,11 @@ describe('heap helper on a SharedArrayBuffer heap', () => {
 
   it('does not keep a process alive', () => {
     const here = fileURLToPath(new URL('../../../../src-main/engine/kernels/heap-helper.ts', import.meta.url));
+    const threads = fileURLToPath(new URL('../../../../src-main/engine/engine-threads.ts', import.meta.url));
+    const entries = fileURLToPath(new URL('../../../../src-main/workers/worker-entry.ts', import.meta.url));
     const code = `
       const m = await import(${JSON.stringify(here)});
+      (await import(${JSON.stringify(threads)})).provideThreadStarter((await import(${JSON.stringify(entries)})).startWorkerEntryThread);
       const heap = new Float32Array(new SharedArrayBuffer(4096 * 4));
       if (!(await m.warmHeapHelper(heap))) process.exit(3);
       m.runHeapTask(heap, 'transposeRows', [0, 0, 16, 8, 2048], 16, 1 << 30);
