@@ -13,9 +13,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeIssues, issuesOf } from '../../shared/validation.ts';
+import { cifarPythonReader } from '../acquire/cifar-python.ts';
+import { provideThreadStarter } from '../engine/engine-threads.ts';
 import { runTraining } from '../engine/train/trainer.ts';
 import { describeEngineFailure } from '../engine/train/engine-failure.ts';
 import { TrainJobSchema, type FromWorker } from '../workers/train-protocol.ts';
+import { startWorkerEntryThread } from '../workers/worker-entry.ts';
 import { EventLogWriter, parseEventLogChunk } from './event-log.ts';
 
 export const CLUSTER_JOB_FILE = 'job.json';
@@ -61,6 +64,8 @@ export interface ClusterJobOptions {
 /** Runs the job; resolves to the process exit code (0 completed or stopped, 1 failed). */
 export async function runClusterJob(runDir: string, options: ClusterJobOptions = {}): Promise<number> {
   const job = readClusterJobFile(runDir);
+  // The engine runs on this process's main thread here, as it does in a local job's worker.
+  provideThreadStarter(startWorkerEntryThread);
   const logPath = join(runDir, EVENT_LOG_FILE);
   const writer = new EventLogWriter(logPath, nextSeqOf(logPath));
   let pending: FromWorker[] = [];
@@ -80,6 +85,7 @@ export async function runClusterJob(runDir: string, options: ClusterJobOptions =
       {
         config: job.config,
         runDir,
+        readers: { cifarPython: cifarPythonReader },
         ...(job.backend ? { backend: job.backend } : {}),
         ...(job.resumeFrom ? { resumeFrom: job.resumeFrom } : {}),
       },
