@@ -4,7 +4,7 @@
  * the CSP sent as a header, and the "not built" page when the renderer is missing.
  */
 import { readFile } from 'node:fs/promises';
-import { contentSecurityPolicy, lookupRendererAsset, notBuiltPage } from '../core/renderer-assets.ts';
+import { contentSecurityPolicy, lookupRendererAsset, notBuiltPage } from '../server/renderer-assets.ts';
 import { APP_HOST } from './window-security.ts';
 
 export function createAppProtocolHandler(rendererDir: string): (request: Request) => Promise<Response> {

@@ -7,7 +7,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCore, type Core } from '../core/core.ts';
-import { DEFAULT_RENDERER_DIR } from '../core/renderer-assets.ts';
+import { DEFAULT_RENDERER_DIR } from '../core/package-root.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 import type { BrowserWindowLike, ElectronMainModule, PreventableEvent } from './electron-like.ts';
 import { forwardEventsToRenderers, registerIpcHandlers } from './ipc-bridge.ts';

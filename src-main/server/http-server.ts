@@ -12,7 +12,7 @@ import type { ApiHandlers } from '../../shared/api.ts';
 import { transportNames } from '../../shared/api.ts';
 import type { Diagnostics } from '../core/call-dispatch.ts';
 import type { EventBus } from '../core/event-bus.ts';
-import { DEFAULT_RENDERER_DIR } from '../core/renderer-assets.ts';
+import { DEFAULT_RENDERER_DIR } from '../core/package-root.ts';
 import { createAccessToken } from './access-token.ts';
 import { API_PREFIX, handleApiRequest, sendError } from './api-route.ts';
 import { createEventSocket } from './event-socket.ts';

@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { contentSecurityPolicy, lookupRendererAsset, notBuiltPage } from '../core/renderer-assets.ts';
+import { contentSecurityPolicy, lookupRendererAsset, notBuiltPage } from './renderer-assets.ts';
 import { sendText } from './response-headers.ts';
 
 export interface StaticRouteOptions {

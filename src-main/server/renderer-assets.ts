@@ -1,14 +1,13 @@
 /**
- * The built renderer (dist/renderer) as files to serve, for serve mode's HTTP server and
- * Electron's app protocol alike: safe path resolution (nothing outside the folder), content
- * types, long caching for Vite's hashed assets, SPA fallback to index.html, the page shown
- * when the renderer was never built, and the Content-Security-Policy both shells send.
+ * The built renderer as HTTP resources, for serve mode's HTTP server and for the Electron
+ * shell's snca:// protocol (app/app-protocol.ts), which answers with the same HTTP rules:
+ * safe path resolution (nothing outside the folder), content types, long caching for Vite's
+ * hashed assets, SPA fallback to index.html, the page shown when the renderer was never
+ * built, and the Content-Security-Policy both shells send. Where the files are is core's
+ * knowledge (core/package-root.ts).
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PACKAGE_ROOT } from './package-root.ts';
-
-export const DEFAULT_RENDERER_DIR = path.join(PACKAGE_ROOT, 'dist', 'renderer');
 
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',

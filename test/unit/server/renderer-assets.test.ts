@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contentSecurityPolicy, contentTypeOf, lookupRendererAsset, notBuiltPage } from '../../../src-main/core/renderer-assets.ts';
+import { contentSecurityPolicy, contentTypeOf, lookupRendererAsset, notBuiltPage } from '../../../src-main/server/renderer-assets.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 
 function buildDir(): { dir: string; cleanup(): void } {
