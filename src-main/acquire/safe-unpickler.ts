@@ -257,13 +257,19 @@ function decodeRawUnicodeEscape(b: Uint8Array): string {
   );
 }
 
+/**
+ * Two's-complement little-endian bytes (LONG1/LONG4) to an integer in linear time: one hex
+ * string parsed at once, where shifting byte by byte would be quadratic (a 1 MB LONG4 took
+ * minutes).
+ */
 function bigintFromLE(b: Uint8Array): bigint {
   if (b.length === 0) return 0n;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
-  if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
-  return v;
+  const hex = Buffer.from(b).reverse().toString('hex');
+  return BigInt.asIntN(8 * b.length, BigInt(`0x${hex}`));
 }
+
+/** CPython's limit on decimal digits in an int ↔ str conversion (sys.int_info.default_max_str_digits). */
+export const MAX_INT_STR_DIGITS = 4300;
 
 function intValue(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
@@ -332,6 +338,12 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     return b;
   };
   const line = (): string => bytesToLatin1(lineBytes());
+  /** A text integer line, refused past CPython's digit limit before it is converted. */
+  const decimalLine = (what: string): string => {
+    const b = lineBytes();
+    if (b.length > MAX_INT_STR_DIGITS + 2) fail(`${what} literal of ${b.length} characters exceeds the limit (${MAX_INT_STR_DIGITS} digits) for integer string conversion`);
+    return bytesToLatin1(b);
+  };
   const pop = (): StackItem => {
     if (stack.length === 0) fail('stack underflow');
     return stack.pop() as StackItem;
@@ -457,198 +469,209 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     fail(`BUILD on ${describe(obj)} is not allowed`);
   };
 
-  for (;;) {
-    opStart = pos;
-    if (pos >= data.length) fail('truncated: no STOP opcode');
-    const op = data[pos++];
-    switch (op) {
-      case 0x80: { // PROTO
-        const v = u8();
-        if (v > 5) fail(`unsupported pickle protocol ${v}`);
-        break;
-      }
-      case 0x95: // FRAME
-        u64();
-        break;
-      case 0x2e: { // STOP
-        return popValue();
-      }
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x4a: stack.push(i32()); break; // BININT
-      case 0x8a: stack.push(intValue(bigintFromLE(bytes(u8())))); break; // LONG1
-      case 0x8b: { // LONG4
-        const n = i32();
-        if (n < 0) fail('negative LONG4 length');
-        stack.push(intValue(bigintFromLE(bytes(n))));
-        break;
-      }
-      case 0x49: { // INT
-        const s = line();
-        if (s === '01') stack.push(true);
-        else if (s === '00') stack.push(false);
-        else if (/^[-+]?\d+$/.test(s)) stack.push(intValue(BigInt(s)));
-        else fail(`bad INT literal '${s}'`);
-        break;
-      }
-      case 0x4c: { // LONG
-        const s = line().replace(/L$/, '');
-        if (!/^[-+]?\d+$/.test(s)) fail(`bad LONG literal '${s}'`);
-        stack.push(intValue(BigInt(s)));
-        break;
-      }
-      case 0x46: { // FLOAT
-        const s = line();
-        const v = Number(s);
-        if (Number.isNaN(v) && !/nan/i.test(s)) fail(`bad FLOAT literal '${s}'`);
-        stack.push(v);
-        break;
-      }
-      case 0x47: { // BINFLOAT (big-endian)
-        need(8);
-        stack.push(view.getFloat64(pos, false));
-        pos += 8;
-        break;
-      }
-      case 0x53: { // STRING
-        try {
-          stack.push(decodePythonStringLiteral(line()));
-        } catch {
-          fail('malformed STRING literal');
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof PickleError) throw err;
+    // Anything else (an array too large to allocate, a deep structure) still names the file and offset.
+    throw new PickleError(source, opStart, err instanceof Error ? err.message : String(err));
+  }
+
+  function run(): PyValue {
+    for (;;) {
+      opStart = pos;
+      if (pos >= data.length) fail('truncated: no STOP opcode');
+      const op = data[pos++];
+      switch (op) {
+        case 0x80: { // PROTO
+          const v = u8();
+          if (v > 5) fail(`unsupported pickle protocol ${v}`);
+          break;
         }
-        break;
+        case 0x95: // FRAME
+          u64();
+          break;
+        case 0x2e: { // STOP
+          return popValue();
+        }
+        case 0x28: stack.push(MARK); break; // MARK
+        case 0x30: pop(); break; // POP
+        case 0x31: popMark(); break; // POP_MARK
+        case 0x32: stack.push(top()); break; // DUP
+        case 0x4e: stack.push(null); break; // NONE
+        case 0x88: stack.push(true); break; // NEWTRUE
+        case 0x89: stack.push(false); break; // NEWFALSE
+        case 0x4b: stack.push(u8()); break; // BININT1
+        case 0x4d: stack.push(u16()); break; // BININT2
+        case 0x4a: stack.push(i32()); break; // BININT
+        case 0x8a: stack.push(intValue(bigintFromLE(bytes(u8())))); break; // LONG1
+        case 0x8b: { // LONG4
+          const n = i32();
+          if (n < 0) fail('negative LONG4 length');
+          stack.push(intValue(bigintFromLE(bytes(n))));
+          break;
+        }
+        case 0x49: { // INT
+          const s = decimalLine('INT');
+          if (s === '01') stack.push(true);
+          else if (s === '00') stack.push(false);
+          else if (/^[-+]?\d+$/.test(s)) stack.push(intValue(BigInt(s)));
+          else fail(`bad INT literal '${s}'`);
+          break;
+        }
+        case 0x4c: { // LONG
+          const s = decimalLine('LONG').replace(/L$/, '');
+          if (!/^[-+]?\d+$/.test(s)) fail(`bad LONG literal '${s}'`);
+          stack.push(intValue(BigInt(s)));
+          break;
+        }
+        case 0x46: { // FLOAT
+          const s = line();
+          const v = Number(s);
+          if (Number.isNaN(v) && !/nan/i.test(s)) fail(`bad FLOAT literal '${s}'`);
+          stack.push(v);
+          break;
+        }
+        case 0x47: { // BINFLOAT (big-endian)
+          need(8);
+          stack.push(view.getFloat64(pos, false));
+          pos += 8;
+          break;
+        }
+        case 0x53: { // STRING
+          try {
+            stack.push(decodePythonStringLiteral(line()));
+          } catch {
+            fail('malformed STRING literal');
+          }
+          break;
+        }
+        case 0x54: { // BINSTRING
+          const n = i32();
+          if (n < 0) fail('negative BINSTRING length');
+          stack.push(bytes(n));
+          break;
+        }
+        case 0x55: stack.push(bytes(u8())); break; // SHORT_BINSTRING
+        case 0x42: stack.push(bytes(u32())); break; // BINBYTES
+        case 0x43: stack.push(bytes(u8())); break; // SHORT_BINBYTES
+        case 0x8e: stack.push(bytes(u64())); break; // BINBYTES8
+        case 0x96: stack.push(Uint8Array.from(bytes(u64()))); break; // BYTEARRAY8
+        case 0x98: break; // READONLY_BUFFER: no-op on in-band data
+        case 0x56: stack.push(decodeRawUnicodeEscape(lineBytes())); break; // UNICODE
+        case 0x58: stack.push(utf8Text(bytes(u32()))); break; // BINUNICODE
+        case 0x8c: stack.push(utf8Text(bytes(u8()))); break; // SHORT_BINUNICODE
+        case 0x8d: stack.push(utf8Text(bytes(u64()))); break; // BINUNICODE8
+        case 0x29: stack.push(new PyTuple([])); break; // EMPTY_TUPLE
+        case 0x74: stack.push(new PyTuple(popMark())); break; // TUPLE
+        case 0x85: stack.push(new PyTuple([popValue()])); break; // TUPLE1
+        case 0x86: { // TUPLE2
+          const b = popValue();
+          const a = popValue();
+          stack.push(new PyTuple([a, b]));
+          break;
+        }
+        case 0x87: { // TUPLE3
+          const c = popValue();
+          const b = popValue();
+          const a = popValue();
+          stack.push(new PyTuple([a, b, c]));
+          break;
+        }
+        case 0x5d: stack.push([]); break; // EMPTY_LIST
+        case 0x6c: stack.push(popMark()); break; // LIST
+        case 0x61: { // APPEND
+          const v = popValue();
+          const l = top();
+          if (!Array.isArray(l)) fail(`APPEND to ${describe(l)}`);
+          (l as PyValue[]).push(v);
+          break;
+        }
+        case 0x65: { // APPENDS
+          const items = popMark();
+          const l = top();
+          if (!Array.isArray(l)) fail(`APPENDS to ${describe(l)}`);
+          for (const it of items) (l as PyValue[]).push(it);
+          break;
+        }
+        case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
+        case 0x64: { // DICT
+          const items = popMark();
+          if (items.length % 2) fail('DICT with an odd number of items');
+          const d = new PyDict();
+          for (let i = 0; i < items.length; i += 2) setItem(d, items[i], items[i + 1]);
+          stack.push(d);
+          break;
+        }
+        case 0x73: { // SETITEM
+          const v = popValue();
+          const k = popValue();
+          const d = top();
+          if (!(d instanceof PyDict)) fail(`SETITEM on ${describe(d)}`);
+          setItem(d as PyDict, k, v);
+          break;
+        }
+        case 0x75: { // SETITEMS
+          const items = popMark();
+          const d = top();
+          if (!(d instanceof PyDict)) fail(`SETITEMS on ${describe(d)}`);
+          if (items.length % 2) fail('SETITEMS with an odd number of items');
+          for (let i = 0; i < items.length; i += 2) setItem(d as PyDict, items[i], items[i + 1]);
+          break;
+        }
+        case 0x8f: stack.push(new PySet([], false)); break; // EMPTY_SET
+        case 0x90: { // ADDITEMS
+          const items = popMark();
+          const s = top();
+          if (!(s instanceof PySet)) fail(`ADDITEMS on ${describe(s)}`);
+          // A loop, not push(...items): millions of arguments overflow the call stack.
+          for (const it of items) (s as PySet).items.push(it);
+          break;
+        }
+        case 0x91: stack.push(new PySet(popMark(), true)); break; // FROZENSET
+        case 0x70: memo.set(Number(line()), top()); break; // PUT
+        case 0x71: memo.set(u8(), top()); break; // BINPUT
+        case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
+        case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+        case 0x67: stack.push(fromMemo(Number(line()))); break; // GET
+        case 0x68: stack.push(fromMemo(u8())); break; // BINGET
+        case 0x6a: stack.push(fromMemo(u32())); break; // LONG_BINGET
+        case 0x63: { // GLOBAL
+          const module = line();
+          const name = line();
+          stack.push(resolveGlobal(module, name));
+          break;
+        }
+        case 0x93: { // STACK_GLOBAL
+          const name = popValue();
+          const module = popValue();
+          if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL expects two strings');
+          stack.push(resolveGlobal(module as string, name as string));
+          break;
+        }
+        case 0x52: { // REDUCE
+          const args = popValue();
+          const fn = pop();
+          if (!(fn instanceof PyGlobal)) fail(`REDUCE on ${describe(fn)}`);
+          if (!(args instanceof PyTuple)) fail(`REDUCE arguments must be a tuple, got ${describe(args)}`);
+          stack.push(call(fn as PyGlobal, (args as PyTuple).items));
+          break;
+        }
+        case 0x62: { // BUILD
+          const state = popValue();
+          build(top(), state);
+          break;
+        }
+        case 0x69: fail('refusing INST opcode (instantiates arbitrary classes)'); break;
+        case 0x6f: fail('refusing OBJ opcode (instantiates arbitrary classes)'); break;
+        case 0x81: fail('refusing NEWOBJ opcode (instantiates arbitrary classes)'); break;
+        case 0x92: fail('refusing NEWOBJ_EX opcode (instantiates arbitrary classes)'); break;
+        case 0x50: case 0x51: fail('refusing persistent ids (PERSID/BINPERSID)'); break;
+        case 0x82: case 0x83: case 0x84: fail('refusing extension registry opcodes (EXT1/2/4)'); break;
+        case 0x97: fail('refusing out-of-band buffers (NEXT_BUFFER)'); break;
+        default:
+          fail(`unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
       }
-      case 0x54: { // BINSTRING
-        const n = i32();
-        if (n < 0) fail('negative BINSTRING length');
-        stack.push(bytes(n));
-        break;
-      }
-      case 0x55: stack.push(bytes(u8())); break; // SHORT_BINSTRING
-      case 0x42: stack.push(bytes(u32())); break; // BINBYTES
-      case 0x43: stack.push(bytes(u8())); break; // SHORT_BINBYTES
-      case 0x8e: stack.push(bytes(u64())); break; // BINBYTES8
-      case 0x96: stack.push(Uint8Array.from(bytes(u64()))); break; // BYTEARRAY8
-      case 0x98: break; // READONLY_BUFFER: no-op on in-band data
-      case 0x56: stack.push(decodeRawUnicodeEscape(lineBytes())); break; // UNICODE
-      case 0x58: stack.push(utf8Text(bytes(u32()))); break; // BINUNICODE
-      case 0x8c: stack.push(utf8Text(bytes(u8()))); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(utf8Text(bytes(u64()))); break; // BINUNICODE8
-      case 0x29: stack.push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x74: stack.push(new PyTuple(popMark())); break; // TUPLE
-      case 0x85: stack.push(new PyTuple([popValue()])); break; // TUPLE1
-      case 0x86: { // TUPLE2
-        const b = popValue();
-        const a = popValue();
-        stack.push(new PyTuple([a, b]));
-        break;
-      }
-      case 0x87: { // TUPLE3
-        const c = popValue();
-        const b = popValue();
-        const a = popValue();
-        stack.push(new PyTuple([a, b, c]));
-        break;
-      }
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x61: { // APPEND
-        const v = popValue();
-        const l = top();
-        if (!Array.isArray(l)) fail(`APPEND to ${describe(l)}`);
-        (l as PyValue[]).push(v);
-        break;
-      }
-      case 0x65: { // APPENDS
-        const items = popMark();
-        const l = top();
-        if (!Array.isArray(l)) fail(`APPENDS to ${describe(l)}`);
-        for (const it of items) (l as PyValue[]).push(it);
-        break;
-      }
-      case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
-      case 0x64: { // DICT
-        const items = popMark();
-        if (items.length % 2) fail('DICT with an odd number of items');
-        const d = new PyDict();
-        for (let i = 0; i < items.length; i += 2) setItem(d, items[i], items[i + 1]);
-        stack.push(d);
-        break;
-      }
-      case 0x73: { // SETITEM
-        const v = popValue();
-        const k = popValue();
-        const d = top();
-        if (!(d instanceof PyDict)) fail(`SETITEM on ${describe(d)}`);
-        setItem(d as PyDict, k, v);
-        break;
-      }
-      case 0x75: { // SETITEMS
-        const items = popMark();
-        const d = top();
-        if (!(d instanceof PyDict)) fail(`SETITEMS on ${describe(d)}`);
-        if (items.length % 2) fail('SETITEMS with an odd number of items');
-        for (let i = 0; i < items.length; i += 2) setItem(d as PyDict, items[i], items[i + 1]);
-        break;
-      }
-      case 0x8f: stack.push(new PySet([], false)); break; // EMPTY_SET
-      case 0x90: { // ADDITEMS
-        const items = popMark();
-        const s = top();
-        if (!(s instanceof PySet)) fail(`ADDITEMS on ${describe(s)}`);
-        (s as PySet).items.push(...items);
-        break;
-      }
-      case 0x91: stack.push(new PySet(popMark(), true)); break; // FROZENSET
-      case 0x70: memo.set(Number(line()), top()); break; // PUT
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x67: stack.push(fromMemo(Number(line()))); break; // GET
-      case 0x68: stack.push(fromMemo(u8())); break; // BINGET
-      case 0x6a: stack.push(fromMemo(u32())); break; // LONG_BINGET
-      case 0x63: { // GLOBAL
-        const module = line();
-        const name = line();
-        stack.push(resolveGlobal(module, name));
-        break;
-      }
-      case 0x93: { // STACK_GLOBAL
-        const name = popValue();
-        const module = popValue();
-        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL expects two strings');
-        stack.push(resolveGlobal(module as string, name as string));
-        break;
-      }
-      case 0x52: { // REDUCE
-        const args = popValue();
-        const fn = pop();
-        if (!(fn instanceof PyGlobal)) fail(`REDUCE on ${describe(fn)}`);
-        if (!(args instanceof PyTuple)) fail(`REDUCE arguments must be a tuple, got ${describe(args)}`);
-        stack.push(call(fn as PyGlobal, (args as PyTuple).items));
-        break;
-      }
-      case 0x62: { // BUILD
-        const state = popValue();
-        build(top(), state);
-        break;
-      }
-      case 0x69: fail('refusing INST opcode (instantiates arbitrary classes)'); break;
-      case 0x6f: fail('refusing OBJ opcode (instantiates arbitrary classes)'); break;
-      case 0x81: fail('refusing NEWOBJ opcode (instantiates arbitrary classes)'); break;
-      case 0x92: fail('refusing NEWOBJ_EX opcode (instantiates arbitrary classes)'); break;
-      case 0x50: case 0x51: fail('refusing persistent ids (PERSID/BINPERSID)'); break;
-      case 0x82: case 0x83: case 0x84: fail('refusing extension registry opcodes (EXT1/2/4)'); break;
-      case 0x97: fail('refusing out-of-band buffers (NEXT_BUFFER)'); break;
-      default:
-        fail(`unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
     }
   }
 

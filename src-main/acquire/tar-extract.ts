@@ -38,20 +38,32 @@ function readString(b: Buffer, start: number, len: number): string {
   return slice.subarray(0, nul < 0 ? len : nul).toString('utf8');
 }
 
-function readNumber(b: Buffer, start: number, len: number): number {
-  if (b[start] & 0x80) {
-    // GNU base-256 for sizes >= 8 GiB.
-    let v = 0;
-    for (let i = start + 1; i < start + len; i++) v = v * 256 + b[i];
-    return v;
+/** Long names and pax records longer than this are refused, not buffered (PATH_MAX is 4096). */
+export const MAX_META_BODY_BYTES = 64 * 1024;
+
+/**
+ * A numeric header field: octal digits (NUL/space padded), or GNU base-256 when the first byte
+ * has its high bit set. Returns null for anything else, a negative base-256 value included, or
+ * a value past 2^53.
+ */
+function readNumber(b: Buffer, start: number, len: number): number | null {
+  if (b[start]! & 0x80) {
+    // GNU base-256 (sizes >= 8 GiB); bit 6 of the first byte is the sign.
+    if (b[start]! & 0x40) return null;
+    let v = b[start]! & 0x3f;
+    for (let i = start + 1; i < start + len; i++) v = v * 256 + b[i]!;
+    return Number.isSafeInteger(v) ? v : null;
   }
-  const s = readString(b, start, len).trim();
-  return s === '' ? 0 : parseInt(s, 8);
+  const raw = b.subarray(start, start + len);
+  const nul = raw.indexOf(0);
+  const s = raw.subarray(0, nul < 0 ? len : nul).toString('latin1').trim();
+  if (s === '') return 0;
+  return /^[0-7]+$/.test(s) && s.length <= 17 ? parseInt(s, 8) : null;
 }
 
 function checksumOk(h: Buffer): boolean {
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
   return sum === readNumber(h, 148, 8);
 }
 
@@ -111,8 +123,15 @@ export async function extractTarGz(archive: string, dest: string, opts: ExtractO
 
   const startEntry = async (h: Buffer): Promise<void> => {
     if (!checksumOk(h)) throw new ArchiveError(archive, `corrupt tar header at byte ${offset - BLOCK} (checksum mismatch): not a tar archive or damaged`);
+    const headerAt = offset - BLOCK;
     const type = String.fromCharCode(h[156] || 0x30);
     const size = readNumber(h, 124, 12);
+    if (size === null) {
+      throw new ArchiveError(archive, `bad size field in the tar header at byte ${headerAt} ('${h.subarray(124, 136).toString('latin1').replace(/[^\x20-\x7e]/g, '?')}' is not an octal number or a non-negative base-256 size)`);
+    }
+    if ((type === 'L' || type === 'x') && size > MAX_META_BODY_BYTES) {
+      throw new ArchiveError(archive, `${type === 'L' ? 'GNU long-name' : 'pax'} header at byte ${headerAt} declares ${size} bytes; more than ${MAX_META_BODY_BYTES} is refused`);
+    }
     let name = readString(h, 0, 100);
     if (readString(h, 257, 5) === 'ustar') {
       const prefix = readString(h, 345, 155);
