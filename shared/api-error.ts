@@ -12,6 +12,21 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** The HTTP status serve mode answers a failed call with, per error code. */
+export const HTTP_STATUS_OF: Readonly<Record<ErrorCode, number>> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** The error code an HTTP error status stands for (`internal` for a status no code uses). */
+export function errorCodeOfHttpStatus(status: number): ErrorCode {
+  return ERROR_CODES.find((code) => HTTP_STATUS_OF[code] === status) ?? 'internal';
+}
+
 export const ApiErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),

@@ -12,7 +12,7 @@ import {
   DatasetProgressSchema,
   DatasetValidationSchema,
 } from './datasets.ts';
-import type { ApiErrorPayload, ErrorCode } from './api-error.ts';
+import type { ApiErrorPayload } from './api-error.ts';
 import { EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
 import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
 import {
@@ -189,7 +189,6 @@ export type EventName = keyof Events;
 export type EventPayload<E extends EventName> = z.output<Events[E]>;
 
 export const METHOD_NAMES = Object.keys(methods) as MethodName[];
-export const EVENT_NAMES = Object.keys(events) as EventName[];
 
 export function isMethodName(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(methods, name);
@@ -233,15 +232,7 @@ export const PRELOAD_GLOBAL = 'sncaBridge';
 /**
  * Serve mode wire format: `POST /api/<method>` with the JSON input as body and header
  * `Authorization: Bearer <token>`; the answer is a CallResult as JSON (HTTP 200 when ok,
- * 400 invalid_input, 401 unauthorized, 404 not_found, 409 conflict, 503 unavailable,
- * 500 internal). Events: WebSocket at `/events?token=<token>`, each message an EventEnvelope.
- * The page is opened as `http://127.0.0.1:PORT/?token=<token>`.
+ * otherwise the status of the error code, HTTP_STATUS_OF in api-error.ts). Events: WebSocket
+ * at `/events?token=<token>`, each message an EventEnvelope. The page is opened as
+ * `http://127.0.0.1:PORT/?token=<token>`.
  */
-export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
-  invalid_input: 400,
-  unauthorized: 401,
-  not_found: 404,
-  conflict: 409,
-  unavailable: 503,
-  internal: 500,
-};

@@ -1,10 +1,12 @@
 /** Records of the datasets API: layout checks, CIFAR download/import jobs and their progress. */
 import { z } from 'zod';
+import { CIFAR_KINDS } from './run-config.ts';
 
-export const CIFAR_KINDS = ['cifar10', 'cifar100'] as const;
-export const CifarKindSchema = z.enum(CIFAR_KINDS);
-export type CifarKindName = z.infer<typeof CifarKindSchema>;
-export const CifarFormatSchema = z.enum(['python', 'binary']);
+const CifarKindSchema = z.enum(CIFAR_KINDS);
+/** The two archives CIFAR is published as: pickled Python batches or raw binary records. */
+export const CIFAR_FORMATS = ['python', 'binary'] as const;
+export type CifarFormat = (typeof CIFAR_FORMATS)[number];
+const CifarFormatSchema = z.enum(CIFAR_FORMATS);
 
 const optionalPath = z.string().trim().min(1, 'a folder path is required').max(4096).optional();
 

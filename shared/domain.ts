@@ -1,11 +1,25 @@
 /** Records the API returns: runs, metrics, logs, checkpoints. */
 import { z } from 'zod';
-import { RunConfigSchema } from './run-config.ts';
+import { MONITOR_KEYS, RunConfigSchema } from './run-config.ts';
 
-export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
+/** A run is active while queued or running; resume moves an ended run back to queued. */
+export const ACTIVE_STATUSES = ['queued', 'running'] as const;
+export const ENDED_STATUSES = ['completed', 'failed', 'cancelled', 'interrupted'] as const;
+/** Ended states a run can be resumed from (a completed run has nothing left to train). */
+export const RESUMABLE_STATUSES = ['interrupted', 'failed', 'cancelled'] as const satisfies readonly EndedStatus[];
+export const RUN_STATUSES = [...ACTIVE_STATUSES, ...ENDED_STATUSES] as const;
 export const RunStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'interrupted'];
+export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
+export type EndedStatus = (typeof ENDED_STATUSES)[number];
+export type ResumableStatus = (typeof RESUMABLE_STATUSES)[number];
+
+function isOneOf<S extends RunStatus>(list: readonly S[], status: RunStatus): status is S {
+  return (list as readonly RunStatus[]).includes(status);
+}
+export const isActiveStatus = (status: RunStatus): status is ActiveStatus => isOneOf(ACTIVE_STATUSES, status);
+export const isEndedStatus = (status: RunStatus): status is EndedStatus => isOneOf(ENDED_STATUSES, status);
+export const isResumableStatus = (status: RunStatus): status is ResumableStatus => isOneOf(RESUMABLE_STATUSES, status);
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const BackendNameSchema = z.enum(BACKEND_NAMES);
@@ -13,8 +27,30 @@ export type BackendName = z.infer<typeof BackendNameSchema>;
 
 export const RunIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a run id is 1–64 letters, digits, _ or -');
 
-/** Metric keys the engine writes; accuracies are fractions in [0, 1]. */
-export const METRIC_KEYS = ['loss', 'lr', 'knn_top1', 'knn_top5', 'nn_top1', 'images_per_sec', 'epoch_seconds'] as const;
+/**
+ * Every metric key written: per step `loss`; per epoch `train_loss` (mean loss), `images_per_sec`,
+ * `epoch_seconds` and, on evaluated epochs, the kNN accuracies (fractions in [0, 1]); `gpu_util`
+ * (percent) and `gpu_mem_mb` from the hardware sampler. The order is the display order.
+ */
+export const ACCURACY_METRIC_KEYS = ['knn_top1', 'knn_top5', 'nn_top1'] as const;
+export const METRIC_KEYS = [
+  'loss',
+  'train_loss',
+  'lr',
+  ...ACCURACY_METRIC_KEYS,
+  'images_per_sec',
+  'epoch_seconds',
+  'gpu_util',
+  'gpu_mem_mb',
+] as const;
+export const MetricKeySchema = z.enum(METRIC_KEYS);
+export type MetricKey = z.infer<typeof MetricKeySchema>;
+const monitorKeysAreAccuracies: readonly (typeof ACCURACY_METRIC_KEYS)[number][] = MONITOR_KEYS;
+void monitorKeysAreAccuracies;
+
+export function isAccuracyKey(key: string): boolean {
+  return (ACCURACY_METRIC_KEYS as readonly string[]).includes(key);
+}
 
 export const RunSummarySchema = z.object({
   id: RunIdSchema,
@@ -47,7 +83,7 @@ export const RunDetailSchema = RunSummarySchema.extend({
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 
 export const MetricPointSchema = z.object({
-  key: z.string(),
+  key: MetricKeySchema,
   step: z.int(),
   epoch: z.number(),
   value: z.number(),
@@ -75,11 +111,15 @@ export const LogEntrySchema = z.object({
 });
 export type LogEntry = z.infer<typeof LogEntrySchema>;
 
+/** `latest` is rewritten every epoch, `best` when the monitored metric improves, `epoch` kept every k epochs. */
+export const CHECKPOINT_KINDS = ['latest', 'best', 'epoch'] as const;
+export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];
+
 export const CheckpointSchema = z.object({
   id: z.int(),
   runId: RunIdSchema,
   epoch: z.int(),
-  kind: z.enum(['latest', 'best', 'epoch']),
+  kind: z.enum(CHECKPOINT_KINDS),
   path: z.string(),
   sha256: z.string(),
   bytes: z.int(),

@@ -4,17 +4,24 @@
  */
 import { z } from 'zod';
 
-export const ARCHS = [
-  'small-convnet',
-  'cifar-resnet18',
-  'cifar-resnet34',
-  'cifar-resnet50',
-  'resnet18',
-  'resnet34',
-  'resnet50',
-] as const;
+/** The reference's ImageNet networks; on CIFAR data `--arch resnet18` means `cifar-resnet18`. */
+export const IMAGENET_ARCHS = ['resnet18', 'resnet34', 'resnet50'] as const;
+export type ImagenetArch = (typeof IMAGENET_ARCHS)[number];
+export const ARCHS = ['small-convnet', 'cifar-resnet18', 'cifar-resnet34', 'cifar-resnet50', ...IMAGENET_ARCHS] as const;
 export const ArchSchema = z.enum(ARCHS);
 export type Arch = z.infer<typeof ArchSchema>;
+
+export const CIFAR_KINDS = ['cifar10', 'cifar100'] as const;
+export type CifarKind = (typeof CIFAR_KINDS)[number];
+/** Dataset kinds read from a folder on disk (mnist ships with the app). */
+export const FOLDER_DATASET_KINDS = [...CIFAR_KINDS, 'imagefolder'] as const;
+export type FolderDatasetKind = (typeof FOLDER_DATASET_KINDS)[number];
+export const DATASET_KINDS = ['mnist', ...FOLDER_DATASET_KINDS] as const;
+export type DatasetKind = (typeof DATASET_KINDS)[number];
+
+export function isCifarKind(kind: string): kind is CifarKind {
+  return (CIFAR_KINDS as readonly string[]).includes(kind);
+}
 
 const pathField = z.string().trim().min(1, 'a folder path is required');
 
@@ -28,8 +35,7 @@ export const DatasetSpecSchema = z.discriminatedUnion('kind', [
     message: 'trainSize + valSize must not exceed the 10,000 shipped digits',
     path: ['valSize'],
   }),
-  z.object({ kind: z.literal('cifar10'), root: pathField }),
-  z.object({ kind: z.literal('cifar100'), root: pathField }),
+  z.object({ kind: z.literal(CIFAR_KINDS), root: pathField }),
   z.object({
     kind: z.literal('imagefolder'),
     root: pathField,
@@ -39,12 +45,17 @@ export const DatasetSpecSchema = z.discriminatedUnion('kind', [
 ]);
 export type DatasetSpec = z.infer<typeof DatasetSpecSchema>;
 export type DatasetSpecInput = z.input<typeof DatasetSpecSchema>;
-export type DatasetKind = DatasetSpec['kind'];
+// The union above covers DATASET_KINDS exactly: a kind added to one and not the other fails to compile.
+const datasetKindsCovered: [DatasetSpec['kind'], DatasetKind] extends [DatasetKind, DatasetSpec['kind']] ? true : never = true;
+void datasetKindsCovered;
 
 export const MomentumStepSchema = z.object({
   epoch: z.int().min(0),
   value: z.number().min(0).max(1),
 });
+
+/** Metrics that can decide the best checkpoint. */
+export const MONITOR_KEYS = ['knn_top1', 'nn_top1'] as const;
 
 export const EvalConfigSchema = z.object({
   /** Neighbours of the weighted kNN. */
@@ -54,7 +65,7 @@ export const EvalConfigSchema = z.object({
   /** Evaluate every n epochs (the last epoch is always evaluated). */
   everyEpochs: z.int().min(1).default(1),
   /** Metric that decides the best checkpoint. */
-  monitor: z.enum(['knn_top1', 'nn_top1']).default('knn_top1'),
+  monitor: z.enum(MONITOR_KEYS).default('knn_top1'),
   /** Recompute train features with the current network instead of using the memory bank. */
   recomputeMemory: z.boolean().default(false),
 });
@@ -184,7 +195,7 @@ export const PRESETS: readonly Preset[] = [
       seed: 0,
     },
   },
-  ...(['resnet18', 'resnet34', 'resnet50'] as const).flatMap((arch) => {
+  ...IMAGENET_ARCHS.flatMap((arch) => {
     const depth = arch.slice('resnet'.length);
     const plain = imagenetPreset(arch, `imagenet-resnet${depth}`, `ImageNet ResNet-${depth} (paper)`, 256, 1);
     if (arch === 'resnet18') return [plain];
@@ -196,7 +207,7 @@ export const PRESETS: readonly Preset[] = [
 ];
 
 /** The ImageNet recipe of the reference main.py, for one network. */
-function imagenetPreset(arch: 'resnet18' | 'resnet34' | 'resnet50', id: string, title: string, batchSize: number, iterSize: number): Preset {
+function imagenetPreset(arch: ImagenetArch, id: string, title: string, batchSize: number, iterSize: number): Preset {
   const accumulation =
     iterSize > 1
       ? ` Batch ${batchSize} with gradient accumulation over ${iterSize} batches (the reference's --iter-size ${iterSize}): the same effective batch of ${batchSize * iterSize} in half the memory.`

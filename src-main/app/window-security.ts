@@ -7,7 +7,7 @@ import type { NavigableContentsLike, PreventableEvent } from './electron-like.ts
 
 export const APP_SCHEME = 'snca';
 export const APP_HOST = 'app';
-export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_START_URL = `${APP_ORIGIN}/index.html`;
 
 export function mainWindowOptions(preloadPath: string) {

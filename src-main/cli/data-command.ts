@@ -8,13 +8,14 @@
  */
 import type { Command } from 'commander';
 import { ApiError } from '../../shared/api-error.ts';
-import { CIFAR_KINDS, type CifarKindName, type DatasetProgress } from '../../shared/datasets.ts';
+import { CIFAR_FORMATS, type CifarFormat, type DatasetProgress } from '../../shared/datasets.ts';
+import { CIFAR_KINDS, FOLDER_DATASET_KINDS, type CifarKind, type FolderDatasetKind } from '../../shared/run-config.ts';
 import { createCore } from '../core/core.ts';
 import { formatDownloadProgress } from '../acquire/download-progress.ts';
 import { cifarArchive } from '../acquire/cifar-archive.ts';
 import type { CifarSource as CoreCifarSource } from '../core/datasets-service.ts';
 import type { CliContext } from './cli-context.ts';
-import { DataPathError, FORCEABLE_KINDS, inferDataPath, type DataPathKind } from './datapath.ts';
+import { DataPathError, inferDataPath } from './datapath.ts';
 import { nonEmptyText, oneOf } from './option-parsers.ts';
 
 const EXIT_OK = 0;
@@ -120,11 +121,11 @@ function urlSource(url: string, fallback: CoreCifarSource | undefined): CoreCifa
   };
 }
 
-function officialMd5(kind: CifarKindName, format: 'python' | 'binary'): string {
+function officialMd5(kind: CifarKind, format: CifarFormat): string {
   return cifarArchive(kind, format).md5;
 }
 
-export async function dataCheckCommand(path: string, forced: DataPathKind | undefined, ctx: CliContext): Promise<number> {
+export async function dataCheckCommand(path: string, forced: FolderDatasetKind | undefined, ctx: CliContext): Promise<number> {
   const { io } = ctx;
   let inferred;
   try {
@@ -157,9 +158,9 @@ export function registerDataCommand(program: Command, ctx: CliContext, setExitCo
     .description('download the official CIFAR archive (md5-checked, resumes a broken download) and extract it')
     .argument('<kind>', `dataset: ${CIFAR_KINDS.join(' or ')}`, oneOf(CIFAR_KINDS))
     .option('--root <dir>', 'folder to extract into (default: $SNCA_HOME/datasets/<kind>)', nonEmptyText(4096))
-    .option('--format <format>', 'python or binary version of the archive', oneOf(['python', 'binary'] as const), 'python')
+    .option('--format <format>', 'python or binary version of the archive', oneOf(CIFAR_FORMATS), 'python')
     .option('--url <url>', 'a mirror of the official archive (its md5 must still be the official one)', nonEmptyText(4096))
-    .action(async (kind: CifarKindName, opts: { root?: string; format: 'python' | 'binary'; url?: string }) => {
+    .action(async (kind: CifarKind, opts: { root?: string; format: CifarFormat; url?: string }) => {
       setExitCode(await runJob(ctx, (core) => core.datasets.download({ kind, root: opts.root, format: opts.format }), opts.url));
     });
   data
@@ -168,13 +169,13 @@ export function registerDataCommand(program: Command, ctx: CliContext, setExitCo
     .argument('<kind>', `dataset: ${CIFAR_KINDS.join(' or ')}`, oneOf(CIFAR_KINDS))
     .argument('<archive>', 'the .tar.gz file')
     .option('--root <dir>', 'folder to extract into (default: $SNCA_HOME/datasets/<kind>)', nonEmptyText(4096))
-    .action(async (kind: CifarKindName, archive: string, opts: { root?: string }) => {
+    .action(async (kind: CifarKind, archive: string, opts: { root?: string }) => {
       setExitCode(await runJob(ctx, (core) => core.datasets.import({ kind, archivePath: archive, root: opts.root })));
     });
   data
     .command('check')
     .description('check a dataset folder (layout, class folders, CIFAR batch files) as a run would before training')
     .argument('<path>', 'a CIFAR folder (or the folder holding it) or an ImageFolder root with train/ and val/')
-    .option('--dataset <kind>', `kind of PATH when it cannot be guessed: ${FORCEABLE_KINDS.join(', ')}`, oneOf(FORCEABLE_KINDS))
-    .action(async (path: string, opts: { dataset?: DataPathKind }) => setExitCode(await dataCheckCommand(path, opts.dataset, ctx)));
+    .option('--dataset <kind>', `kind of PATH when it cannot be guessed: ${FOLDER_DATASET_KINDS.join(', ')}`, oneOf(FOLDER_DATASET_KINDS))
+    .action(async (path: string, opts: { dataset?: FolderDatasetKind }) => setExitCode(await dataCheckCommand(path, opts.dataset, ctx)));
 }

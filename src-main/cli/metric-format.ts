@@ -1,11 +1,5 @@
 /** How the CLI prints metric values, durations and times. */
-
-/** Keys whose values are fractions in [0, 1] (shown as percentages). */
-const ACCURACY_KEY = /(^|_)top\d+$/;
-
-export function isAccuracyKey(key: string): boolean {
-  return ACCURACY_KEY.test(key);
-}
+import { isAccuracyKey, type MetricKey } from '../../shared/domain.ts';
 
 export function formatMetric(key: string, value: number): string {
   if (isAccuracyKey(key)) return `${(value * 100).toFixed(2)}%`;
@@ -35,7 +29,7 @@ export function formatLocalTime(iso: string): string {
 }
 
 /** The metrics a person looks at first, in that order, then the rest. */
-export const HEADLINE_KEYS = ['loss', 'knn_top1', 'knn_top5', 'nn_top1'] as const;
+const HEADLINE_KEYS: readonly MetricKey[] = ['loss', 'knn_top1', 'knn_top5', 'nn_top1'];
 
 export function formatMetricsLine(metrics: Record<string, number>, keys: readonly string[] = HEADLINE_KEYS): string {
   return keys

@@ -12,7 +12,7 @@ import { processContext, type CliContext } from './cli-context.ts';
 import { backendName, integerIn, nonEmptyText, numberIn, oneOf, positiveNumberUpTo } from './option-parsers.ts';
 import { registerDataCommand } from './data-command.ts';
 import { registerClusterJobCommand } from './cluster-job-command.ts';
-import { FORCEABLE_KINDS, type DataPathKind } from './datapath.ts';
+import { FOLDER_DATASET_KINDS, type FolderDatasetKind } from '../../shared/run-config.ts';
 import type { TrainFlags } from './train-config.ts';
 import { runsCommand } from './runs-command.ts';
 import { registerEvalCommands } from './eval-commands-registration.ts';
@@ -20,7 +20,7 @@ import { serveCommand } from './serve-command.ts';
 import { trainCommand } from './train-command.ts';
 import type { BackendName } from '../../shared/domain.ts';
 
-type TrainOptions = Omit<TrainFlags, 'dataset' | 'defaultCifarRoot'> & { dataset?: DataPathKind; resume?: string; startEpoch?: number; evaluate?: boolean; k?: number };
+type TrainOptions = Omit<TrainFlags, 'dataset' | 'defaultCifarRoot'> & { dataset?: FolderDatasetKind; resume?: string; startEpoch?: number; evaluate?: boolean; k?: number };
 
 export function buildProgram(ctx: CliContext, setExitCode: (code: number) => void): Command {
   const program = new Command('snca')
@@ -35,7 +35,7 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .description('train a run headless, in this process, recorded in the shared database')
     .argument('[DATAPATH]', 'dataset folder, as in the reference CLI: a CIFAR folder (or the folder holding it) or an ImageFolder root with train/ and val/')
     .option('--preset <id>', 'preset to start from (default: cifar10-paper or imagenet-resnetXX from DATAPATH, else mnist-demo)')
-    .option('--dataset <kind>', `kind of DATAPATH when it cannot be guessed: ${FORCEABLE_KINDS.join(', ')}`, oneOf(FORCEABLE_KINDS))
+    .option('--dataset <kind>', `kind of DATAPATH when it cannot be guessed: ${FOLDER_DATASET_KINDS.join(', ')}`, oneOf(FOLDER_DATASET_KINDS))
     .option('--arch <name>', 'network: resnet18, resnet34, resnet50 (their CIFAR versions on CIFAR data), or an app name such as small-convnet')
     .option('-j, --workers <n>', 'data-loading workers', integerIn(0, 64))
     .option('-b, --batch-size <n>', 'images per batch', integerIn(1, 8192))

@@ -16,9 +16,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
-import type { BackendName } from '../../shared/domain.ts';
+import { isResumableStatus, type BackendName } from '../../shared/domain.ts';
 import { createCore } from '../core/core.ts';
-import { RESUMABLE, resumeCheckpointRow } from '../core/run-resume.ts';
+import { resumeCheckpointRow } from '../core/run-resume.ts';
 import type { CliContext } from './cli-context.ts';
 import { EXIT_FAILED, followRunToEnd } from './run-follow.ts';
 import { ProgressPrinter } from './progress-printer.ts';
@@ -105,7 +105,7 @@ export async function resumeCommand(input: ResumeInput, ctx: CliContext): Promis
     try {
       const status = core.store.runs.get(runId)?.status;
       // (A run that cannot be resumed gets resume's own message below.)
-      if (input.startEpoch !== undefined && status !== undefined && RESUMABLE.includes(status)) {
+      if (input.startEpoch !== undefined && status !== undefined && isResumableStatus(status)) {
         // The epoch the run continues from: that of the checkpoint it resumes (0 without any).
         const row = resumeCheckpointRow(core.store, runId, checkpointId);
         const epoch = row?.epoch ?? 0;

@@ -5,6 +5,7 @@
  */
 import { ApiError } from '../../shared/api-error.ts';
 import type { RunSummary } from '../../shared/domain.ts';
+import type { FolderDatasetKind } from '../../shared/run-config.ts';
 import { createCore } from '../core/core.ts';
 import type { CliContext } from './cli-context.ts';
 import { EXIT_FAILED, followRunToEnd } from './run-follow.ts';
@@ -12,7 +13,7 @@ import { ProgressPrinter } from './progress-printer.ts';
 import { buildTrainConfig, describeForCli, type TrainFlags } from './train-config.ts';
 import { resumeCommand } from './resume-command.ts';
 import { evaluateFromTrain } from './train-evaluate.ts';
-import { DataPathError, inferDataPath, type DataPathKind } from './datapath.ts';
+import { DataPathError, inferDataPath } from './datapath.ts';
 import { resolveDataHome } from '../core/data-home.ts';
 import { defaultDatasetRoot } from '../core/datasets-service.ts';
 
@@ -22,7 +23,7 @@ export { EXIT_OK, EXIT_FAILED, EXIT_CANCELLED } from './run-follow.ts';
 export type TrainCommandInput = Omit<TrainFlags, 'dataset' | 'defaultCifarRoot'> & {
   dataPath?: string | undefined;
   /** --dataset: the kind of DATAPATH, when it cannot be guessed. */
-  dataset?: DataPathKind;
+  dataset?: FolderDatasetKind;
   resume?: string;
   startEpoch?: number;
   evaluate?: boolean;

@@ -1,6 +1,6 @@
 /** The run config `snca train` builds: a preset plus the flags given, validated with RunConfigSchema. */
 import type { BackendName } from '../../shared/domain.ts';
-import { ARCHS, PRESETS, RunConfigSchema, findPreset, isPlaceholderRoot, type Arch, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
+import { ARCHS, IMAGENET_ARCHS, PRESETS, RunConfigSchema, findPreset, isCifarKind, isPlaceholderRoot, type Arch, type CifarKind, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
 import type { InferredDataset } from './datapath.ts';
 import { safeParseWith, type FieldIssue } from '../../shared/validation.ts';
 
@@ -26,7 +26,7 @@ export interface TrainFlags {
   /** DATAPATH resolved by inferDataPath. */
   dataset?: InferredDataset;
   /** Where `snca data download` puts a CIFAR kind: used when a CIFAR preset gets no DATAPATH. */
-  defaultCifarRoot?: (kind: 'cifar10' | 'cifar100') => string;
+  defaultCifarRoot?: (kind: CifarKind) => string;
 }
 
 /** Config fields that have a flag: errors about them name the flag. */
@@ -51,8 +51,6 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   'dataset.kind': '--dataset',
 };
 
-const REFERENCE_ARCHS = ['resnet18', 'resnet34', 'resnet50'] as const;
-
 /**
  * `--arch` as the reference spells it: resnet18/34/50 are the ImageNet nets, and on CIFAR
  * data the CIFAR variants (the reference cifar.py trains its CIFAR ResNet18). The app's own
@@ -60,11 +58,11 @@ const REFERENCE_ARCHS = ['resnet18', 'resnet34', 'resnet50'] as const;
  */
 export function archFor(arch: string, datasetKind: string): Arch | { error: string } {
   const a = arch.trim().toLowerCase();
-  if ((REFERENCE_ARCHS as readonly string[]).includes(a)) {
-    return (datasetKind === 'cifar10' || datasetKind === 'cifar100' ? `cifar-${a}` : a) as Arch;
+  if ((IMAGENET_ARCHS as readonly string[]).includes(a)) {
+    return (isCifarKind(datasetKind) ? `cifar-${a}` : a) as Arch;
   }
   if ((ARCHS as readonly string[]).includes(a)) return a as Arch;
-  return { error: `--arch: unknown network "${arch}"; expected ${[...REFERENCE_ARCHS, ...ARCHS.filter((x) => !(REFERENCE_ARCHS as readonly string[]).includes(x))].join(', ')}` };
+  return { error: `--arch: unknown network "${arch}"; expected ${[...IMAGENET_ARCHS, ...ARCHS.filter((x) => !(IMAGENET_ARCHS as readonly string[]).includes(x))].join(', ')}` };
 }
 
 function presetFor(dataset: InferredDataset | undefined, arch: string | undefined): string {
@@ -87,7 +85,7 @@ export function buildTrainConfig(flags: TrainFlags): TrainConfigResult {
     const { kind, root } = flags.dataset;
     dataset = { kind, root };
   } else if (dataset.kind !== 'mnist' && isPlaceholderRoot(dataset.root)) {
-    if ((dataset.kind === 'cifar10' || dataset.kind === 'cifar100') && flags.defaultCifarRoot) {
+    if (isCifarKind(dataset.kind) && flags.defaultCifarRoot) {
       dataset = { ...dataset, root: flags.defaultCifarRoot(dataset.kind) };
     } else {
       return { ok: false, message: `DATAPATH: the preset ${preset.id} needs your dataset folder (ImageNet layout: train/ and val/); give it as the first argument: snca train DATAPATH --preset ${preset.id}` };

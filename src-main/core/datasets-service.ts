@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
-import type { CifarKindName, DatasetJob, DatasetProgress, DatasetSummary, DatasetValidation } from '../../shared/datasets.ts';
+import type { CifarFormat, DatasetJob, DatasetProgress, DatasetSummary, DatasetValidation } from '../../shared/datasets.ts';
 import { CIFAR_TITLE, locateCifar } from '../engine/data/cifar-layout.ts';
 import { CIFAR_ARCHIVES, checkDatasetArchive, cifarArchive, downloadCifar, importCifarArchive } from '../acquire/cifar-archive.ts';
 import { cifarBinaryRecordBytes } from '../engine/data/cifar-binary.ts';
@@ -15,11 +15,11 @@ import { DownloadError, type DownloadProgress } from '../acquire/archive-downloa
 import { DatasetError, NoDatasetError } from '../engine/data/data-errors.ts';
 import { findClasses } from '../engine/data/image-folder.ts';
 import { validateDatasetSpec } from '../engine/data/open-dataset.ts';
-import { DatasetSpecSchema, isPlaceholderRoot, type DatasetSpec } from '../../shared/run-config.ts';
+import { DatasetSpecSchema, isCifarKind, isPlaceholderRoot, type CifarKind, type DatasetSpec, type FolderDatasetKind } from '../../shared/run-config.ts';
 import type { EventBus } from './event-bus.ts';
 
 /** Where to fetch an archive from, its md5 and size when known (tests and mirrors replace the official site). */
-export type CifarSource = (kind: CifarKindName, format: 'python' | 'binary') => { url: string; md5: string; size?: number };
+export type CifarSource = (kind: CifarKind, format: CifarFormat) => { url: string; md5: string; size?: number };
 
 export interface DatasetsServiceDeps {
   home: string;
@@ -41,11 +41,11 @@ const KIND_TITLE: Record<string, string> = { ...CIFAR_TITLE, imagefolder: 'the I
 /** The message when a preset's placeholder root was not replaced by a real folder. */
 export function placeholderMessage(kind: string): string {
   const what = KIND_TITLE[kind] ?? kind;
-  const how = kind === 'cifar10' || kind === 'cifar100' ? ` (download or import it first: in New run, or \`snca data download ${kind}\`)` : '';
+  const how = isCifarKind(kind) ? ` (download or import it first: in New run, or \`snca data download ${kind}\`)` : '';
   return `choose the dataset folder: this preset needs your copy of ${what}${how}`;
 }
 
-const EXPECTED_INSIDE: Record<'cifar10' | 'cifar100' | 'imagefolder', string> = {
+const EXPECTED_INSIDE: Record<FolderDatasetKind, string> = {
   cifar10: 'cifar-10-batches-py/ or cifar-10-batches-bin/ (or their batch files)',
   cifar100: 'cifar-100-python/ or cifar-100-binary/ (or their batch files)',
   imagefolder: 'train/<class>/<images> and val/<class>/<images>',
@@ -57,14 +57,14 @@ const EXPECTED_INSIDE: Record<'cifar10' | 'cifar100' | 'imagefolder', string> = 
  * Details (a missing batch file, an empty class folder) are given only inside a recognised
  * dataset folder.
  */
-export function noDatasetMessage(spec: { kind: 'cifar10' | 'cifar100' | 'imagefolder'; root: string }): string {
+export function noDatasetMessage(spec: { kind: FolderDatasetKind; root: string }): string {
   const what = spec.kind === 'imagefolder' ? 'ImageNet-style dataset' : `${CIFAR_TITLE[spec.kind]} dataset`;
   return `${spec.root}: no ${what} here (the path is missing, not a folder, or laid out otherwise): expected a folder holding ${EXPECTED_INSIDE[spec.kind]}`;
 }
 
 interface Job {
   id: string;
-  kind: CifarKindName;
+  kind: CifarKind;
   root: string;
   abort: AbortController;
   done: Promise<void>;
@@ -146,7 +146,7 @@ export class DatasetsService {
     }
   }
 
-  download(input: { kind: CifarKindName; root?: string | undefined; format: 'python' | 'binary' }): DatasetJob {
+  download(input: { kind: CifarKind; root?: string | undefined; format: CifarFormat }): DatasetJob {
     const root = resolve(input.root ?? this.defaultRoot(input.kind));
     const official = cifarArchive(input.kind, input.format);
     const source = this.deps.cifarSource?.(input.kind, input.format) ?? { url: official.url, md5: official.md5 };
@@ -171,7 +171,7 @@ export class DatasetsService {
     });
   }
 
-  import(input: { kind: CifarKindName; archivePath: string; root?: string | undefined }): DatasetJob {
+  import(input: { kind: CifarKind; archivePath: string; root?: string | undefined }): DatasetJob {
     const root = resolve(input.root ?? this.defaultRoot(input.kind));
     const archivePath = resolve(input.archivePath);
     return this.start(input.kind, root, async (job, emit) => {
@@ -212,7 +212,7 @@ export class DatasetsService {
   }
 
   private start(
-    kind: CifarKindName,
+    kind: CifarKind,
     root: string,
     work: (job: Job, emit: (p: Omit<DatasetProgress, 'jobId' | 'kind' | 'root'>) => void) => Promise<{ bytes: number; message: string }>,
   ): DatasetJob {

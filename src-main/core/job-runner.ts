@@ -6,7 +6,7 @@
  * reports a JobOutcome and the scheduler records it.
  */
 import { Worker } from 'node:worker_threads';
-import type { MetricPoint } from '../../shared/domain.ts';
+import type { EndedStatus, MetricPoint } from '../../shared/domain.ts';
 import { describeIssues, issuesOf } from '../../shared/validation.ts';
 import { FromWorkerSchema, type FromWorker, type ToWorker, type TrainJob } from '../workers/train-protocol.ts';
 import type { NewLogLine } from '../store/logs-repository.ts';
@@ -37,9 +37,8 @@ export interface JobRunnerDeps {
   diagnostics: (line: string) => void;
 }
 
-export type JobStatus = 'completed' | 'cancelled' | 'failed' | 'interrupted';
 export interface JobOutcome {
-  status: JobStatus;
+  status: EndedStatus;
   error: string | null;
 }
 

@@ -9,12 +9,9 @@
  * replace them instead of duplicating them. Log lines are history and are kept.
  */
 import { ApiError } from '../../shared/api-error.ts';
-import type { Checkpoint, RunStatus } from '../../shared/domain.ts';
+import { isResumableStatus, type Checkpoint } from '../../shared/domain.ts';
 import { CheckpointError, fileSha256, readCheckpointHeader } from '../engine/checkpoint/checkpoint-reader.ts';
 import type { Store } from '../store/store.ts';
-
-/** States a run can be resumed from. */
-export const RESUMABLE: readonly RunStatus[] = ['interrupted', 'failed', 'cancelled'];
 
 export interface ResumePoint {
   /** Null: no checkpoint, the run starts over. */
@@ -39,7 +36,7 @@ export function resumeCheckpointRow(store: Store, runId: string, checkpointId?: 
 export function planResume(store: Store, runId: string, checkpointId?: number): ResumePoint {
   const run = store.runs.get(runId);
   if (!run) throw ApiError.notFound(`Run ${runId}`);
-  if (!RESUMABLE.includes(run.status)) {
+  if (!isResumableStatus(run.status)) {
     throw new ApiError('conflict', `Run ${runId} is ${run.status}; only an interrupted, failed or cancelled run can be resumed.`);
   }
   const chosen = resumeCheckpointRow(store, runId, checkpointId);

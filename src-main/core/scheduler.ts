@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { ApiError } from '../../shared/api-error.ts';
-import type { BackendName, RunStatus, RunSummary } from '../../shared/domain.ts';
+import { ACTIVE_STATUSES, isActiveStatus, RESUMABLE_STATUSES, type BackendName, type RunStatus, type RunSummary } from '../../shared/domain.ts';
 import { RunConfigSchema } from '../../shared/run-config.ts';
 import { describeIssues, safeParseWith } from '../../shared/validation.ts';
 import type { TrainJob } from '../workers/train-protocol.ts';
@@ -17,7 +17,7 @@ import type { DataPaths } from './data-home.ts';
 import type { EventBus } from './event-bus.ts';
 import type { JobOutcome, TrainingJobHandle } from './job-runner.ts';
 import { isOrphaned, type OwnershipCheck } from './run-recovery.ts';
-import { planResume, RESUMABLE } from './run-resume.ts';
+import { planResume } from './run-resume.ts';
 import { summarizeRun } from './run-summaries.ts';
 
 export interface SchedulerOptions {
@@ -40,7 +40,6 @@ export interface SchedulerDeps {
   diagnostics(line: string): void;
 }
 
-const ACTIVE: readonly RunStatus[] = ['queued', 'running'];
 
 export class Scheduler {
   private readonly queue: string[] = [];
@@ -100,7 +99,7 @@ export class Scheduler {
     const plan = planResume(store, id, checkpointId);
     const now = this.options.now();
     const ok = store.transaction(() => {
-      if (!store.runs.requeueForResume(id, RESUMABLE, this.options.pid, now, plan.checkpoint?.epoch ?? 0)) return false;
+      if (!store.runs.requeueForResume(id, RESUMABLE_STATUSES, this.options.pid, now, plan.checkpoint?.epoch ?? 0)) return false;
       store.metrics.deleteAfterStep(id, plan.checkpoint?.step ?? 0);
       store.logs.append(id, [{
         level: 'info',
@@ -134,7 +133,7 @@ export class Scheduler {
       job.cancel();
       return this.summary(id);
     }
-    if (!ACTIVE.includes(record.status)) {
+    if (!isActiveStatus(record.status)) {
       throw new ApiError('conflict', `Run ${id} has already ended (${record.status}); only queued or running runs can be cancelled.`);
     }
     if (!isOrphaned(record, this.ownershipCheck())) {
@@ -142,7 +141,7 @@ export class Scheduler {
       return this.summary(id);
     }
     // Nobody will ever run or finish it: end it here.
-    this.finish(id, ACTIVE, { status: 'cancelled', error: null });
+    this.finish(id, ACTIVE_STATUSES, { status: 'cancelled', error: null });
     return this.summary(id);
   }
 
@@ -151,7 +150,7 @@ export class Scheduler {
     const current = summarizeRun(this.deps.store, id);
     if (!current) return Promise.reject(ApiError.notFound(`Run ${id}`));
     if (!this.owned.has(id)) {
-      return ACTIVE.includes(current.status)
+      return isActiveStatus(current.status)
         ? Promise.reject(new ApiError('conflict', `Run ${id} is not run by this process`))
         : Promise.resolve(current);
     }
@@ -270,7 +269,7 @@ export class Scheduler {
         this.start(id);
       } catch (err) {
         this.deps.diagnostics(`run ${id} could not be started: ${messageOf(err)}`);
-        this.finish(id, ['queued', 'running'], { status: 'failed', error: `The run could not be started: ${messageOf(err)}` });
+        this.finish(id, ACTIVE_STATUSES, { status: 'failed', error: `The run could not be started: ${messageOf(err)}` });
       }
     }
   }

@@ -1,10 +1,10 @@
 /**
  * `POST /api/<method>`: reads a size-limited JSON body, dispatches it through the contract
- * and answers a CallResult with the status of its error code (shared/api.ts wire format).
+ * and answers a CallResult with the status of its error code (the wire format in shared/api.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HTTP_STATUS_OF, type ApiHandlers, type CallResult } from '../../shared/api.ts';
-import type { ApiErrorPayload } from '../../shared/api-error.ts';
+import type { ApiHandlers, CallResult } from '../../shared/api.ts';
+import { HTTP_STATUS_OF, type ApiErrorPayload } from '../../shared/api-error.ts';
 import { dispatchCall, type Diagnostics } from '../core/call-dispatch.ts';
 
 export const API_PREFIX = '/api/';

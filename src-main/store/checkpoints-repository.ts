@@ -3,7 +3,7 @@
  * so a run keeps one row per such kind (replaced); `epoch` checkpoints keep one row per epoch.
  */
 import { z } from 'zod';
-import type { Checkpoint } from '../../shared/domain.ts';
+import { CHECKPOINT_KINDS, type Checkpoint } from '../../shared/domain.ts';
 import type { Db } from './migrator.ts';
 
 export type NewCheckpoint = Omit<Checkpoint, 'id' | 'runId' | 'createdAt'>;
@@ -20,7 +20,7 @@ interface CheckpointRow {
   created_at: string;
 }
 
-const KindSchema = z.enum(['latest', 'best', 'epoch']);
+const KindSchema = z.enum(CHECKPOINT_KINDS);
 const StoredMetricsSchema = z.record(z.string(), z.number());
 
 function toCheckpoint(row: CheckpointRow): Checkpoint {

@@ -4,7 +4,7 @@
  * the partial unique index keeps at most one completed row per key.
  */
 import { z } from 'zod';
-import type { Evaluation } from '../../shared/domain.ts';
+import { EVALUATION_STATUSES, type Evaluation } from '../../shared/domain.ts';
 import type { Db } from './migrator.ts';
 
 export interface EvaluationKey {
@@ -64,7 +64,7 @@ interface EvaluationRow {
 
 const PerClassSchema = z.array(z.object({ class: z.int(), name: z.string(), correct: z.int(), count: z.int() }));
 const ConfusionSchema = z.array(z.tuple([z.int(), z.int(), z.int()]));
-const StatusSchema = z.enum(['running', 'completed', 'failed']);
+const StatusSchema = z.enum(EVALUATION_STATUSES);
 
 function parsedOr<T>(schema: z.ZodType<T>, json: string | null): T | null {
   if (json === null) return null;

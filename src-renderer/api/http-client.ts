@@ -11,7 +11,7 @@ import {
   type MethodName,
   type MethodOutput,
 } from '../../shared/api.ts';
-import { ApiError, ERROR_CODES, type ErrorCode } from '../../shared/api-error.ts';
+import { ApiError, errorCodeOfHttpStatus } from '../../shared/api-error.ts';
 import { checkInput, unwrapCallResult } from './call-result.ts';
 import type { ConnectionState, RendererApiClient } from './client-types.ts';
 import { EventHub } from './event-hub.ts';
@@ -62,23 +62,6 @@ export function backoffDelay(attempt: number, policy: ReconnectPolicy, random: (
   const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** attempt);
   const jitter = 1 + (random() * 2 - 1) * 0.2;
   return Math.round(Math.min(policy.maxMs, base * jitter));
-}
-
-function codeOfStatus(status: number): ErrorCode {
-  switch (status) {
-    case 400:
-      return 'invalid_input';
-    case 401:
-      return 'unauthorized';
-    case 404:
-      return 'not_found';
-    case 409:
-      return 'conflict';
-    case 503:
-      return 'unavailable';
-    default:
-      return 'internal';
-  }
 }
 
 function trimSlash(url: string): string {
@@ -204,13 +187,13 @@ export function createHttpClient(options: HttpClientOptions): RendererApiClient 
         body = JSON.parse(text);
       } catch {
         if (res.status === 200) throw new ApiError('internal', `Malformed answer to ${method}: not JSON`);
-        const code = codeOfStatus(res.status);
+        const code = errorCodeOfHttpStatus(res.status);
         throw new ApiError(code, code === 'unauthorized' ? 'The session token was refused' : `HTTP ${res.status} from ${method}`);
       }
       if (res.status !== 200 && !(body && typeof body === 'object' && (body as { ok?: unknown }).ok === false)) {
         // an error status without a CallResult body (a proxy, an old server): keep the status' meaning
-        const code = codeOfStatus(res.status);
-        throw new ApiError(ERROR_CODES.includes(code) ? code : 'internal', `HTTP ${res.status} from ${method}`);
+        const code = errorCodeOfHttpStatus(res.status);
+        throw new ApiError(code, `HTTP ${res.status} from ${method}`);
       }
       return unwrapCallResult(method, body);
     },

@@ -4,7 +4,7 @@
  * No DOM and no Vue here, so it is tested under Node.
  */
 import type { z } from 'zod';
-import { ARCHS, RunConfigSchema, isPlaceholderRoot, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
+import { ARCHS, DATASET_KINDS, MONITOR_KEYS, RunConfigSchema, isPlaceholderRoot, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
 import { fieldPath, type FieldIssue } from '../../shared/validation.ts';
 
 export type FieldKind = 'text' | 'int' | 'number' | 'select' | 'checkbox';
@@ -25,8 +25,6 @@ export interface FieldSpec {
   /** `step` attribute of number inputs. */
   step?: string;
 }
-
-export const DATASET_KINDS = ['mnist', 'cifar10', 'cifar100', 'imagefolder'] as const;
 
 export const FIELD_GROUPS: { id: FieldGroup; title: string; collapsed?: boolean }[] = [
   { id: 'basics', title: 'Run' },
@@ -84,7 +82,7 @@ export const RUN_FORM_FIELDS: readonly FieldSpec[] = [
     hint: 'empty: the training temperature',
   },
   { path: 'eval.everyEpochs', label: 'Evaluate every (epochs)', kind: 'int', group: 'advanced' },
-  { path: 'eval.monitor', label: 'Best checkpoint by', kind: 'select', group: 'advanced', options: ['knn_top1', 'nn_top1'] },
+  { path: 'eval.monitor', label: 'Best checkpoint by', kind: 'select', group: 'advanced', options: MONITOR_KEYS },
   { path: 'checkpoint.keepEvery', label: 'Keep a checkpoint every (epochs)', kind: 'int', group: 'advanced', hint: '0: only latest and best' },
   { path: 'workers', label: 'Loader workers', kind: 'int', group: 'advanced', hint: '0: load on the training thread' },
   { path: 'nesterov', label: 'Nesterov momentum', kind: 'checkbox', group: 'advanced' },
@@ -92,10 +90,6 @@ export const RUN_FORM_FIELDS: readonly FieldSpec[] = [
 ];
 
 const FIELD_BY_PATH = new Map(RUN_FORM_FIELDS.map((f) => [f.path, f]));
-
-export function fieldSpec(path: string): FieldSpec | undefined {
-  return FIELD_BY_PATH.get(path);
-}
 
 export type FormValues = Record<string, string | boolean>;
 

@@ -6,11 +6,11 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { EventPayload, MethodOutput } from '../../shared/api.ts';
 import { ApiError } from '../../shared/api-error.ts';
+import type { CifarKind, FolderDatasetKind } from '../../shared/run-config.ts';
 import { useApiClient } from '../api/client-holder.ts';
 
 export type DatasetCheck = MethodOutput<'datasets.validate'>;
 export type DatasetJobState = EventPayload<'dataset.progress'>;
-export type CifarKind = 'cifar10' | 'cifar100';
 
 export function checkKey(kind: string, root: string): string {
   return `${kind}\u0000${root.trim()}`;
@@ -47,7 +47,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     });
   }
 
-  async function validate(kind: 'cifar10' | 'cifar100' | 'imagefolder', root: string): Promise<DatasetCheck | null> {
+  async function validate(kind: FolderDatasetKind, root: string): Promise<DatasetCheck | null> {
     const key = checkKey(kind, root);
     if (!root.trim()) return null;
     checking.value = { ...checking.value, [key]: true };

@@ -3,7 +3,7 @@
  * into downsampled series, log lines into a tail. Returns new objects (copy on write) so the
  * stores can keep them in shallow refs.
  */
-import type { LogEntry, MetricPoint, MetricSeries, RunSummary } from '../../shared/domain.ts';
+import { isEndedStatus, type LogEntry, type MetricPoint, type MetricSeries, type RunSummary } from '../../shared/domain.ts';
 
 /** Newest first, as runs.list answers; ties broken by id so the order is stable. */
 export function compareRunsNewestFirst(a: RunSummary, b: RunSummary): number {
@@ -18,7 +18,6 @@ export function upsertRun(list: readonly RunSummary[], run: RunSummary): RunSumm
   return next;
 }
 
-const TERMINAL = new Set<RunSummary['status']>(['completed', 'failed', 'cancelled', 'interrupted']);
 const STATUS_RANK: Record<RunSummary['status'], number> = {
   queued: 0,
   running: 1,
@@ -34,7 +33,7 @@ const STATUS_RANK: Record<RunSummary['status'], number> = {
  * the `fresh` one (the fetch answer) wins.
  */
 export function laterSnapshot(fresh: RunSummary, seen: RunSummary): RunSummary {
-  if (TERMINAL.has(fresh.status)) return fresh;
+  if (isEndedStatus(fresh.status)) return fresh;
   if (STATUS_RANK[seen.status] !== STATUS_RANK[fresh.status]) return STATUS_RANK[seen.status] > STATUS_RANK[fresh.status] ? seen : fresh;
   return seen.epochsDone > fresh.epochsDone ? seen : fresh;
 }

@@ -18,7 +18,8 @@ import { selectBackend } from '../../src-main/engine/backend.ts';
 import { createModel } from '../../src-main/engine/models/model.ts';
 import { MemoryBank } from '../../src-main/engine/nca/memory-bank.ts';
 import { SGD } from '../../src-main/engine/optim/sgd.ts';
-import { writeCheckpoint, type CheckpointKind } from '../../src-main/engine/train/checkpoint-writer.ts';
+import type { CheckpointKind } from '../../shared/domain.ts';
+import { writeCheckpoint } from '../../src-main/engine/train/checkpoint-writer.ts';
 import { benchModelForward } from './models.ts';
 
 interface CheckpointTiming {

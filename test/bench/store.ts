@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { MetricPoint } from '../../shared/domain.ts';
+import type { MetricKey, MetricPoint } from '../../shared/domain.ts';
 import { openStore } from '../../src-main/store/store.ts';
 import { downsampleSeries } from '../../src-main/store/series-downsampling.ts';
 
@@ -36,7 +36,7 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Recor
       heartbeatAt: Date.now(),
     });
     // Realistic mix: per-iteration loss plus a few slower series.
-    const keys = ['loss', 'loss', 'loss', 'lr', 'images_per_sec'];
+    const keys: MetricKey[] = ['loss', 'loss', 'loss', 'lr', 'images_per_sec'];
     const batches: MetricPoint[][] = [];
     for (let start = 0; start < rows; start += batchSize) {
       const batch: MetricPoint[] = [];

@@ -11,7 +11,6 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  HTTP_STATUS_OF,
   PresetSchema,
   isMethodName,
   methods,
@@ -22,7 +21,7 @@ import {
   type EventPayload,
   type MethodName,
 } from '../../shared/api.ts';
-import { ApiError } from '../../shared/api-error.ts';
+import { ApiError, HTTP_STATUS_OF } from '../../shared/api-error.ts';
 import type { LogEntry, MetricPoint, RunDetail, RunSummary } from '../../shared/domain.ts';
 import { PRESETS, type RunConfig } from '../../shared/run-config.ts';
 import { safeParseWith } from '../../shared/validation.ts';

@@ -4,10 +4,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CifarFormat } from '../../../shared/datasets.ts';
+import type { CifarKind } from '../../../shared/run-config.ts';
 import { DatasetError, NoDatasetError } from './data-errors.ts';
 
-export type CifarKind = 'cifar10' | 'cifar100';
-export type CifarFormat = 'binary' | 'python';
+export type { CifarKind, CifarFormat };
 
 export const CIFAR_IMAGE_BYTES = 32 * 32 * 3;
 
@@ -93,10 +94,10 @@ async function kindOf(path: string): Promise<'file' | 'dir' | null> {
   }
 }
 
-/** Names of the extracted folders of `kind`, for messages. */
-export function cifarFolderNames(kind: CifarKind): string[] {
-  return RULES[kind].map((r) => r.folder);
-}
+/** The kind each official extracted folder name holds (`cifar-10-batches-py` → cifar10, …). */
+export const CIFAR_KIND_OF_FOLDER: ReadonlyMap<string, CifarKind> = new Map(
+  (Object.entries(RULES) as [CifarKind, readonly FolderRule[]][]).flatMap(([kind, rules]) => rules.map((r) => [r.folder, kind] as const)),
+);
 
 /**
  * Finds the CIFAR files under `root`: `root` may be the folder that holds

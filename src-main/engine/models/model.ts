@@ -4,6 +4,7 @@
  * PyTorch state_dict names so checkpoints move between this app and PyTorch unchanged.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { ARCHS, type Arch } from '../../../shared/run-config.ts';
 import { ModelConfigError } from './model-errors.ts';
 import { registerModelGradients } from './model-gradients.ts';
 import { buildResNet } from './resnet.ts';
@@ -13,24 +14,7 @@ import type { TorchLayout } from './torch-layout.ts';
 // Training computes tf.variableGrads through apply(); tfjs-core alone registers no gradients in Node.
 registerModelGradients();
 
-export type ArchName =
-  | 'small-convnet'
-  | 'cifar-resnet18'
-  | 'cifar-resnet34'
-  | 'cifar-resnet50'
-  | 'resnet18'
-  | 'resnet34'
-  | 'resnet50';
-
-export const ARCH_NAMES: readonly ArchName[] = [
-  'small-convnet',
-  'cifar-resnet18',
-  'cifar-resnet34',
-  'cifar-resnet50',
-  'resnet18',
-  'resnet34',
-  'resnet50',
-];
+export type ArchName = Arch;
 
 /** One state_dict entry as PyTorch sees it, and how the model stores it. */
 export interface StateDictSlot {
@@ -81,8 +65,8 @@ export interface BuildOptions {
   readonly seed: number;
 }
 
-export function isArchName(s: string): s is ArchName {
-  return (ARCH_NAMES as readonly string[]).includes(s);
+function isArchName(s: string): s is ArchName {
+  return (ARCHS as readonly string[]).includes(s);
 }
 
 export function defaultInputShape(arch: ArchName): [number, number, number] {
@@ -93,7 +77,7 @@ export function defaultInputShape(arch: ArchName): [number, number, number] {
 
 export function createModel(arch: ArchName, opts: ModelOptions = {}): Model {
   if (!isArchName(arch)) {
-    throw new ModelConfigError(`Unknown architecture "${String(arch)}"; choose one of ${ARCH_NAMES.join(', ')}`);
+    throw new ModelConfigError(`Unknown architecture "${String(arch)}"; choose one of ${ARCHS.join(', ')}`);
   }
   const lowDim = opts.lowDim ?? 128;
   if (!Number.isInteger(lowDim) || lowDim < 1) {

@@ -4,6 +4,7 @@
  * in one safetensors file, atomically, returning its sha256 for the database.
  */
 import { join } from 'node:path';
+import type { CheckpointKind } from '../../../shared/domain.ts';
 import type { RunConfig } from '../../../shared/run-config.ts';
 import { encodeSafetensors, type NamedTensor } from '../checkpoint/safetensors.ts';
 import { writeFileAtomic, type WrittenFile } from '../checkpoint/atomic-file.ts';
@@ -12,9 +13,6 @@ import type { Model } from '../models/model.ts';
 import { exportStateDict } from '../models/state-dict.ts';
 import type { MemoryBank } from '../nca/memory-bank.ts';
 import type { SGD } from '../optim/sgd.ts';
-
-
-export type CheckpointKind = 'latest' | 'best' | 'epoch';
 
 export interface WrittenCheckpoint {
   epoch: number;

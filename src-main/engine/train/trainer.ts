@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { effectiveSigma, type RunConfig } from '../../../shared/run-config.ts';
-import type { MetricPoint, Progress } from '../../../shared/domain.ts';
+import type { MetricKey, MetricPoint, Progress } from '../../../shared/domain.ts';
 import { selectBackend, type BackendInfo, type BackendName } from '../backend.ts';
 import type { Batch, Dataset } from '../data/dataset.ts';
 import { createModel, type Model } from '../models/model.ts';
@@ -191,7 +191,7 @@ async function epochLoop(s: Session, accumulator: GradientAccumulator): Promise<
     }
     const epochSeconds = (performance.now() - epochStart) / 1000;
     trainedSeconds += epochSeconds;
-    const epochMetrics: Record<string, number> = {
+    const epochMetrics: Partial<Record<MetricKey, number>> = {
       images_per_sec: images / epochSeconds,
       epoch_seconds: epochSeconds,
       train_loss: lossSum / Math.max(1, iteration),
@@ -218,7 +218,9 @@ async function epochLoop(s: Session, accumulator: GradientAccumulator): Promise<
       hooks.log('info', `Epoch ${epoch + 1}: kNN top-1 ${(knn.top1 * 100).toFixed(2)}%, top-5 ${(knn.top5 * 100).toFixed(2)}%, NN top-1 ${(knn.nnTop1 * 100).toFixed(2)}% (${knn.seconds.toFixed(1)} s)`);
     }
     const wallTime = Date.now();
-    hooks.metrics(Object.entries(epochMetrics).map(([key, value]) => ({ key, step: globalStep, epoch: epoch + 1, value, wallTime })));
+    hooks.metrics(
+      (Object.entries(epochMetrics) as [MetricKey, number][]).map(([key, value]) => ({ key, step: globalStep, epoch: epoch + 1, value, wallTime })),
+    );
 
     hooks.progress({ phase: 'checkpoint', epoch: epoch + 1, epochs: config.epochs, iteration, iterations, imagesPerSec: 0, etaSeconds: null });
     const score = epochMetrics[monitor];
@@ -297,7 +299,7 @@ export function trainStep(s: StepInput): tf.Scalar {
   }
 }
 
-function knnMetricRecord(k: KnnMetrics): Record<string, number> {
+function knnMetricRecord(k: KnnMetrics): Partial<Record<MetricKey, number>> {
   return { knn_top1: k.top1, knn_top5: k.top5, nn_top1: k.nnTop1 };
 }
 

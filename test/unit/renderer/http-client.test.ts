@@ -7,8 +7,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
-import { HTTP_STATUS_OF, PresetSchema, transportNames } from '../../../shared/api.ts';
-import { ApiError } from '../../../shared/api-error.ts';
+import { PresetSchema, transportNames } from '../../../shared/api.ts';
+import { ApiError, HTTP_STATUS_OF } from '../../../shared/api-error.ts';
 import { PRESETS } from '../../../shared/run-config.ts';
 import { backoffDelay, createHttpClient, DEFAULT_RECONNECT, type WebSocketConstructor } from '../../../src-renderer/api/http-client.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LogEntry, MetricPoint, RunSummary } from '../../../shared/domain.ts';
+import type { LogEntry, MetricKey, MetricPoint, RunSummary } from '../../../shared/domain.ts';
 import {
   appendLogs,
   emptySeries,
@@ -12,7 +12,7 @@ import {
   upsertRun,
 } from '../../../src-renderer/stores/run-merge.ts';
 
-const pt = (key: string, step: number, value: number): MetricPoint => ({ key, step, epoch: step / 10, value, wallTime: step });
+const pt = (key: MetricKey, step: number, value: number): MetricPoint => ({ key, step, epoch: step / 10, value, wallTime: step });
 
 function run(id: string, createdAt: string, patch: Partial<RunSummary> = {}): RunSummary {
   return {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { createPinia, setActivePinia } from 'pinia';
-import type { LogEntry, MetricSeries, RunDetail, RunSummary } from '../../../shared/domain.ts';
+import type { LogEntry, MetricPoint, MetricSeries, RunDetail, RunSummary } from '../../../shared/domain.ts';
 import { PRESETS, RunConfigSchema } from '../../../shared/run-config.ts';
 import { setApiClient } from '../../../src-renderer/api/client-holder.ts';
 import { useRunsStore } from '../../../src-renderer/stores/runs.ts';
@@ -30,7 +30,7 @@ function summary(patch: Partial<RunSummary> = {}): RunSummary {
   };
 }
 const detail = (patch: Partial<RunSummary> = {}): RunDetail => ({ ...summary(patch), config });
-const loss = (step: number, value: number) => ({ key: 'loss', step, epoch: step / 100, value, wallTime: step });
+const loss = (step: number, value: number): MetricPoint => ({ key: 'loss', step, epoch: step / 100, value, wallTime: step });
 
 let client: FakeClient;
 

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MetricPoint } from '../../../shared/domain.ts';
+import type { MetricKey, MetricPoint } from '../../../shared/domain.ts';
 import { openStore } from '../../../src-main/store/store.ts';
 import { newRun } from '../../fixtures/run-records.ts';
 
-const p = (key: string, step: number, value: number): MetricPoint => ({ key, step, epoch: step / 10, value, wallTime: 1000 + step });
+const p = (key: MetricKey, step: number, value: number): MetricPoint => ({ key, step, epoch: step / 10, value, wallTime: 1000 + step });
 
 test('metric batches round-trip ordered by step; last values follow the highest step', () => {
   const store = openStore(':memory:');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MetricPoint } from '../../../shared/domain.ts';
+import type { MetricKey, MetricPoint } from '../../../shared/domain.ts';
 import { parseRunQuery } from '../../../shared/run-query.ts';
 import { resolveField } from '../../../shared/run-query-fields.ts';
 import { compileRunQuery } from '../../../src-main/store/run-query-sql.ts';
@@ -8,7 +8,7 @@ import { queryRunTable } from '../../../src-main/store/run-table-query.ts';
 import { openStore, type Store } from '../../../src-main/store/store.ts';
 import { demoConfig, newRun } from '../../fixtures/run-records.ts';
 
-const pt = (key: string, step: number, value: number): MetricPoint => ({ key, step, epoch: step, value, wallTime: step });
+const pt = (key: MetricKey, step: number, value: number): MetricPoint => ({ key, step, epoch: step, value, wallTime: step });
 
 function fixture(): Store {
   const store = openStore(':memory:');

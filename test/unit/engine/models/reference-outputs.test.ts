@@ -7,7 +7,8 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { ARCH_NAMES, createModel, type ArchName } from '../../../../src-main/engine/models/model.ts';
+import { ARCHS } from '../../../../shared/run-config.ts';
+import { createModel, type ArchName } from '../../../../src-main/engine/models/model.ts';
 import { importStateDict } from '../../../../src-main/engine/models/state-dict.ts';
 import { useBackend } from './backend.ts';
 import { fixtureInputNHWC, fixtureStateDict } from './fixture-weights.ts';
@@ -52,7 +53,7 @@ describe('models match PyTorch (wasm backend)', () => {
     await useBackend('wasm');
   });
 
-  for (const arch of ARCH_NAMES) {
+  for (const arch of ARCHS) {
     it(`${arch}: eval-mode embedding equals torch within ${TOL}`, () => {
       const { out, model } = run(arch, false);
       const d = maxAbsDiff(out, reference.archs[arch].evalOutput);

@@ -6,7 +6,8 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { ARCH_NAMES, createModel, defaultInputShape } from '../../../../src-main/engine/models/model.ts';
+import { ARCHS } from '../../../../shared/run-config.ts';
+import { createModel, defaultInputShape } from '../../../../src-main/engine/models/model.ts';
 import { StateDictError } from '../../../../src-main/engine/models/model-errors.ts';
 import { exportStateDict, importStateDict, type StateDictEntry } from '../../../../src-main/engine/models/state-dict.ts';
 import { tfjsShapeOf, tfjsToTorch, torchToTfjs, type TorchLayout } from '../../../../src-main/engine/models/torch-layout.ts';
@@ -20,7 +21,7 @@ describe('state_dict layout equals PyTorch', () => {
     await useBackend('cpu');
   });
 
-  for (const arch of ARCH_NAMES) {
+  for (const arch of ARCHS) {
     it(`${arch}: exported names, shapes, dtypes and order`, () => {
       assert.deepEqual(defaultInputShape(arch), layout[arch].inputShape);
       const model = createModel(arch, {});
