@@ -1,12 +1,21 @@
 /**
- * A small hash router: three screens do not need vue-router. Routes are `#/runs`,
- * `#/runs/new` and `#/runs/<id>`; the hash keeps reloads and Electron's file:// loading simple.
+ * A small hash router: a handful of screens do not need vue-router. Routes are `#/runs`,
+ * `#/runs/new`, `#/runs/<id>`, `#/table` (the queryable runs table) and
+ * `#/compare?runs=a,b,c`; the hash keeps reloads and Electron's protocol loading simple.
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { RunIdSchema } from '../../shared/domain.ts';
 
-export type Route = { view: 'runs' } | { view: 'new-run'; preset?: string } | { view: 'run'; id: string };
+export type Route =
+  | { view: 'runs' }
+  | { view: 'new-run'; preset?: string }
+  | { view: 'run'; id: string }
+  | { view: 'table' }
+  | { view: 'compare'; ids: string[] };
+
+/** Runs one compare view shows at most. */
+export const MAX_COMPARE_RUNS = 50;
 
 export function parseHash(hash: string): Route {
   const h = hash.replace(/^#/, '');
@@ -18,6 +27,11 @@ export function parseHash(hash: string): Route {
       return p;
     }
   });
+  if (parts[0] === 'table' && parts.length === 1) return { view: 'table' };
+  if (parts[0] === 'compare' && parts.length === 1) {
+    const ids = (new URLSearchParams(query).get('runs') ?? '').split(',').filter((id) => RunIdSchema.safeParse(id).success);
+    return { view: 'compare', ids: [...new Set(ids)].slice(0, MAX_COMPARE_RUNS) };
+  }
   if (parts[0] !== 'runs' || parts.length === 1) return { view: 'runs' };
   if (parts[1] === 'new' && parts.length === 2) {
     const preset = new URLSearchParams(query).get('preset');
@@ -35,6 +49,10 @@ export function formatHash(route: Route): string {
       return route.preset ? `#/runs/new?preset=${encodeURIComponent(route.preset)}` : '#/runs/new';
     case 'run':
       return `#/runs/${encodeURIComponent(route.id)}`;
+    case 'table':
+      return '#/table';
+    case 'compare':
+      return `#/compare?runs=${route.ids.map(encodeURIComponent).join(',')}`;
   }
 }
 

@@ -1,0 +1,130 @@
+/**
+ * Comparing 2–50 runs: their configs (for the diff and grouping), every metric series
+ * downsampled on the main side to about one point per pixel, and a metrics table (best,
+ * last, epoch of best through `runs.query`). Live points of running runs are merged as
+ * they arrive, so their curves keep growing.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import type { EventPayload } from '../../shared/api.ts';
+import { ApiError } from '../../shared/api-error.ts';
+import type { MetricSeries, RunDetail } from '../../shared/domain.ts';
+import type { CellValue } from '../../shared/run-table.ts';
+import { useApiClient } from '../api/client-holder.ts';
+import { configDiff, runColour } from './compare-analysis.ts';
+import { MAX_COMPARE_RUNS } from './navigation.ts';
+import { mergeMetricPoints, seriesFromList } from './run-merge.ts';
+
+/** Metrics the table summarises: [key, summary] in the column order shown. */
+export const TABLE_METRICS = ['knn_top1', 'knn_top5', 'nn_top1', 'loss'] as const;
+export const TABLE_COLUMNS = [
+  ...TABLE_METRICS.flatMap((k) => [`best.${k}`, `last.${k}`, `best_epoch.${k}`]),
+  'last.images_per_sec',
+] as const;
+
+export interface CompareRow {
+  id: string;
+  values: Record<string, CellValue>;
+}
+
+/** A query matching exactly these runs (ids are quoted: they are values, not syntax). */
+export function idsQuery(ids: readonly string[]): string {
+  return ids.map((id) => `id = "${id}"`).join(' or ');
+}
+
+export const useCompareRunsStore = defineStore('compareRuns', () => {
+  const api = useApiClient();
+
+  const ids = ref<string[]>([]);
+  const details = shallowRef<Record<string, RunDetail>>({});
+  const series = shallowRef<Record<string, Record<string, MetricSeries>>>({});
+  const table = shallowRef<CompareRow[]>([]);
+  const error = ref<ApiError | null>(null);
+  const loading = ref(false);
+  /** Points per series asked from the main side (about the chart width in pixels). */
+  const maxPoints = ref(1200);
+  let attached = false;
+  let generation = 0;
+  let tableTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const runs = computed(() => ids.value.map((id) => details.value[id]).filter((d): d is RunDetail => d !== undefined));
+  const colours = computed(() => Object.fromEntries(ids.value.map((id, i) => [id, runColour(i)])));
+  const diff = computed(() => configDiff(runs.value.map((r) => r.config)));
+  const metricKeys = computed(() => {
+    const keys = new Set<string>();
+    for (const byKey of Object.values(series.value)) for (const k of Object.keys(byKey)) keys.add(k);
+    return [...keys].sort();
+  });
+
+  async function loadTable(gen: number) {
+    const answer = await api.call('runs.query', { where: idsQuery(ids.value), columns: [...TABLE_COLUMNS], limit: MAX_COMPARE_RUNS });
+    if (gen !== generation) return;
+    const byId = new Map(answer.rows.map((r) => [r.run.id, r]));
+    table.value = ids.value.flatMap((id) => {
+      const r = byId.get(id);
+      if (!r) return [];
+      return [{ id, values: Object.fromEntries(answer.columns.map((c, i) => [c, r.values[i] ?? null])) }];
+    });
+    // Summaries in the table follow the live runs too.
+    const next = { ...details.value };
+    for (const r of answer.rows) {
+      const d = next[r.run.id];
+      if (d) next[r.run.id] = { ...d, ...r.run, config: d.config };
+    }
+    details.value = next;
+  }
+
+  function onMetrics(e: EventPayload<'run.metrics'>) {
+    const current = series.value[e.runId];
+    if (!current || !ids.value.includes(e.runId)) return;
+    series.value = { ...series.value, [e.runId]: mergeMetricPoints(current, e.points, maxPoints.value) };
+    // The table's best/last values are re-read at most once a second while runs train.
+    tableTimer ??= setTimeout(() => {
+      tableTimer = null;
+      void loadTable(generation).catch(() => undefined);
+    }, 1000);
+  }
+
+  function onChanged(run: EventPayload<'run.changed'>) {
+    const d = details.value[run.id];
+    if (d) details.value = { ...details.value, [run.id]: { ...d, ...run, config: d.config } };
+  }
+
+  function attach() {
+    if (attached) return;
+    attached = true;
+    api.on('run.metrics', onMetrics);
+    api.on('run.changed', onChanged);
+  }
+
+  /** Loads the runs to compare (at most MAX_COMPARE_RUNS). */
+  async function load(nextIds: readonly string[], points = maxPoints.value) {
+    attach();
+    const gen = ++generation;
+    ids.value = [...new Set(nextIds)].slice(0, MAX_COMPARE_RUNS);
+    maxPoints.value = Math.max(100, Math.min(20_000, Math.round(points)));
+    loading.value = true;
+    error.value = null;
+    try {
+      const [detailList, seriesList] = await Promise.all([
+        Promise.all(ids.value.map((id) => api.call('runs.get', { id }))),
+        Promise.all(ids.value.map((id) => api.call('runs.metrics', { id, maxPoints: maxPoints.value }))),
+      ]);
+      if (gen !== generation) return;
+      details.value = Object.fromEntries(detailList.map((d) => [d.id, d]));
+      series.value = Object.fromEntries(ids.value.map((id, i) => [id, seriesFromList(seriesList[i]!)]));
+      await loadTable(gen);
+    } catch (err) {
+      if (gen === generation) error.value = ApiError.from(err);
+    } finally {
+      if (gen === generation) loading.value = false;
+    }
+  }
+
+  /** The full (not downsampled) series and config of one run, as the CSV `runs.export` writes. */
+  async function exportFull(id: string) {
+    return api.call('runs.export', { id, format: 'csv' });
+  }
+
+  return { ids, details, series, table, error, loading, maxPoints, runs, colours, diff, metricKeys, load, exportFull };
+});
