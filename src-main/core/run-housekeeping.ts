@@ -11,7 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { DataPaths } from './data-home.ts';
 import type { EventBus } from './event-bus.ts';
 import { summarizeRun } from './run-summaries.ts';
-import { csvCell } from './csv-cell.ts';
+import { csvCell } from '../../shared/csv-cell.ts';
 
 export interface RunHousekeepingDeps {
   store: Store;

@@ -66,7 +66,7 @@ test('compare 3 demo runs differing in lr and seed: the diff lists exactly lr an
   try {
     await page.getByTestId('nav-table').click();
     await page.getByTestId('run-query').fill('name ~ "cmp" and knn_top1 >= 0');
-    await page.waitForFunction(() => document.querySelector('[data-testid=run-total]')?.textContent?.trim() === '3 runs');
+    await page.getByTestId('run-total').filter({ hasText: /^3 runs$/ }).waitFor();
     const boxes = page.getByTestId('select-run');
     assert.equal(await boxes.count(), 3);
     for (let i = 0; i < 3; i++) await boxes.nth(i).check();

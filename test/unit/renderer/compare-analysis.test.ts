@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configDiff, emaSmooth, flattenConfig, groupBand, groupKey, meanStd, runColour } from '../../../src-renderer/stores/compare-analysis.ts';
-import { csvCell, toCsv } from '../../../src-renderer/stores/csv-export.ts';
+import { toCsv } from '../../../src-renderer/stores/csv-export.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 
 test('config diff lists exactly the fields that differ (name ignored), with each run value', () => {
@@ -46,13 +46,8 @@ test('50 runs get 50 different colours', () => {
   assert.equal(new Set(Array.from({ length: 50 }, (_, i) => runColour(i))).size, 50);
 });
 
-test('CSV cells: formulas neutralised, quotes and commas escaped, numbers kept', () => {
-  assert.equal(csvCell('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
-  for (const bad of ['+1', '-cmd', '@SUM(A1)', '\tx', '\rx']) assert.ok(csvCell(bad).replace(/^"/, '').startsWith("'"), bad);
-  assert.equal(csvCell(-0.5), '-0.5');
-  assert.equal(csvCell('a,b'), '"a,b"');
-  assert.equal(csvCell(null), '');
-  assert.equal(toCsv(['run', 'lr'], [['a', 0.1], ['=x', null]]), "run,lr\r\na,0.1\r\n'=x,\r\n");
+test('exported CSV: formula cells neutralised by the shared rule, numbers kept, empty for null', () => {
+  assert.equal(toCsv(['run', 'lr', 'note'], [['a', -0.5, '=HYPERLINK("x")'], ['@b', null, 'a,b']]), `run,lr,note\r\na,-0.5,"'=HYPERLINK(""x"")"\r\n'@b,,"a,b"\r\n`);
 });
 
 test('SVG export: one path per line, a gap starts a new segment, labels escaped, log scale skips non-positive values', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csvCell } from '../../../src-main/core/csv-cell.ts';
+import { csvCell } from '../../../shared/csv-cell.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { startTestCore } from '../../fixtures/test-core.ts';
 
