@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
 import type { CifarFormat, DatasetJob, DatasetProgress, DatasetSummary, DatasetValidation } from '../../shared/datasets.ts';
 import { CIFAR_TITLE, locateCifar } from '../engine/data/cifar-layout.ts';
+import { checkCifarPythonBatches } from '../acquire/cifar-python.ts';
 import { CIFAR_ARCHIVES, checkDatasetArchive, cifarArchive, downloadCifar, importCifarArchive } from '../acquire/cifar-archive.ts';
 import { cifarBinaryRecordBytes } from '../engine/data/cifar-binary.ts';
 import { DownloadError, type DownloadProgress } from '../acquire/archive-download.ts';
@@ -134,6 +135,11 @@ export class DatasetsService {
         if (layout.format === 'binary') {
           const rec = cifarBinaryRecordBytes(s.kind);
           const sum = async (files: readonly string[]) => (await Promise.all(files.map(fileSize))).reduce((a, b) => a + b, 0) / rec;
+          trainCount = await sum(layout.trainFiles);
+          valCount = await sum(layout.testFiles);
+        } else {
+          // Every batch parsed and its sizes checked here, so a damaged one is refused before a run is stored.
+          const sum = async (files: readonly string[]) => (await checkCifarPythonBatches(s.kind, files)).reduce((a, b) => a + b, 0);
           trainCount = await sum(layout.trainFiles);
           valCount = await sum(layout.testFiles);
         }

@@ -8,6 +8,7 @@ import { DATASET_ROOT_PLACEHOLDER, findPreset, RunConfigSchema, type RunConfig }
 import { startTestCore, type TestCore } from '../../fixtures/test-core.ts';
 import { fakeCifar, writeCifar } from '../engine/data/cifar-fixtures.ts';
 import { writeImage } from '../engine/data/image-folder-fixtures.ts';
+import { cifarPythonBatch } from '../acquire/py2-pickle.ts';
 
 let t: TestCore;
 before(async () => {
@@ -53,6 +54,27 @@ test('runs.create refuses a folder without CIFAR files and a truncated binary ba
   const msg = await refusedWithoutWriting(cifarConfig(broken));
   assert.ok(msg.includes(join(dir, 'data_batch_3.bin')), msg);
   assert.match(msg, /truncated/);
+});
+
+test('runs.create parses every CIFAR python batch first: a truncated or inconsistent batch is refused, naming file and offset', async () => {
+  const { readFileSync, truncateSync } = await import('node:fs');
+  const root = join(t.home, 'py');
+  const dir = writeCifar(root, 'cifar10', 'python', fakeCifar('cifar10', 2, 3));
+  const ok = await dispatchCall(t.core.handlers, 'datasets.validate', { spec: { kind: 'cifar10', root } });
+  assert.deepEqual((ok.result as { summary: unknown }).summary, { kind: 'cifar10', dir, format: 'python', classes: 10, trainCount: 10, valCount: 3 });
+
+  const batch3 = join(dir, 'data_batch_3');
+  const good = readFileSync(batch3);
+  truncateSync(batch3, Math.floor(good.length / 2));
+  const truncated = await refusedWithoutWriting(cifarConfig(root));
+  assert.ok(truncated.startsWith(`${batch3}: not a readable CIFAR python batch: truncated`), truncated);
+  assert.match(truncated, /\(pickle byte \d+\)$/);
+
+  // A batch whose array declares 3 images but holds the bytes of 2.
+  writeFileSync(batch3, good);
+  const test = join(dir, 'test_batch');
+  writeFileSync(test, cifarPythonBatch(new Uint8Array(2 * 3072), [1, 2, 3], 'cifar10'));
+  assert.match(await refusedWithoutWriting(cifarConfig(root)), new RegExp(`^${test}: not a readable CIFAR python batch: ndarray data has 6144 bytes; shape \\[3,3072\\] of \\|u1 needs 9216 \\(pickle byte \\d+\\)$`));
 });
 
 test('runs.create refuses an ImageFolder with a wrong layout or an empty class folder', async () => {
