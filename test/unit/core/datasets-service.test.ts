@@ -61,6 +61,7 @@ test('runs.create parses every CIFAR python batch first: a truncated or inconsis
   const root = join(t.home, 'py');
   const dir = writeCifar(root, 'cifar10', 'python', fakeCifar('cifar10', 2, 3));
   const ok = await dispatchCall(t.core.handlers, 'datasets.validate', { spec: { kind: 'cifar10', root } });
+  assert.ok(ok.ok, JSON.stringify(ok));
   assert.deepEqual((ok.result as { summary: unknown }).summary, { kind: 'cifar10', dir, format: 'python', classes: 10, trainCount: 10, valCount: 3 });
 
   const batch3 = join(dir, 'data_batch_3');
