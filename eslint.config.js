@@ -1,6 +1,14 @@
 // Lint rules that keep the architecture honest (../shared/DESIGN.md "Boundaries are
 // checked by a tool"): the contract imports no Node or Electron, the engine knows no
-// store/transport, and the renderer reaches only shared/ and itself.
+// store/transport, and the renderer reaches only shared/ and itself. Import cycles (type-only
+// imports included) are checked by .dependency-cruiser.mjs, which `npm run lint` runs next;
+// test/unit/lint-rules.test.ts makes sure both keep firing.
+//
+// engine/ and acquire/: acquire/ brings outside things in (downloads, archive extraction,
+// safe readers of foreign formats such as pickles) and may use engine/data's types and
+// errors; the engine imports nothing from it. Where the engine needs a foreign reader (the
+// CIFAR python version), the caller passes acquire's reader in (engine/data/dataset-readers.ts),
+// as it passes the way to start threads (engine/engine-threads.ts) instead of workers/.
 import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
 

@@ -4,7 +4,7 @@
  * recorded order is the state_dict order (the layout fixture test checks this).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { StateDictSlot } from './model.ts';
+import type { StateDictSlot } from './model-contract.ts';
 import { tfjsShapeOf, type TorchLayout } from './torch-layout.ts';
 
 let modelCounter = 0;

@@ -23,7 +23,7 @@ import { l2Normalize } from './layers/l2-normalize.ts';
 import { Linear } from './layers/linear.ts';
 import { globalAvgPool, maxPool2d } from './layers/pooling.ts';
 import { checkInput } from './input-check.ts';
-import type { ArchName, BuildOptions, Model, StateDictSlot } from './model.ts';
+import type { ArchName, BuildOptions, Model, StateDictSlot } from './model-contract.ts';
 import { ModelConfigError } from './model-errors.ts';
 import { ParameterStore } from './parameter-store.ts';
 

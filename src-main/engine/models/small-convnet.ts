@@ -14,7 +14,7 @@ import { Conv2d } from './layers/conv2d.ts';
 import { l2Normalize } from './layers/l2-normalize.ts';
 import { Linear } from './layers/linear.ts';
 import { maxPool2d } from './layers/pooling.ts';
-import type { BuildOptions, Model, StateDictSlot } from './model.ts';
+import type { BuildOptions, Model, StateDictSlot } from './model-contract.ts';
 import { ModelConfigError } from './model-errors.ts';
 import { ParameterStore } from './parameter-store.ts';
 import { checkInput } from './input-check.ts';
