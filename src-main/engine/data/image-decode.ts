@@ -6,34 +6,22 @@
  * images carrying an ICC profile (and CMYK JPEGs) to sRGB through the profile, where PIL
  * ignores profiles; alpha is dropped (not composited) by both; EXIF orientation is ignored
  * by both. Truncated files fail here (sharp `failOn: 'error'`) as they do in PIL.
+ *
+ * BMP and PNM (torchvision's .bmp, .ppm and .pgm), which sharp cannot read, go to the
+ * readers in bmp-decode.ts and pnm-decode.ts.
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { decodeBmp } from './bmp-decode.ts';
+import { ImageDecodeError, MAX_IMAGE_PIXELS, type DecodedImage } from './decoded-image.ts';
+import { decodePnm } from './pnm-decode.ts';
 
-export interface DecodedImage {
-  readonly width: number;
-  readonly height: number;
-  /** HWC RGB, width * height * 3 bytes. */
-  readonly data: Uint8Array;
-}
+export { ImageDecodeError, type DecodedImage };
 
-export class ImageDecodeError extends Error {
-  override readonly name = 'ImageDecodeError';
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-  ) {
-    super(`${path}: ${reason}`);
-  }
-}
-
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'bmp' | 'pnm';
-
-/** Formats sharp decodes; BMP and PNM are valid ImageFolder extensions that it cannot read. */
-export const DECODABLE_FORMATS: ReadonlySet<ImageFormat> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff']);
+type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'bmp' | 'pnm';
 
 /** Identifies an image by its first bytes (16 are enough), or null when none matches. */
-export function sniffImageFormat(head: Uint8Array): ImageFormat | null {
+function sniffImageFormat(head: Uint8Array): ImageFormat | null {
   const b = head;
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a) return 'png';
@@ -51,18 +39,20 @@ export function sniffProblem(head: Uint8Array, fileSize: number): string | null 
   const f = sniffImageFormat(head);
   if (f === null) {
     const hex = Array.from(head.subarray(0, 8), (x) => x.toString(16).padStart(2, '0')).join(' ');
-    return `not an image: content does not start with a JPEG, PNG, WebP, GIF or TIFF signature (first bytes ${hex})`;
+    return `not an image: content does not start with a JPEG, PNG, WebP, GIF, TIFF, BMP or PNM signature (first bytes ${hex})`;
   }
-  if (!DECODABLE_FORMATS.has(f)) return `${f.toUpperCase()} images are not supported by the decoder; convert the file to PNG or JPEG`;
   return null;
 }
 
 /** Decodes an encoded image; `path` only names it in errors. */
-export async function decodeImage(buf: Uint8Array, path: string): Promise<DecodedImage> {
+async function decodeImage(buf: Uint8Array, path: string): Promise<DecodedImage> {
   const problem = sniffProblem(buf.subarray(0, 16), buf.length);
   if (problem) throw new ImageDecodeError(path, problem);
+  const format = sniffImageFormat(buf.subarray(0, 16));
+  if (format === 'bmp') return decodeBmp(buf, path);
+  if (format === 'pnm') return decodePnm(buf, path);
   try {
-    const { data, info } = await sharp(buf, { failOn: 'error' })
+    const { data, info } = await sharp(buf, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })

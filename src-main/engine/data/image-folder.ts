@@ -23,7 +23,8 @@ import { sniffProblem } from './image-decode.ts';
 /** torchvision.datasets.folder.IMG_EXTENSIONS */
 export const IMG_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp'] as const;
 
-const CACHE_VERSION = 1;
+/** Changes whenever what a cached index holds changes (which files count as bad); other versions are rebuilt. */
+const CACHE_VERSION = 2;
 
 export function hasImageExtension(name: string): boolean {
   const lower = name.toLowerCase();
