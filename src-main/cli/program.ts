@@ -12,15 +12,15 @@ import { processContext, type CliContext } from './cli-context.ts';
 import { backendName, integerIn, nonEmptyText, numberIn, oneOf, positiveNumberUpTo } from './option-parsers.ts';
 import { registerDataCommand } from './data-command.ts';
 import { registerClusterJobCommand } from './cluster-job-command.ts';
-import { FOLDER_DATASET_KINDS, type FolderDatasetKind } from '../../shared/run-config.ts';
-import type { TrainFlags } from './train-config.ts';
+import { FOLDER_DATASET_KINDS } from '../../shared/run-config.ts';
+import type { TrainCommandInput } from './train-config.ts';
 import { runsCommand } from './runs-command.ts';
 import { registerEvalCommands } from './eval-commands-registration.ts';
 import { serveCommand } from './serve-command.ts';
 import { trainCommand } from './train-command.ts';
 import type { BackendName } from '../../shared/domain.ts';
 
-type TrainOptions = Omit<TrainFlags, 'dataset' | 'defaultCifarRoot'> & { dataset?: FolderDatasetKind; resume?: string; startEpoch?: number; evaluate?: boolean; k?: number };
+type TrainOptions = Omit<TrainCommandInput, 'dataPath'>;
 
 export function buildProgram(ctx: CliContext, setExitCode: (code: number) => void): Command {
   const program = new Command('snca')

@@ -1,6 +1,6 @@
 /** The run config `snca train` builds: a preset plus the flags given, validated with RunConfigSchema. */
 import type { BackendName } from '../../shared/domain.ts';
-import { ARCHS, IMAGENET_ARCHS, PRESETS, RunConfigSchema, findPreset, isCifarKind, isPlaceholderRoot, type Arch, type CifarKind, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
+import { ARCHS, IMAGENET_ARCHS, RunConfigSchema, isCifarKind, isPlaceholderRoot, type Arch, type FolderDatasetKind, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
 import type { InferredDataset } from './datapath.ts';
 import { safeParseWith, type FieldIssue } from '../../shared/validation.ts';
 
@@ -25,8 +25,24 @@ export interface TrainFlags {
   margin?: number;
   /** DATAPATH resolved by inferDataPath. */
   dataset?: InferredDataset;
-  /** Where `snca data download` puts a CIFAR kind: used when a CIFAR preset gets no DATAPATH. */
-  defaultCifarRoot?: (kind: CifarKind) => string;
+}
+
+/** What the `train` command line gives: the flags plus DATAPATH and the flags owned by resume and -e. */
+export type TrainCommandInput = Omit<TrainFlags, 'dataset'> & {
+  dataPath?: string | undefined;
+  /** --dataset: the kind of DATAPATH, when it cannot be guessed. */
+  dataset?: FolderDatasetKind;
+  resume?: string;
+  startEpoch?: number;
+  evaluate?: boolean;
+  /** --k: neighbours that vote, with -e only. */
+  k?: number;
+};
+
+/** A preset as `presets.list` gives it (a CIFAR one already points at the default download folder). */
+export interface PresetChoice {
+  id: string;
+  config: RunConfigInput;
 }
 
 /** Config fields that have a flag: errors about them name the flag. */
@@ -74,22 +90,19 @@ function presetFor(dataset: InferredDataset | undefined, arch: string | undefine
 
 export type TrainConfigResult = { ok: true; config: RunConfig } | { ok: false; message: string };
 
-export function buildTrainConfig(flags: TrainFlags): TrainConfigResult {
+/** The config of `presets` (from `presets.list`) chosen by the flags, the flags applied, validated. */
+export function buildTrainConfig(flags: TrainFlags, presets: readonly PresetChoice[]): TrainConfigResult {
   const presetId = flags.preset ?? presetFor(flags.dataset, flags.arch);
-  const preset = findPreset(presetId);
+  const preset = presets.find((p) => p.id === presetId);
   if (!preset) {
-    return { ok: false, message: `--preset: unknown preset "${presetId}"; available: ${PRESETS.map((p) => p.id).join(', ')}` };
+    return { ok: false, message: `--preset: unknown preset "${presetId}"; available: ${presets.map((p) => p.id).join(', ')}` };
   }
   let dataset: RunConfigInput['dataset'] = preset.config.dataset;
   if (flags.dataset) {
     const { kind, root } = flags.dataset;
     dataset = { kind, root };
   } else if (dataset.kind !== 'mnist' && isPlaceholderRoot(dataset.root)) {
-    if (isCifarKind(dataset.kind) && flags.defaultCifarRoot) {
-      dataset = { ...dataset, root: flags.defaultCifarRoot(dataset.kind) };
-    } else {
-      return { ok: false, message: `DATAPATH: the preset ${preset.id} needs your dataset folder (ImageNet layout: train/ and val/); give it as the first argument: snca train DATAPATH --preset ${preset.id}` };
-    }
+    return { ok: false, message: `DATAPATH: the preset ${preset.id} needs your dataset folder (ImageNet layout: train/ and val/); give it as the first argument: snca train DATAPATH --preset ${preset.id}` };
   }
   let arch: Arch | undefined;
   if (flags.arch !== undefined) {

@@ -14,7 +14,7 @@
 import type { CliContext } from './cli-context.ts';
 import { DataPathError, inferDataPath } from './datapath.ts';
 import { evalCommand } from './eval-command.ts';
-import type { TrainCommandInput } from './train-command.ts';
+import type { TrainCommandInput } from './train-config.ts';
 
 /** Flags that mean something with -e; any other flag given is refused. */
 const WITH_EVALUATE = new Set(['evaluate', 'resume', 'dataPath', 'dataset', 'k', 'backend']);

@@ -3,14 +3,15 @@
  * the data folder, runs start-up recovery, and wires scheduler, job runner and event bus.
  * No Electron and no HTTP in here.
  */
-import type { ApiHandlers } from '../../shared/api.ts';
+import type { ApiHandlers, MethodInput, MethodName, MethodOutput } from '../../shared/api.ts';
+import { ApiError } from '../../shared/api-error.ts';
 import type { BackendName } from '../../shared/domain.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { createApiHandlers, type SystemFacts } from './api-handlers.ts';
 import { EvaluationsService } from './evaluations-service.ts';
 import { GpuSampler, type CommandRunner } from './hardware.ts';
 import { RunHousekeeping } from './run-housekeeping.ts';
-import { withDatasetHandlers } from './dataset-handlers.ts';
+import { dispatchCall } from './call-dispatch.ts';
 import { DatasetsService, type CifarSource } from './datasets-service.ts';
 import { installedBackends } from './backend-availability.ts';
 import { dataPaths, prepareDataHome, resolveDataHome, type DataPaths } from './data-home.ts';
@@ -19,6 +20,7 @@ import { DEFAULT_JOB_TIMING, startTrainingJob, type JobTiming } from './job-runn
 import { isProcessAlive } from './process-liveness.ts';
 import { recoverOrphanedRuns, type RecoveryReport } from './run-recovery.ts';
 import { newRunId, type RunIdGenerator } from './run-id.ts';
+import { PresetsService } from './presets-service.ts';
 import { RunsService } from './runs-service.ts';
 import { RunTableService } from './run-table-service.ts';
 import { Scheduler } from './scheduler.ts';
@@ -67,8 +69,14 @@ export interface Core {
   readonly evaluations: EvaluationsService;
   readonly runTable: RunTableService;
   readonly datasets: DatasetsService;
+  readonly presets: PresetsService;
   readonly scheduler: Scheduler;
   readonly handlers: ApiHandlers;
+  /**
+   * One contract call through the same dispatch as IPC and HTTP (input and output checked
+   * against shared/api.ts): resolves to the parsed result, or rejects with the ApiError.
+   */
+  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;
   readonly system: SystemFacts;
   /** What start-up recovery did. */
   readonly recovery: RecoveryReport & { adopted: string[] };
@@ -123,7 +131,8 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       diagnostics,
       ...(options.cifarSource ? { cifarSource: options.cifarSource } : {}),
     });
-    const runs = new RunsService({ store, bus, scheduler, newId: options.newRunId ?? newRunId, pid: process.pid, now });
+    const presets = new PresetsService(datasets);
+    const runs = new RunsService({ store, bus, scheduler, datasets, newId: options.newRunId ?? newRunId, pid: process.pid, now });
     const housekeeping = new RunHousekeeping({ store, bus, paths });
     const runTable = new RunTableService({ store });
     const evaluations = new EvaluationsService({
@@ -154,6 +163,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       shell: options.shell ?? 'serve',
     };
     const adopted = options.adoptQueued === false ? [] : scheduler.adoptOrphans(recovery.orphanedQueued);
+    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable }, system);
     let closing: Promise<void> | null = null;
     return {
       home,
@@ -164,10 +174,17 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       scheduler,
       system,
       datasets,
+      presets,
       housekeeping,
       evaluations,
       runTable,
-      handlers: withDatasetHandlers(createApiHandlers(runs, system, { scheduler, housekeeping, evaluations, runTable }), datasets),
+      handlers,
+      call: async <M extends MethodName>(method: M, input: MethodInput<M>) => {
+        const answer = await dispatchCall(handlers, method, input, diagnostics);
+        if (!answer.ok) throw ApiError.fromPayload(answer.error);
+        // dispatchCall checked the result against the method's output schema.
+        return answer.result as MethodOutput<M>;
+      },
       recovery: { ...recovery, adopted },
       close: (reason = 'SNCA Studio was closed while the run was training.') => {
         closing ??= (async () => {

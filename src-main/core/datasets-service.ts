@@ -32,11 +32,6 @@ export interface DatasetsServiceDeps {
   retryDelayMs?: number;
 }
 
-/** `$SNCA_HOME/datasets/<kind>`: where downloads go when no folder is given. */
-export function defaultDatasetRoot(home: string, kind: string): string {
-  return join(home, 'datasets', kind);
-}
-
 const KIND_TITLE: Record<string, string> = { ...CIFAR_TITLE, imagefolder: 'the ImageNet-style folder (train/ and val/)', mnist: 'MNIST' };
 
 /** The message when a preset's placeholder root was not replaced by a real folder. */
@@ -89,8 +84,15 @@ export class DatasetsService {
 
   constructor(private readonly deps: DatasetsServiceDeps) {}
 
+  /** `$SNCA_HOME/datasets/<kind>`: where downloads go when no folder is given. */
   defaultRoot(kind: string): string {
-    return defaultDatasetRoot(this.deps.home, kind);
+    return join(this.deps.home, 'datasets', kind);
+  }
+
+  /** A CIFAR dataset whose root is the preset placeholder points at the default download folder. */
+  withDefaultRoot(spec: DatasetSpec): DatasetSpec {
+    if ((spec.kind === 'cifar10' || spec.kind === 'cifar100') && isPlaceholderRoot(spec.root)) return { ...spec, root: this.defaultRoot(spec.kind) };
+    return spec;
   }
 
   /** Quick check of a dataset: never throws for a bad dataset, answers `ok: false` with the library's message. */
@@ -110,15 +112,12 @@ export class DatasetsService {
   }
 
   /**
-   * Refuses a run config whose dataset is not usable, before anything is stored: the issue
-   * names `config.dataset.root` and carries the data library's message. Configs the schema
-   * rejects are left to the run validation (which names their fields).
+   * Refuses a run's dataset when it is not usable, before the run is stored: the issue names
+   * `config.dataset.root` and carries the data library's message. MNIST is built in.
    */
-  async assertRunDataset(config: unknown): Promise<void> {
-    const raw = config !== null && typeof config === 'object' ? (config as { dataset?: unknown }).dataset : undefined;
-    const parsed = DatasetSpecSchema.safeParse(raw);
-    if (!parsed.success || parsed.data.kind === 'mnist') return;
-    const v = await this.validate(parsed.data);
+  async assertRunDataset(spec: DatasetSpec): Promise<void> {
+    if (spec.kind === 'mnist') return;
+    const v = await this.validate(spec);
     if (!v.ok) throw ApiError.invalidInput([{ path: 'config.dataset.root', message: v.message ?? 'the dataset is not usable' }], 'run config');
   }
 

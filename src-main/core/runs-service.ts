@@ -1,5 +1,6 @@
 /**
- * Runs as the API sees them: create (validate, store queued, hand to the scheduler),
+ * Runs as the API sees them: create (validate the config and its dataset, store queued, hand
+ * to the scheduler),
  * read (list, detail, metric series downsampled for charts, logs, checkpoints) and cancel.
  */
 import { ApiError } from '../../shared/api-error.ts';
@@ -9,6 +10,7 @@ import { RunConfigSchema, type RunConfig } from '../../shared/run-config.ts';
 import { describeIssues, safeParseWith } from '../../shared/validation.ts';
 import { downsampleSeries } from '../store/series-downsampling.ts';
 import type { Store } from '../store/store.ts';
+import type { DatasetsService } from './datasets-service.ts';
 import type { EventBus } from './event-bus.ts';
 import type { RunIdGenerator } from './run-id.ts';
 import { summarizeAllRuns, summarizeRun, toRunSummary } from './run-summaries.ts';
@@ -30,6 +32,8 @@ export interface RunsServiceDeps {
   store: Store;
   bus: EventBus;
   scheduler: Scheduler;
+  /** Checks a run's dataset before the run is stored. */
+  datasets: Pick<DatasetsService, 'assertRunDataset'>;
   newId: RunIdGenerator;
   pid: number;
   now(): number;
@@ -38,11 +42,16 @@ export interface RunsServiceDeps {
 export class RunsService {
   constructor(private readonly deps: RunsServiceDeps) {}
 
-  /** Validates a config (field names prefixed with `config.`), stores the run queued and schedules it. */
-  create(configInput: unknown): RunSummary {
+  /**
+   * Validates a config (field names prefixed with `config.`) and its dataset (a missing or
+   * wrongly laid out folder is refused naming `config.dataset.root`), then stores the run
+   * queued and schedules it. Nothing is stored when a check fails.
+   */
+  async create(configInput: unknown): Promise<RunSummary> {
     const parsed = safeParseWith(RunConfigSchema, configInput, 'config');
     if (!parsed.ok) throw ApiError.invalidInput(parsed.issues, 'run config');
     const config: RunConfig = parsed.value;
+    await this.deps.datasets.assertRunDataset(config.dataset);
     const { store, bus, scheduler } = this.deps;
     const id = this.deps.newId();
     const now = this.deps.now();

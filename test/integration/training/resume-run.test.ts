@@ -57,7 +57,7 @@ test('cancel stops a real worker within an iteration; --resume continues the run
           core.runs.cancel(id);
         }
       });
-      id = core.runs.create(config('resumable')).id;
+      id = (await core.runs.create(config('resumable'))).id;
       const ended = await core.runs.whenEnded(id);
       const stopSeconds = (performance.now() - cancelAt) / 1000;
       assert.ok(cancelAt > 0, 'the cancel was requested during epoch 2');
@@ -100,7 +100,7 @@ test('cancel stops a real worker within an iteration; --resume continues the run
     // 3. The same config uninterrupted ends with the same bytes.
     const core2 = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: () => {} });
     try {
-      const fresh = core2.runs.create(config('uninterrupted'));
+      const fresh = await core2.runs.create(config('uninterrupted'));
       const end = await core2.runs.whenEnded(fresh.id);
       assert.equal(end.status, 'completed', end.error ?? '');
       const a = core2.store.checkpoints.list(id).find((c) => c.kind === 'latest')!;

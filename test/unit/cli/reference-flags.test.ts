@@ -7,6 +7,9 @@ import { runCli } from '../../../src-main/cli/program.ts';
 import { inferDataPath } from '../../../src-main/cli/datapath.ts';
 import { archFor, buildTrainConfig } from '../../../src-main/cli/train-config.ts';
 import { createCore } from '../../../src-main/core/core.ts';
+import { DatasetsService } from '../../../src-main/core/datasets-service.ts';
+import { EventBus } from '../../../src-main/core/event-bus.ts';
+import { PresetsService } from '../../../src-main/core/presets-service.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
@@ -54,20 +57,22 @@ test('--arch resnetXX means the ImageNet net, and its CIFAR version on CIFAR dat
 });
 
 test('DATAPATH picks the preset: CIFAR → cifar10-paper (kind kept), ImageFolder → imagenet-resnetXX by --arch', () => {
-  const cifar = buildTrainConfig({ dataset: { kind: 'cifar100', root: '/d/c100' } });
+  // The presets as presets.list gives them for the data folder /home/x.
+  const presets = new PresetsService(new DatasetsService({ home: '/home/x', bus: new EventBus(), diagnostics: () => {} })).list();
+  const cifar = buildTrainConfig({ dataset: { kind: 'cifar100', root: '/d/c100' } }, presets);
   assert.ok(cifar.ok);
   assert.equal(cifar.config.preset, 'cifar10-paper');
   assert.deepEqual(cifar.config.dataset, { kind: 'cifar100', root: '/d/c100' });
-  const inet = buildTrainConfig({ dataset: { kind: 'imagefolder', root: '/d/in' }, arch: 'resnet50' });
+  const inet = buildTrainConfig({ dataset: { kind: 'imagefolder', root: '/d/in' }, arch: 'resnet50' }, presets);
   assert.ok(inet.ok);
   assert.equal(inet.config.preset, 'imagenet-resnet50');
   assert.equal(inet.config.arch, 'resnet50');
-  const noData = buildTrainConfig({ preset: 'imagenet-resnet18' });
+  const noData = buildTrainConfig({ preset: 'imagenet-resnet18' }, presets);
   assert.ok(!noData.ok && /^DATAPATH: the preset imagenet-resnet18 needs your dataset folder/.test(noData.message));
-  const cifarDefault = buildTrainConfig({ preset: 'cifar10-paper', defaultCifarRoot: (k) => `/home/x/datasets/${k}` });
+  const cifarDefault = buildTrainConfig({ preset: 'cifar10-paper' }, presets);
   assert.ok(cifarDefault.ok);
   assert.deepEqual(cifarDefault.config.dataset, { kind: 'cifar10', root: '/home/x/datasets/cifar10' });
-  const none = buildTrainConfig({});
+  const none = buildTrainConfig({}, presets);
   assert.ok(none.ok);
   assert.equal(none.config.preset, 'mnist-demo');
 });

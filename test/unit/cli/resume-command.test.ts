@@ -42,7 +42,7 @@ test('train refuses --start-epoch at or past --epochs; --resume refuses config f
     let id = '';
     let path = '';
     try {
-      id = core.runs.create(demoConfig({ epochs: 2, batchSize: 3 })).id;
+      id = (await core.runs.create(demoConfig({ epochs: 2, batchSize: 3 }))).id;
       await core.runs.whenEnded(id);
       assert.ok(core.store.runs.transition(id, ['completed'], 'failed', { error: 'disk full' }));
       const config = core.store.runs.configJson(id)!;

@@ -8,7 +8,7 @@ import { startTestCore, statusesOf } from '../../fixtures/test-core.ts';
 test('a completing worker: metrics in batches, logs, checkpoint, backend, epochs, events, completed', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing', { timing: { flushRows: 100 } });
   try {
-    const created = t.core.runs.create(demoConfig({ epochs: 2, batchSize: 150, name: 'happy' }));
+    const created = await t.core.runs.create(demoConfig({ epochs: 2, batchSize: 150, name: 'happy' }));
     const end = await t.core.runs.whenEnded(created.id);
     assert.equal(end.status, 'completed');
     assert.equal(end.error, null);
@@ -46,7 +46,7 @@ test('a completing worker: metrics in batches, logs, checkpoint, backend, epochs
 test('a worker that throws: run failed with the message, partial metrics kept, main process fine', { timeout: 60_000 }, async () => {
   const t = await startTestCore('throwing');
   try {
-    const { id } = t.core.runs.create(demoConfig());
+    const { id } = await t.core.runs.create(demoConfig());
     const end = await t.core.runs.whenEnded(id);
     assert.equal(end.status, 'failed');
     assert.match(end.error ?? '', /crashed: boom from the fake worker/);
@@ -61,7 +61,7 @@ test('a worker that throws: run failed with the message, partial metrics kept, m
 test('a worker that reports an error message: failed with that message and the detail in the log', { timeout: 60_000 }, async () => {
   const t = await startTestCore('error-reporting');
   try {
-    const { id } = t.core.runs.create(demoConfig());
+    const { id } = await t.core.runs.create(demoConfig());
     const end = await t.core.runs.whenEnded(id);
     assert.equal(end.status, 'failed');
     assert.equal(end.error, 'The loss became NaN; lower the learning rate');
@@ -76,7 +76,7 @@ test('a worker that reports an error message: failed with that message and the d
 test('garbage messages: logged, run failed, worker stopped, valid metrics before it kept', { timeout: 60_000 }, async () => {
   const t = await startTestCore('garbage');
   try {
-    const { id } = t.core.runs.create(demoConfig());
+    const { id } = await t.core.runs.create(demoConfig());
     const end = await t.core.runs.whenEnded(id);
     assert.equal(end.status, 'failed');
     assert.match(end.error ?? '', /does not follow the protocol \(message of type "metrics": points:/);
@@ -91,7 +91,7 @@ test('garbage messages: logged, run failed, worker stopped, valid metrics before
 test('a worker that exits without done: failed, saying so', { timeout: 60_000 }, async () => {
   const t = await startTestCore('silent-exit');
   try {
-    const { id } = t.core.runs.create(demoConfig());
+    const { id } = await t.core.runs.create(demoConfig());
     const end = await t.core.runs.whenEnded(id);
     assert.equal(end.status, 'failed');
     assert.match(end.error ?? '', /exited \(code 0\) without reporting the end of the run/);
@@ -104,7 +104,7 @@ test('a worker that exits without done: failed, saying so', { timeout: 60_000 },
 test('a missing worker file: failed with a message, no crash', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing', { workerEntry: { url: new URL('file:///nonexistent/snca-worker.js'), execArgv: [] } });
   try {
-    const { id } = t.core.runs.create(demoConfig());
+    const { id } = await t.core.runs.create(demoConfig());
     const end = await t.core.runs.whenEnded(id);
     assert.equal(end.status, 'failed');
     assert.match(end.error ?? '', /nonexistent|Cannot find|could not be started|crashed/);

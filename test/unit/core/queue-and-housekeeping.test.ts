@@ -24,10 +24,10 @@ test('reorder: queued runs start in the new order; removeQueued deletes a queued
       const r = await dispatchCall(t.core.handlers, m, input);
       return r;
     };
-    const a = t.core.runs.create(demoConfig({ name: 'a' }));
-    const b = t.core.runs.create(demoConfig({ name: 'b' }));
-    const c = t.core.runs.create(demoConfig({ name: 'c' }));
-    const d = t.core.runs.create(demoConfig({ name: 'd' }));
+    const a = await t.core.runs.create(demoConfig({ name: 'a' }));
+    const b = await t.core.runs.create(demoConfig({ name: 'b' }));
+    const c = await t.core.runs.create(demoConfig({ name: 'c' }));
+    const d = await t.core.runs.create(demoConfig({ name: 'd' }));
     assert.equal(a.queuePosition, null, 'a started at once');
     assert.deepEqual([b, c, d].map((r) => r.queuePosition), [1, 2, 3]);
     const reordered = await call('runs.reorder', { ids: [d.id, b.id] });
@@ -61,7 +61,7 @@ test('update, export (CSV and JSON), disk usage and delete (files too, refused w
   const t = await startTestCore('completing');
   try {
     const call = (m: string, input: unknown) => dispatchCall(t.core.handlers, m, input);
-    const run = t.core.runs.create(demoConfig({ name: 'orig', epochs: 2, batchSize: 4 }));
+    const run = await t.core.runs.create(demoConfig({ name: 'orig', epochs: 2, batchSize: 4 }));
     const busy = await call('runs.delete', { id: run.id });
     assert.ok(!busy.ok && busy.error.code === 'conflict', 'refused while queued or running');
     const ended = await t.core.runs.whenEnded(run.id);

@@ -30,7 +30,7 @@ const conflict = (re: RegExp) => (e: unknown) => e instanceof ApiError && e.code
 test('resume continues a failed run under the same id from its latest checkpoint; later metric rows are deleted', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
   try {
-    const { id } = t.core.runs.create(demoConfig({ epochs: 3, batchSize: 4 }));
+    const { id } = await t.core.runs.create(demoConfig({ epochs: 3, batchSize: 4 }));
     await t.core.runs.whenEnded(id);
     assert.throws(() => t.core.runs.resume(id), conflict(/only an interrupted, failed or cancelled run/));
     // Pretend it failed in epoch 3 after checkpoints of epochs 1 and 2 (steps 4 and 8).
@@ -63,7 +63,7 @@ test('resume continues a failed run under the same id from its latest checkpoint
 test('resume from a named checkpoint; a corrupt file is refused with its path and both hashes, the run untouched', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
   try {
-    const { id } = t.core.runs.create(demoConfig({ epochs: 2, batchSize: 4 }));
+    const { id } = await t.core.runs.create(demoConfig({ epochs: 2, batchSize: 4 }));
     await t.core.runs.whenEnded(id);
     failRun(t, id);
     const best = recordCheckpoint(t, id, 1, 4, 'best');
@@ -93,7 +93,7 @@ test('resume from a named checkpoint; a corrupt file is refused with its path an
 test('a cancelled run without any checkpoint starts over', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
   try {
-    const { id } = t.core.runs.create(demoConfig({ epochs: 1, batchSize: 4 }));
+    const { id } = await t.core.runs.create(demoConfig({ epochs: 1, batchSize: 4 }));
     await t.core.runs.whenEnded(id);
     for (const c of t.core.store.checkpoints.list(id)) t.core.store.db.prepare('DELETE FROM checkpoints WHERE id = ?').run(c.id);
     assert.ok(t.core.store.runs.transition(id, ['completed'], 'cancelled', {}));

