@@ -165,7 +165,7 @@ export function createBatchExecutor(workers: number, opts: { tasksPerWorker?: nu
   if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a non-negative integer, got ${workers}`);
   if (workers === 0) return new InlineExecutor();
   if (!canStartThreads()) {
-    throw new LoaderPoolError(`${workers} data loader workers were asked for, but the engine was given no way to start threads here (provideThreadStarter); use 0 workers to decode on this thread`);
+    throw new LoaderPoolError(`workers: ${workers} asks for data loader threads, but the engine was given no way to start threads here (provideThreadStarter); use workers: 0 to decode on this thread`);
   }
   return new WorkerPool(workers, opts.tasksPerWorker ?? 2);
 }

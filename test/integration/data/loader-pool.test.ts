@@ -46,7 +46,7 @@ test('the pool starts its threads only through the ThreadStarter the engine was 
   try {
     assert.throws(
       () => createBatchExecutor(2),
-      (e: unknown) => e instanceof LoaderPoolError && /2 data loader workers were asked for.*no way to start threads.*use 0 workers/.test(e.message),
+      (e: unknown) => e instanceof LoaderPoolError && /workers: 2 asks for data loader threads.*no way to start threads.*use workers: 0/.test(e.message),
     );
     assert.equal(createBatchExecutor(0).workers, 0, 'decoding on the calling thread needs no starter');
     const started: string[] = [];

@@ -1,7 +1,8 @@
 /**
- * A short real CIFAR-10 run: a generated binary CIFAR-10 folder (200 train / 100 val images)
- * goes through runs.create (dataset check), the scheduler and a real training worker
- * (wasm backend), and ends completed with metrics. The network is small-convnet on the
+ * A short real CIFAR-10 run: a generated CIFAR-10 folder (200 train / 100 val images, the
+ * python version) goes through runs.create (dataset check), the scheduler and a real
+ * training worker (wasm backend) with one data loader thread, and ends completed with
+ * metrics: the worker gives the engine acquire/'s pickle reader and its ThreadStarter. The network is small-convnet on the
  * 32×32×3 images: cifar-resnet18 took ~68 s for these 200 images on the 2-core wasm
  * development machine, too slow for the suite.
  */
@@ -18,7 +19,7 @@ test('a 1-epoch run on a generated CIFAR-10 folder trains in a worker and comple
   const core = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: () => {} });
   try {
     const root = join(tmp.dir, 'cifar');
-    writeCifar(root, 'cifar10', 'binary', fakeCifar('cifar10', 40, 100));
+    writeCifar(root, 'cifar10', 'python', fakeCifar('cifar10', 40, 100));
     const config = RunConfigSchema.parse({
       ...findPreset('cifar10-paper')!.config,
       name: 'cifar integration',
@@ -27,7 +28,7 @@ test('a 1-epoch run on a generated CIFAR-10 folder trains in a worker and comple
       epochs: 1,
       batchSize: 16,
       lowDim: 16,
-      workers: 0,
+      workers: 1,
     });
     const created = await core.handlers['runs.create']({ config });
     const ended = await core.runs.whenEnded(created.id);
@@ -44,6 +45,7 @@ test('a 1-epoch run on a generated CIFAR-10 folder trains in a worker and comple
     }
     const logs = await core.handlers['runs.logs']({ id: created.id, afterId: 0, limit: 500 });
     assert.ok(logs.some((l) => /Dataset cifar10: 200 train \/ 100 val samples, 10 classes/.test(l.message)), logs.map((l) => l.message).join('\n'));
+    assert.ok(logs.some((l) => /\(python version\)/.test(l.message)), 'read by the pickle reader');
   } finally {
     await core.close();
     tmp.cleanup();
