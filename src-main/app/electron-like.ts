@@ -14,6 +14,11 @@ export interface IpcInvokeEventLike {
   senderFrame?: { url: string } | null;
 }
 
+export interface SessionLike {
+  setPermissionRequestHandler(handler: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+  setPermissionCheckHandler(handler: (contents: unknown, permission: string) => boolean): void;
+}
+
 export interface IpcMainLike {
   handle(channel: string, listener: (event: IpcInvokeEventLike, ...args: unknown[]) => unknown): void;
   removeHandler(channel: string): void;
@@ -74,9 +79,7 @@ export interface ElectronMainModule {
   };
   shell: { openExternal(url: string): Promise<void> };
   session: {
-    defaultSession: {
-      setPermissionRequestHandler(handler: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
-    };
+    defaultSession: SessionLike;
   };
   dialog: { showErrorBox(title: string, content: string): void };
 }

@@ -11,7 +11,7 @@ import { DEFAULT_RENDERER_DIR } from '../core/package-root.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 import type { BrowserWindowLike, ElectronMainModule, PreventableEvent } from './electron-like.ts';
 import { forwardEventsToRenderers, registerIpcHandlers } from './ipc-bridge.ts';
-import { APP_SCHEME, APP_START_URL, hardenContents, isAppUrl, isSafeExternalUrl, mainWindowOptions } from './window-security.ts';
+import { APP_SCHEME, APP_START_URL, hardenContents, hardenSession, isSafeExternalUrl, isTrustedAppSender, mainWindowOptions } from './window-security.ts';
 
 // A variable specifier keeps TypeScript and esbuild from resolving the optional package at build time.
 const ELECTRON = 'electron';
@@ -51,9 +51,9 @@ async function main(): Promise<void> {
     if (isSafeExternalUrl(url)) void shell.openExternal(url);
   };
   protocol.handle(APP_SCHEME, createAppProtocolHandler(DEFAULT_RENDERER_DIR));
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  hardenSession(session.defaultSession);
   const removeIpc = registerIpcHandlers(ipcMain, core.handlers, {
-    isTrustedSender: (event) => isAppUrl(event.senderFrame?.url),
+    isTrustedSender: isTrustedAppSender,
     diagnostics: (line) => process.stderr.write(`snca: ${line}\n`),
   });
   const stopEvents = forwardEventsToRenderers(core.bus, () => BrowserWindow.getAllWindows().map((w) => w.webContents));

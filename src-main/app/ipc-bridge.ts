@@ -9,22 +9,27 @@ import type { EventBus } from '../core/event-bus.ts';
 import type { EventTargetContentsLike, IpcInvokeEventLike, IpcMainLike } from './electron-like.ts';
 
 export interface IpcBridgeOptions {
-  /** Only frames of our own app may call (e.g. not a page an attacker got navigated to). */
-  isTrustedSender?: (event: IpcInvokeEventLike) => boolean;
+  /**
+   * Only frames of our own app may call (e.g. not a page an attacker got navigated to).
+   * Required; should a caller still pass none, every call is refused (fail closed).
+   */
+  isTrustedSender: (event: IpcInvokeEventLike) => boolean;
   diagnostics?: Diagnostics;
 }
 
+const REFUSE_ALL = (): boolean => false;
+
 /** Registers a handler for every contract method; returns a function removing them. */
-export function registerIpcHandlers(ipcMain: IpcMainLike, handlers: ApiHandlers, options: IpcBridgeOptions = {}): () => void {
-  const trusted = options.isTrustedSender ?? (() => true);
+export function registerIpcHandlers(ipcMain: IpcMainLike, handlers: ApiHandlers, options: IpcBridgeOptions): () => void {
+  const trusted = typeof options?.isTrustedSender === 'function' ? options.isTrustedSender : REFUSE_ALL;
   const channels = METHOD_NAMES.map((method) => {
     const channel = transportNames.ipcChannel(method);
     ipcMain.handle(channel, async (event, ...args): Promise<CallResult<unknown>> => {
       if (!trusted(event)) {
-        options.diagnostics?.(`refused ${method} from an untrusted frame (${event.senderFrame?.url ?? 'unknown'})`);
+        options?.diagnostics?.(`refused ${method} from an untrusted frame (${event.senderFrame?.url ?? 'unknown'})`);
         return { ok: false, error: { code: 'unauthorized', message: 'This page may not call SNCA Studio' } };
       }
-      return dispatchCall(handlers, method, args[0], options.diagnostics);
+      return dispatchCall(handlers, method, args[0], options?.diagnostics);
     });
     return channel;
   });

@@ -3,7 +3,7 @@
  * sandboxed with no Node access, may only show our own app:// pages, and links to the web
  * open in the user's browser instead of a window of ours.
  */
-import type { NavigableContentsLike, PreventableEvent } from './electron-like.ts';
+import type { IpcInvokeEventLike, NavigableContentsLike, PreventableEvent, SessionLike } from './electron-like.ts';
 
 export const APP_SCHEME = 'snca';
 export const APP_HOST = 'app';
@@ -68,5 +68,22 @@ export function hardenContents(contents: NavigableContentsLike, openExternal: (u
   };
   contents.on('will-navigate', guard);
   contents.on('will-redirect', guard);
+  // Frames (an <iframe> a page might get) navigate through this one; the same rule holds.
+  contents.on('will-frame-navigate', guard);
   contents.on('will-attach-webview', (event) => event.preventDefault());
+}
+
+/**
+ * The app asks for no browser permission (camera, notifications from the page, geolocation,
+ * clipboard reads…): requests are answered no, and checks, which pages use to probe a
+ * permission without a prompt, are answered no too.
+ */
+export function hardenSession(session: SessionLike): void {
+  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+}
+
+/** The IPC sender check of the app's window: the main frame of one of our own pages. */
+export function isTrustedAppSender(event: IpcInvokeEventLike): boolean {
+  return isAppUrl(event.senderFrame?.url);
 }

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { METHOD_NAMES, transportNames, type CallResult } from '../../../shared/api.ts';
 import { forwardEventsToRenderers, registerIpcHandlers } from '../../../src-main/app/ipc-bridge.ts';
-import { isAppUrl } from '../../../src-main/app/window-security.ts';
+import { isAppUrl, isTrustedAppSender } from '../../../src-main/app/window-security.ts';
+import type { IpcBridgeOptions } from '../../../src-main/app/ipc-bridge.ts';
 import { EventBus } from '../../../src-main/core/event-bus.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { FakeIpcMain, FakeWebContents } from '../../fixtures/fake-electron.ts';
@@ -13,7 +14,7 @@ test('every contract method gets its channel, and nothing else is registered; di
   const t = await startTestCore('completing');
   try {
     const ipc = new FakeIpcMain();
-    const dispose = registerIpcHandlers(ipc, t.core.handlers);
+    const dispose = registerIpcHandlers(ipc, t.core.handlers, { isTrustedSender: isTrustedAppSender });
     assert.deepEqual([...ipc.handlers.keys()].sort(), METHOD_NAMES.map((m) => transportNames.ipcChannel(m)).sort());
     dispose();
     assert.equal(ipc.handlers.size, 0);
@@ -57,4 +58,27 @@ test('bus events go to every live window on the event channel', () => {
   bus.emit('run.log', { ...entry, message: 'after stop' });
   assert.deepEqual(a.sent, [{ channel: transportNames.ipcEventChannel, args: [{ event: 'run.log', payload: entry }] }]);
   assert.deepEqual(b.sent, []);
+});
+
+test('sender validation fails closed: without a check every call is refused, with ours only app frames pass', { timeout: 60_000 }, async () => {
+  const t = await startTestCore('completing');
+  try {
+    const channel = transportNames.ipcChannel('system.info');
+    for (const options of [undefined, {}, { isTrustedSender: 'yes' }] as unknown as IpcBridgeOptions[]) {
+      const ipc = new FakeIpcMain();
+      registerIpcHandlers(ipc, t.core.handlers, options);
+      const r = (await ipc.invoke(channel, 'snca://app/index.html', {})) as CallResult<unknown>;
+      assert.ok(!r.ok && r.error.code === 'unauthorized', JSON.stringify(options));
+    }
+    const ipc = new FakeIpcMain();
+    registerIpcHandlers(ipc, t.core.handlers, { isTrustedSender: isTrustedAppSender });
+    assert.ok(((await ipc.invoke(channel, 'snca://app/runs/x', {})) as CallResult<unknown>).ok);
+    for (const url of ['https://evil.example/', 'file:///tmp/x.html', 'snca://other/index.html', '']) {
+      const r = (await ipc.invoke(channel, url, {})) as CallResult<unknown>;
+      assert.ok(!r.ok && r.error.code === 'unauthorized', url);
+    }
+    assert.equal(isAppUrl('snca://app/'), true);
+  } finally {
+    await t.dispose();
+  }
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { METHOD_NAMES, PRELOAD_GLOBAL, transportNames, type EventEnvelope, type PreloadBridge } from '../../../shared/api.ts';
 import { registerIpcHandlers } from '../../../src-main/app/ipc-bridge.ts';
+import { isTrustedAppSender } from '../../../src-main/app/window-security.ts';
 import { createPreloadBridge, exposePreloadBridge } from '../../../src-main/app/preload-bridge.ts';
 import { FakeContextBridge, FakeIpcMain, FakeIpcRenderer } from '../../fixtures/fake-electron.ts';
 import { startTestCore } from '../../fixtures/test-core.ts';
@@ -47,7 +48,7 @@ test('preload → ipc → main → core round trip', { timeout: 60_000 }, async 
   const t = await startTestCore('completing');
   try {
     const main = new FakeIpcMain();
-    registerIpcHandlers(main, t.core.handlers);
+    registerIpcHandlers(main, t.core.handlers, { isTrustedSender: isTrustedAppSender });
     const api = createPreloadBridge(new FakeIpcRenderer(main));
     const info = await api.methods['system.info']({});
     assert.ok(info.ok && info.result.dataHome === t.home);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NavigableContentsLike, PreventableEvent, WindowOpenDecision } from '../../../src-main/app/electron-like.ts';
-import { hardenContents, isAppUrl, isSafeExternalUrl, mainWindowOptions } from '../../../src-main/app/window-security.ts';
+import { hardenContents, hardenSession, isAppUrl, isSafeExternalUrl, mainWindowOptions } from '../../../src-main/app/window-security.ts';
 
 test('the window is isolated, sandboxed, without Node, with our preload', () => {
   const o = mainWindowOptions('/x/preload.cjs');
@@ -53,7 +53,9 @@ test('new windows are denied (web links go to the browser); navigation away from
   assert.equal(c.navigate('will-navigate', 'https://evil.example/'), true);
   assert.equal(c.navigate('will-redirect', 'file:///home'), true);
   assert.equal(c.navigate('will-attach-webview', ''), true);
-  assert.deepEqual(opened, ['https://example.org/', 'https://evil.example/']);
+  assert.equal(c.navigate('will-frame-navigate', 'https://evil.example/frame'), true, 'a frame navigating away');
+  assert.equal(c.navigate('will-frame-navigate', 'snca://app/index.html'), false);
+  assert.deepEqual(opened, ['https://example.org/', 'https://evil.example/', 'https://evil.example/frame']);
 });
 
 test('electron is imported only by the entry files, and only at run time', () => {
@@ -68,5 +70,17 @@ test('electron is imported only by the entry files, and only at run time', () =>
     for (const file of readdirSync(d, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'))) {
       assert.doesNotMatch(readFileSync(d + file, 'utf8'), /(from|import\(|require\()\s*['"]electron['"]/, `${layer}/${file} imports electron`);
     }
+  }
+});
+
+test('the session denies permission requests and permission checks', () => {
+  let request: ((c: unknown, p: string, cb: (g: boolean) => void) => void) | null = null;
+  let check: ((c: unknown, p: string) => boolean) | null = null;
+  hardenSession({ setPermissionRequestHandler: (h) => (request = h), setPermissionCheckHandler: (h) => (check = h) });
+  for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal']) {
+    let granted: boolean | null = null;
+    request!(null, permission, (g) => (granted = g));
+    assert.equal(granted, false, permission);
+    assert.equal(check!(null, permission), false, permission);
   }
 });
