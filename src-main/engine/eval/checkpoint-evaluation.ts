@@ -15,6 +15,7 @@ import { createModel } from '../models/model.ts';
 import { importStateDict, type StateDictInput } from '../models/state-dict.ts';
 import { embedSplit } from '../train/knn-evaluation.ts';
 import { knnAccuracy, knnClassify } from './knn.ts';
+import { writePerSampleFile } from './per-sample-file.ts';
 
 export interface CheckpointEvaluationSpec {
   checkpointPath: string;
@@ -89,6 +90,18 @@ export async function evaluateCheckpoint(
       }
       const result = knnClassify(queries, bank, train.labels, { k: spec.k, sigma: spec.sigma, numClasses: train.numClasses });
       const acc = knnAccuracy(result, val.labels);
+      if (spec.samplesPath) {
+        writePerSampleFile(spec.samplesPath, {
+          classes: train.numClasses,
+          trainCount: train.size,
+          k: result.k,
+          trueLabels: val.labels,
+          predicted: result.predictions,
+          neighbourIndexes: new Uint32Array(result.neighbourRows.buffer, result.neighbourRows.byteOffset, result.neighbourRows.length),
+          neighbourSimilarities: result.neighbourSims,
+          neighbourLabels: result.neighbourRows.map((row) => train.labels[row]!),
+        });
+      }
       const counts = new Array<number>(train.numClasses).fill(0);
       const correct = new Array<number>(train.numClasses).fill(0);
       const confusion = new Map<number, number>();

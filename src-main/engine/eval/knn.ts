@@ -46,6 +46,9 @@ export interface KnnResult {
   nnIndexes: Int32Array;
   /** Neighbours actually used: min(k, bank size). */
   k: number;
+  /** Each query's k neighbours (bank rows, most similar first) and their similarities, [Q, k] row-major. */
+  neighbourRows: Int32Array;
+  neighbourSims: Float32Array;
 }
 
 export interface KnnAccuracy {
@@ -215,7 +218,7 @@ export function voteFromNeighbours(
     nnIndexes[q] = rows[base]!;
     nnLabels[q] = bankLabels[rows[base]!]!;
   }
-  return { top5, topWidth: width, predictions, nnLabels, nnIndexes, k };
+  return { top5, topWidth: width, predictions, nnLabels, nnIndexes, k, neighbourRows: rows, neighbourSims: sims };
 }
 
 export function knnAccuracy(result: KnnResult, targets: Int32Array): KnnAccuracy {

@@ -16,6 +16,7 @@
  *       i32[count]        predicted labels
  *       u32[count * k]    neighbour indexes, row-major per image
  *       f32[count * k]    neighbour similarities
+ *       i32[count * k]    neighbour labels (the train labels that voted)
  * The reader bounds every count before allocating and names the file and byte offset of
  * any problem (a truncated file, a label or index out of range).
  */
@@ -39,6 +40,8 @@ export interface PerSampleResults {
   neighbourIndexes: Uint32Array;
   /** count × k, row-major. */
   neighbourSimilarities: Float32Array;
+  /** count × k, row-major: the label of each neighbour (its vote). */
+  neighbourLabels: Int32Array;
 }
 
 export class PerSampleFileError extends Error {
@@ -57,13 +60,13 @@ function assertLittleEndian(): void {
 }
 
 export function perSampleBytes(count: number, k: number): number {
-  return PER_SAMPLE_HEADER_BYTES + count * 8 + count * k * 8;
+  return PER_SAMPLE_HEADER_BYTES + count * 8 + count * k * 12;
 }
 
 function checkShape(r: PerSampleResults): number {
   const count = r.trueLabels.length;
   if (r.predicted.length !== count) throw new RangeError(`predicted has ${r.predicted.length} labels for ${count} images`);
-  if (r.neighbourIndexes.length !== count * r.k || r.neighbourSimilarities.length !== count * r.k) {
+  if (r.neighbourIndexes.length !== count * r.k || r.neighbourSimilarities.length !== count * r.k || r.neighbourLabels.length !== count * r.k) {
     throw new RangeError(`neighbour arrays must hold count × k = ${count * r.k} entries`);
   }
   return count;
@@ -83,7 +86,7 @@ export function encodePerSampleResults(r: PerSampleResults): Uint8Array {
   view.setUint32(24, r.trainCount, true);
   view.setUint32(28, 0, true);
   let off = PER_SAMPLE_HEADER_BYTES;
-  for (const a of [r.trueLabels, r.predicted, r.neighbourIndexes, r.neighbourSimilarities]) {
+  for (const a of [r.trueLabels, r.predicted, r.neighbourIndexes, r.neighbourSimilarities, r.neighbourLabels]) {
     out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
     off += a.byteLength;
   }
@@ -147,6 +150,8 @@ export function readPerSampleFile(file: string): PerSampleResults {
     const indexesAt = off;
     const neighbourIndexes = new Uint32Array(section(count * k * 4, 'the neighbour indexes'));
     const neighbourSimilarities = new Float32Array(section(count * k * 4, 'the neighbour similarities'));
+    const neighbourLabelsAt = off;
+    const neighbourLabels = new Int32Array(section(count * k * 4, 'the neighbour labels'));
 
     for (let i = 0; i < count; i++) {
       const t = trueLabels[i]!;
@@ -159,7 +164,11 @@ export function readPerSampleFile(file: string): PerSampleResults {
         throw new PerSampleFileError(file, indexesAt + j * 4, `neighbour index ${neighbourIndexes[j]} is outside the bank of ${trainCount}`);
       }
     }
-    return { classes, trainCount, k, trueLabels, predicted, neighbourIndexes, neighbourSimilarities };
+    for (let j = 0; j < neighbourLabels.length; j++) {
+      const l = neighbourLabels[j]!;
+      if (l < 0 || l >= classes) throw new PerSampleFileError(file, neighbourLabelsAt + j * 4, `neighbour label ${l} is outside 0..${classes - 1}`);
+    }
+    return { classes, trainCount, k, trueLabels, predicted, neighbourIndexes, neighbourSimilarities, neighbourLabels };
   } finally {
     closeSync(fd);
   }

@@ -21,16 +21,17 @@ function sample(count = 7, k = 3, classes = 4, trainCount = 50): PerSampleResult
     predicted: Int32Array.from({ length: count }, (_, i) => (i * 3) % classes),
     neighbourIndexes: Uint32Array.from({ length: count * k }, (_, i) => (i * 7) % trainCount),
     neighbourSimilarities: Float32Array.from({ length: count * k }, (_, i) => 1 - i / 100),
+    neighbourLabels: Int32Array.from({ length: count * k }, (_, i) => (i * 5) % classes),
   };
 }
 
-test('round trip: every field and array survives, file size is header + 8·count + 8·count·k', () => {
+test('round trip: every field and array survives, file size is header + 8·count + 12·count·k', () => {
   const tmp = makeTempDir();
   try {
     const file = join(tmp.dir, 'e.bin');
     const r = sample();
     const written = writePerSampleFile(file, r);
-    assert.equal(written.bytes, PER_SAMPLE_HEADER_BYTES + 7 * 8 + 7 * 3 * 8);
+    assert.equal(written.bytes, PER_SAMPLE_HEADER_BYTES + 7 * 8 + 7 * 3 * 12);
     assert.equal(written.bytes, perSampleBytes(7, 3));
     const back = readPerSampleFile(file);
     assert.equal(back.classes, 4);
@@ -40,6 +41,7 @@ test('round trip: every field and array survives, file size is header + 8·count
     assert.deepEqual([...back.predicted], [...r.predicted]);
     assert.deepEqual([...back.neighbourIndexes], [...r.neighbourIndexes]);
     assert.deepEqual([...back.neighbourSimilarities], [...r.neighbourSimilarities]);
+    assert.deepEqual([...back.neighbourLabels], [...r.neighbourLabels]);
     assert.equal(readFileSync(file).subarray(0, 8).toString('latin1'), 'SNCAPSR\0');
   } finally {
     tmp.cleanup();
@@ -56,7 +58,7 @@ test('a truncated file is refused, naming the file and the offset where it ends'
     assert.throws(() => readPerSampleFile(file), (err: Error) => {
       assert.match(err.message, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       assert.match(err.message, new RegExp(`offset ${full - 5}`));
-      assert.match(err.message, /truncated: the neighbour similarities needs bytes up to offset/);
+      assert.match(err.message, /truncated: the neighbour labels needs bytes up to offset/);
       return true;
     });
     truncateSync(file, 10);
@@ -89,6 +91,8 @@ test('bad magic, version, bounds and out-of-range entries name their offsets', (
     assert.throws(() => readPerSampleFile(file), new RegExp(`byte offset ${PER_SAMPLE_HEADER_BYTES + 36}: predicted label 9 of image 2`));
     patch((b) => b.writeUInt32LE(50, PER_SAMPLE_HEADER_BYTES + 7 * 8));
     assert.throws(() => readPerSampleFile(file), /neighbour index 50 is outside the bank of 50/);
+    patch((b) => b.writeInt32LE(-1, good.length - 4));
+    assert.throws(() => readPerSampleFile(file), new RegExp(`byte offset ${good.length - 4}: neighbour label -1`));
     writeFileSync(file, Buffer.concat([Buffer.from(good), Buffer.alloc(3)]));
     assert.throws(() => readPerSampleFile(file), new RegExp(`byte offset ${good.length}: 3 unexpected bytes`));
   } finally {
