@@ -16,6 +16,12 @@ import type { ApiErrorPayload } from './api-error.ts';
 import { EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
 import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
 import {
+  CompareCheckpointsInputSchema,
+  CompareCheckpointsResultSchema,
+  CompareNeighboursInputSchema,
+  NeighbourPanelSchema,
+} from './checkpoint-compare.ts';
+import {
   BackendNameSchema,
   CheckpointSchema,
   LogEntrySchema,
@@ -141,6 +147,16 @@ export const methods = {
     'Weighted-kNN evaluation of a checkpoint on a val split; an earlier completed one with the same checkpoint, dataset, K, sigma and recompute is reused.',
   ),
   'evaluations.list': method(z.object({ runId: RunIdSchema }).strict(), z.array(EvaluationSchema), 'Evaluations of a run, newest first.'),
+  'compare.checkpoints': method(
+    CompareCheckpointsInputSchema,
+    CompareCheckpointsResultSchema,
+    'Compare 2–4 checkpoints on the same val split, K and sigma: stored evaluations are reused, missing ones start as evaluation jobs (ready is false until they complete); then accuracies, McNemar per pair, per-class accuracy, changed confusion pairs and disagreements.',
+  ),
+  'compare.neighbours': method(
+    CompareNeighboursInputSchema,
+    z.array(NeighbourPanelSchema),
+    'One val image of a checkpoint comparison: for each evaluation its prediction and top-K train neighbours (similarity, label, whether it voted for the winning class).',
+  ),
   'system.hardware': method(Empty, HardwareSchema, 'Backend, device and (where nvidia-smi exists) GPU utilisation and memory.'),
   'datasets.validate': method(
     z.object({ spec: DatasetSpecSchema }).strict(),

@@ -10,6 +10,7 @@ import { describeHardware } from './hardware.ts';
 import type { PresetsService } from './presets-service.ts';
 import type { RunHousekeeping } from './run-housekeeping.ts';
 import type { RunTableService } from './run-table-service.ts';
+import type { CheckpointCompareService } from './checkpoint-compare-service.ts';
 import type { RunsService } from './runs-service.ts';
 import type { Scheduler } from './scheduler.ts';
 
@@ -22,6 +23,7 @@ export interface ApiServices {
   housekeeping: RunHousekeeping;
   evaluations: EvaluationsService;
   runTable: RunTableService;
+  checkpointCompare: CheckpointCompareService;
 }
 
 export interface SystemFacts {
@@ -56,6 +58,8 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'runs.diskUsage': () => s.housekeeping.diskUsage(),
     'evaluations.create': (input) => s.evaluations.create(input),
     'evaluations.list': ({ runId }) => s.evaluations.list(runId),
+    'compare.checkpoints': (input) => s.checkpointCompare.compare(input),
+    'compare.neighbours': ({ evaluationIds, index }) => s.checkpointCompare.neighbours(evaluationIds, index),
     'system.hardware': () => describeHardware(system.backend),
     'datasets.validate': ({ spec }) => s.datasets.validate(spec),
     'datasets.download': (input) => s.datasets.download(input),

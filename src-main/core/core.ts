@@ -23,6 +23,7 @@ import { newRunId, type RunIdGenerator } from './run-id.ts';
 import { PresetsService } from './presets-service.ts';
 import { RunsService } from './runs-service.ts';
 import { RunTableService } from './run-table-service.ts';
+import { CheckpointCompareService } from './checkpoint-compare-service.ts';
 import { Scheduler } from './scheduler.ts';
 import { appVersion, defaultBackend } from './system-info.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
@@ -68,6 +69,7 @@ export interface Core {
   readonly housekeeping: RunHousekeeping;
   readonly evaluations: EvaluationsService;
   readonly runTable: RunTableService;
+  readonly checkpointCompare: CheckpointCompareService;
   readonly datasets: DatasetsService;
   readonly presets: PresetsService;
   readonly scheduler: Scheduler;
@@ -145,6 +147,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       ...(options.evaluateWorkerEntry ? { entry: options.evaluateWorkerEntry } : {}),
       ...(options.backend ? { backend: options.backend } : {}),
     });
+    const checkpointCompare = new CheckpointCompareService({ store, home, evaluate: (req) => evaluations.create(req) });
     const gpuSampler = new GpuSampler({
       store,
       bus,
@@ -163,7 +166,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       shell: options.shell ?? 'serve',
     };
     const adopted = options.adoptQueued === false ? [] : scheduler.adoptOrphans(recovery.orphanedQueued);
-    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable }, system);
+    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare }, system);
     let closing: Promise<void> | null = null;
     return {
       home,
@@ -178,6 +181,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       housekeeping,
       evaluations,
       runTable,
+      checkpointCompare,
       handlers,
       call: async <M extends MethodName>(method: M, input: MethodInput<M>) => {
         const answer = await dispatchCall(handlers, method, input, diagnostics);

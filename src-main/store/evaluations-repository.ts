@@ -154,6 +154,15 @@ export class EvaluationsRepository {
     return this.db.prepare(`UPDATE evaluations SET status = 'failed', error = ?, ended_at = ? WHERE id = ? AND status = 'running'`).run(error, endedAt, id).changes === 1;
   }
 
+  /** The per-sample results file of an evaluation (relative to the data folder), or null. */
+  samplesPath(id: number): string | null {
+    return (this.db.prepare('SELECT samples_path FROM evaluations WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
+  }
+
+  setSamplesPath(id: number, relativePath: string): void {
+    this.db.prepare('UPDATE evaluations SET samples_path = ? WHERE id = ?').run(relativePath, id);
+  }
+
   /** Running evaluations, for start-up recovery. */
   listRunning(): { id: number; ownerPid: number | null }[] {
     return (this.db.prepare(`SELECT id, owner_pid AS ownerPid FROM evaluations WHERE status = 'running'`).all() as { id: number; ownerPid: number | null }[]);

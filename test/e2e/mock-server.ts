@@ -245,6 +245,12 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
     'runs.query': () => {
       throw new ApiError('unavailable', 'runs.query is answered only by the real core');
     },
+    'compare.checkpoints': () => {
+      throw new ApiError('unavailable', 'compare.checkpoints is answered only by the real core');
+    },
+    'compare.neighbours': () => {
+      throw new ApiError('unavailable', 'compare.neighbours is answered only by the real core');
+    },
     'runs.get': ({ id }) => {
       const s = runs.get(id);
       if (!s) throw ApiError.notFound(`Run ${id}`);

@@ -28,6 +28,8 @@ export interface CheckpointEvaluationSpec {
   batchSize?: number;
   /** Readers of dataset formats the engine does not own (see dataset-readers.ts). */
   readers?: DatasetReaders;
+  /** Where to write the per-sample results (labels and top-K neighbours of every val image); none when absent. */
+  samplesPath?: string;
 }
 
 export interface CheckpointEvaluationResult {

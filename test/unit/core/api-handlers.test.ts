@@ -39,6 +39,9 @@ test('every contract method maps to the core and returns contract-valid results'
       'evaluations.create': { runId: id },
       'evaluations.list': { runId: id },
       'system.hardware': {},
+      // Checkpoints that do not exist, and an evaluation without per-sample results.
+      'compare.checkpoints': { checkpointIds: [998, 999] },
+      'compare.neighbours': { evaluationIds: [999], index: 0 },
       // The run completed: resuming it is a conflict (the resume tests cover the rest).
       'runs.resume': { id },
       'datasets.validate': { spec: { kind: 'mnist' } },
@@ -59,6 +62,8 @@ test('every contract method maps to the core and returns contract-valid results'
         'runs.removeQueued': 'conflict',
         'runs.delete': 'not_found',
         'evaluations.create': 'invalid_input',
+        'compare.checkpoints': 'not_found',
+        'compare.neighbours': 'not_found',
       };
       if (expectedError[m]) {
         assert.ok(!r.ok && r.error.code === expectedError[m], `${m}: ${JSON.stringify(r)}`);

@@ -28,6 +28,8 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'evaluations.create': fail,
     'evaluations.list': fail,
     'system.hardware': fail,
+    'compare.checkpoints': fail,
+    'compare.neighbours': fail,
     'runs.resume': fail,
     'datasets.validate': fail,
     'datasets.download': fail,
