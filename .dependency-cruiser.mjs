@@ -18,7 +18,7 @@ export default {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules)/' },
+    exclude: { path: '^(dist|node_modules|test/artifacts)/' },
     enhancedResolveOptions: { extensions: ['.ts', '.vue', '.js', '.mjs'] },
   },
 };
