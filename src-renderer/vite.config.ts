@@ -1,6 +1,6 @@
 /**
  * Renderer build: `vite build --config src-renderer/vite.config.ts` → dist/renderer, with a
- * relative base so Electron can load it from file:// and serve mode from any path.
+ * relative base so it loads under Electron's snca://app/ protocol and from any path in serve mode.
  * No node: imports here (the renderer's lint rules forbid them); paths come from import.meta.url.
  */
 import vue from '@vitejs/plugin-vue';

@@ -259,8 +259,7 @@ function decodeRawUnicodeEscape(b: Uint8Array): string {
 
 /**
  * Two's-complement little-endian bytes (LONG1/LONG4) to an integer in linear time: one hex
- * string parsed at once, where shifting byte by byte would be quadratic (a 1 MB LONG4 took
- * minutes).
+ * string parsed at once, where shifting byte by byte would be quadratic in the length.
  */
 function bigintFromLE(b: Uint8Array): bigint {
   if (b.length === 0) return 0n;

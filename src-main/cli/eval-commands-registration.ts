@@ -1,4 +1,4 @@
-/** Registers `snca eval` and `snca runs export` on the program (kept out of program.ts to keep edits small). */
+/** Registers `snca eval` and `snca runs export` on the program. */
 import type { Command } from 'commander';
 import type { CliContext } from './cli-context.ts';
 import { evalCommand, runsExportCommand } from './eval-command.ts';

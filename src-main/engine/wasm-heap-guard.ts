@@ -4,8 +4,8 @@
  *
  * Why: the wasm module's heap grows on demand up to 4 GB. When a growth fails deep inside
  * the allocator, the threaded build is left with its allocator lock taken and the next
- * allocation spins forever (measured: a CIFAR ResNet-18 step at batch 400 hung the worker
- * instead of failing); the single-threaded build aborts or writes through a null pointer.
+ * allocation spins forever (a CIFAR ResNet-18 step at batch 400 hung the worker instead
+ * of failing); the single-threaded build aborts or writes through a null pointer.
  * So, once per module:
  * - the heap is grown to its maximum up front (one large malloc, freed at once: the
  *   pages are reserved, not touched, so resident memory does not grow), after which the

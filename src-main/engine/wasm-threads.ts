@@ -1,8 +1,7 @@
 /**
  * The multi-threaded SIMD build of tfjs-backend-wasm, started under Node, registered as the
- * `wasm` backend: XNNPACK's matmul and conv kernels then use every core (measured on the
- * 2-core dev machine: 1024³ matmul 46.5 instead of 24–29 GFLOP/s, a 3×3 conv 1.98× faster,
- * results bit-identical to the single-threaded build).
+ * `wasm` backend: XNNPACK's matmul and conv kernels then use every core, with results
+ * bit-identical to the single-threaded build (README, benchmarks).
  *
  * Why by hand: tfjs's own init() hard-codes WASM_HAS_MULTITHREAD_SUPPORT = false under Node,
  * and forcing it fails: it hands Emscripten a `blob:` URL for the pthread worker and a Blob

@@ -275,7 +275,7 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
       emit('run.changed', summaryOf(s));
       return summaryOf(s);
     },
-    // Issue 5b: queue, housekeeping, evaluations and hardware (simple in-memory versions).
+    // Queue, housekeeping, evaluations and hardware (simple in-memory versions).
     'runs.reorder': ({ ids }) => ids.map((id) => {
       const s = runs.get(id);
       if (!s) throw ApiError.notFound(`Run ${id}`);

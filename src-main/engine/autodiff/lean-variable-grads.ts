@@ -4,8 +4,8 @@
  * Why this exists: tfjs-core 4.22's backward pass (tape.ts backpropagateGradients) keeps
  * every intermediate gradient and every tensor saved for the backward pass alive until the
  * whole gradient computation ends. For a ResNet that is all activations PLUS a gradient for
- * each of them at the bottom of the backward pass: measured 45 MB per CIFAR image on wasm,
- * so CIFAR ResNet-18 at the paper's batch of 128 needs ~5.8 GB and aborts the 4 GB wasm heap.
+ * each of them at the bottom of the backward pass, so CIFAR ResNet-18 at the paper's batch
+ * of 128 needs more than the 4 GB wasm heap and aborts (README, engine measurements).
  *
  * This walks the same tape in the same order with the same arithmetic (results are
  * bit-identical to tf.variableGrads, see the test), and after each node:

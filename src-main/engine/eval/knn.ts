@@ -1,8 +1,10 @@
 /**
  * Weighted kNN and nearest-neighbour classification against a feature bank, as the
- * reference's test.py `kNN()` and shared/vectors/README.md define them: the K most
- * similar bank rows by inner product vote for their class with weight exp(sim / sigma);
- * classes are ranked by total weight.
+ * reference's test.py `kNN()` defines them: the K most similar bank rows by inner product
+ * vote for their class with weight exp(sim / sigma); classes are ranked by total weight.
+ * Top-1 is the best class, top-5 the best min(5, C); the nearest neighbour's label is the
+ * label of the single most similar row. When the bank is the training memory, a query's
+ * own row is not excluded.
  *
  * The bank is streamed in chunks (outer loop) and the queries in chunks (inner loop), so
  * each transposed bank chunk is packed into the matmul once for all queries, and memory
@@ -70,9 +72,8 @@ export class KnnInputError extends Error {
 }
 
 const DEFAULT_QUERY_CHUNK = 2048;
-// Measured (1024 queries vs a 100k×128 bank, wasm, 2 threads): 8192 rows per chunk 37 GFLOP/s,
-// 16384 42, 32768 46, as the per-chunk merge and top-k costs are paid fewer times. The
-// similarity block is then 2048 × 32768 floats (256 MB) at most.
+// Larger bank chunks pay the per-chunk merge and top-k costs fewer times (README, benchmarks);
+// the similarity block is then 2048 × 32768 floats (256 MB) at most.
 const DEFAULT_BANK_CHUNK = 32768;
 
 interface RunningTopK {

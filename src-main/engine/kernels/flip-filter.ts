@@ -3,10 +3,10 @@
  * swapped → [kh, kw, out, in]. The input gradient of a convolution is a convolution with
  * this filter (models/conv-input-gradient.ts), needed for every conv on every step.
  *
- * Why a wasm kernel: tf.reverse + tf.transpose on wasm are generic strided loops, measured
- * at 351 + 58 ms per CIFAR ResNet-18 step for 19 filters (~11 M floats). Here each tap is
- * one blocked [in, out] → [out, in] transpose written straight into the heap (~1 ns per
- * float). Other backends compose tf.reverse and tf.transpose, which are fine there.
+ * Why a wasm kernel: tf.reverse + tf.transpose on wasm are generic strided loops, a large
+ * share of a CIFAR ResNet-18 step for its 19 filters (~11 M floats). Here each tap is one
+ * blocked [in, out] → [out, in] transpose written straight into the heap. Other backends
+ * compose tf.reverse and tf.transpose, which are fine there.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';

@@ -2,16 +2,16 @@
  * Top-k of every row of a wide similarity matrix, with tf.topk doing the selection on a
  * short candidate list.
  *
- * Why: wasm's TopK sorts each whole row (~9 ns per element, as much as the matmul that
- * produced the similarities). So the columns are split into G = c / size strided groups
- * (group g holds columns g, g + G, g + 2G, …), each group's maximum is taken (a max-pool,
- * which XNNPACK vectorises, ~0.5 ns per element), tf.topk picks the k best groups, and a
+ * Why: wasm's TopK sorts each whole row, which costs as much as the matmul that produced
+ * the similarities. So the columns are split into G = c / size strided groups (group g
+ * holds columns g, g + G, g + 2G, …), each group's maximum is taken (a max-pool, which
+ * XNNPACK vectorises), tf.topk picks the k best groups, and a
  * second tf.topk runs over those groups' k·size members. Exact: a group containing one of
  * the row's k largest values has a maximum at least that large, and at most k groups can
  * reach the k-th largest value.
  *
- * The two per-row gathers are small JS kernels on wasm: its GatherV2 costs 30–50 ns per
- * element, and with batchDims = 1 it returns wrong rows (tfjs-backend-wasm 4.22).
+ * The two per-row gathers are small JS kernels on wasm: its GatherV2 is a slow generic
+ * loop, and with batchDims = 1 it returns wrong rows (tfjs-backend-wasm 4.22).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';

@@ -4,7 +4,7 @@
  *
  * Why: XNNPACK's products and convolutions use both cores (wasm-threads.ts), but the loops
  * our kernels write in JS (im2col, transposes, the max-pool gradient) ran on one, leaving
- * the other idle for ~30 ms of a ~160 ms small-convnet step.
+ * the other idle for a sizeable part of every step.
  *
  * How: only with the threaded wasm build, whose heap is a SharedArrayBuffer the helper can
  * address directly; the single-threaded build (and any failure) runs everything inline.
@@ -48,8 +48,8 @@ export const CTRL = {
  */
 let helperTimeoutMs = 30_000;
 /**
- * Tasks writing fewer floats run inline: waking the helper costs 0.1–0.25 ms here, which a
- * transpose of 128×4096 floats (~0.5 ms on one thread) just pays for.
+ * Tasks writing fewer floats run inline: below this, waking the helper costs about as much
+ * as the half of the work it would take over (README, engine measurements).
  */
 const MIN_SPLIT_FLOATS = 1 << 19;
 

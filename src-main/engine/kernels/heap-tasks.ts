@@ -7,8 +7,7 @@
  *   values whichever thread runs it, so a range may be run twice without harm;
  * - imports nothing, so the helper thread loads this module alone.
  * Arguments travel as a Float64Array and are read back with `| 0`: offsets are below 2^30
- * (a 4 GiB heap) and V8 indexes far faster with int32 than with double arithmetic (the
- * 2×2 max-pool gradient: 15 → 7 ms).
+ * (a 4 GiB heap) and V8 indexes far faster with int32 than with double arithmetic.
  */
 
 export type HeapTask = (heap: Float32Array, a: Float64Array, begin: number, end: number) => void;
@@ -21,7 +20,7 @@ function ints(a: ArrayLike<number>): number[] {
 /**
  * dst[dstOff + d·count + j] = src[srcOff + (start + j)·cols + d] for source rows j in
  * [begin, end) of a block of `count` rows. Eight rows at a time: the reads stay in eight
- * cache lines and every write run is eight floats long (naive order: ~7 ns/element).
+ * cache lines and every write run is eight floats long.
  */
 export function transposeRowRange(
   src: Float32Array, srcOff: number, start: number, count: number, cols: number,
@@ -57,8 +56,8 @@ export const transposeRowsTask: HeapTask = (h, a, begin, end) =>
  * Gradient of a 2×2 / 2 max-pool given its forward output y, for images [begin, end): the
  * winner of a window is its first element equal to y, found with comparisons turned into
  * 0/1 integers and the gradient's bits masked in, so there is no branch to mispredict
- * (with running-maximum compares the branches are random for random-signed activations:
- * measured on [128, 28, 28, 32], 15.4 ms with branches, 6.0 ms here). Bit-identical to the
+ * (with running-maximum compares the branches are random for random-signed activations).
+ * Bit-identical to the
  * first-maximum rule (an exact max is one of the window's values); a window holding a NaN,
  * which equals nothing, sends its gradient to its last element. Every dx element inside a
  * window is written.
@@ -120,8 +119,8 @@ export const maxPool2GradTask: HeapTask = (hp, a, begin, end) => {
  * from xt, the images transposed to [ci, images, h, w]. The output rows of one tap, image
  * and channel then read consecutive input rows, so a whole block of rows is ONE contiguous
  * copy (and on the centre row of taps the whole batch is); the few entries that wrapped
- * round from the neighbouring input row (the padding columns) are zeroed afterwards.
- * Measured on the MNIST conv2 ([128, 14, 14, 32], 3×3): 22 → 7.6 ms against 14-wide copies.
+ * round from the neighbouring input row (the padding columns) are zeroed afterwards, which
+ * is cheaper than copying each short output row on its own.
  * a = [xtOff, colsOff, images, h, w, ci, oh, ow, kh, kw, top, left].
  */
 export const fillRowContiguousTask: HeapTask = (hp, a, begin, end) => {

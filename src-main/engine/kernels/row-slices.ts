@@ -5,10 +5,9 @@
  * Why custom wasm kernels: tfjs-backend-wasm implements Slice (and SplitV, Unpack) in JS
  * starting with `readSync` of the whole input, i.e. a full copy of the bank for every
  * slice — 50 chunks of a 100k×128 bank copy 2.5 GB. Its Transpose is a generic strided
- * loop at 5–30 ns per element. Here a row block is one `subarray` copy and the transposed
- * block an 8-row unrolled loop (0.5–2 ns per element), split over two threads when the
- * heap is shared (heap-helper.ts). Other backends use tf.slice and
- * tf.transpose, which are fine there.
+ * loop. Here a row block is one `subarray` copy and the transposed block an 8-row unrolled
+ * loop, split over two threads when the heap is shared (heap-helper.ts). Other backends
+ * use tf.slice and tf.transpose, which are fine there.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';

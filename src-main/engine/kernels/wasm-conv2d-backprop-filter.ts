@@ -5,16 +5,15 @@
  *   colsT[(kh, kw, ci), p] = x[b, oh·s + kh − top, ow·s + kw − left, ci]   (0 outside)
  *   dW[(kh, kw, ci), co]   = Σ_chunks colsT @ dy[p, co]                     (p = (b, oh, ow))
  *
- * Why this shape (all measured on tfjs-backend-wasm 4.22, single thread):
+ * Why this shape (tfjs-backend-wasm 4.22):
  * - wasm's BatchMatMul reaches XNNPACK speed only without transpose flags (with
- *   transposeA/B it runs a naive loop at ~2 GFLOP/s), so the sum over p must be the inner
+ *   transposeA/B it runs a naive loop), so the sum over p must be the inner
  *   dimension of the left operand: the column matrix is built transposed, and dW then
  *   comes out in HWIO order with no further transpose.
  * - The column matrix is written by a JS loop straight into the wasm heap. Composing it
- *   from tfjs ops was 10–50× slower: wasm's Slice/StridedSlice copy the whole input
+ *   from tfjs ops is far slower: wasm's Slice/StridedSlice copy the whole input
  *   (`readSync`) for every tap, and its Transpose is a generic strided loop.
- * - wasm's own Conv3DBackpropFilterV2 (usable with depth 1) is a scalar loop at
- *   ~0.5–1 GFLOP/s.
+ * - wasm's own Conv3DBackpropFilterV2 (usable with depth 1) is a scalar loop.
  * - Batches are processed in chunks so the column matrix stays ≤ COLS_BUDGET floats.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,8 +25,7 @@ export const KERNEL_NAME = 'Conv2DBackpropFilter';
 
 /**
  * Largest column matrix built at once (floats): 8 MB. Smaller chunks are consumed by the
- * product while still in cache; measured against 32 MB in alternating training steps:
- * small convnet 3–10 ms of ~137 faster, CIFAR ResNet-18 9.43 instead of 9.61 s.
+ * product while still in cache (README, engine measurements).
  */
 const COLS_BUDGET = 2 * 1024 * 1024;
 
@@ -70,10 +68,7 @@ export function backpropFilterInfo(
     false, 'channelsLast');
 }
 
-/**
- * Rows shorter than this are copied by a loop: subarray + set costs ~100 ns a call
- * (measured for 14-wide rows, [128, 14, 14, 32] input: 20 → 16 ms per filter gradient).
- */
+/** Rows shorter than this are copied by a loop: for them a subarray + set call costs more than the copy. */
 const SET_MIN_RUN = 64;
 
 /** A float range of the wasm heap: the heap and the offset of the range in it. */
@@ -85,9 +80,9 @@ interface HeapRange {
 /**
  * Fills colsT [kh·kw·ci, images·oh·ow] for images [b0, b0 + images) of x (NHWC), using
  * xt (images·h·w·ci floats) as scratch. The images are first transposed to [ci, b, h, w]
- * (8-row unrolled, ~1 ns/element), so every row of colsT is then a sequential, stride-s
- * copy of input rows. Writing colsT straight from NHWC scatters each pixel's ci values
- * over ci rows and ran 12–36 ns per element once ci ≥ 32. All three live on the heap; the
+ * (8-row unrolled), so every row of colsT is then a sequential, stride-s copy of input
+ * rows. Writing colsT straight from NHWC scatters each pixel's ci values over ci rows,
+ * which is many times slower once ci ≥ 32. All three live on the heap; the
  * transpose and the stride-1 fill are split over two threads when it is shared.
  */
 export function fillColumnsT(x: HeapRange, info: backend_util.Conv2DInfo, b0: number, images: number, colsT: HeapRange, xt: HeapRange): void {
@@ -149,8 +144,7 @@ function fillStridedColumnsT(xt: Float32Array, info: backend_util.Conv2DInfo, im
  * Fills cols [images·oh·ow, kh·kw·ci] (plain im2col, heap-tasks.ts) for images
  * [b0, b0 + images) of x. Used when kh·kw·ci < out channels (a network's first conv:
  * ci = 1 or 3), where dW = (dyᵀ · cols)ᵀ is cheaper than colsT · dy: XNNPACK packs the
- * right-hand operand on every call, and here that is the narrow cols instead of dy
- * (measured for the MNIST conv1, P = 100,352: 9 ms instead of 31 ms).
+ * right-hand operand on every call, and here that is the narrow cols instead of dy.
  */
 export function fillColumns(x: HeapRange, info: backend_util.Conv2DInfo, b0: number, images: number, cols: HeapRange): void {
   const { inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;

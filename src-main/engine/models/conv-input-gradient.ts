@@ -1,8 +1,8 @@
 /**
  * dL/dx of an NHWC conv2d computed as a forward convolution, so it runs on the backend's fast
  * conv kernel (XNNPACK on wasm) instead of Conv2DBackpropInput, which tfjs-backend-wasm
- * implements as a scalar loop (~1 GFLOP/s, measured: 10× slower than the forward conv and
- * ~45% of a CIFAR ResNet-18 training step).
+ * implements as a scalar loop, many times slower than the forward conv and a large share of
+ * a CIFAR ResNet-18 training step (README, engine measurements).
  *
  * For a conv with kernel k, stride 1, symmetric padding p:
  *   dx = conv2d(dy, flip(W)ᵀ, stride 1, padding [k-1-p, k-1-p + extra])

@@ -1,20 +1,33 @@
 /**
  * The NCA loss of Wu, Efros & Yu (ECCV 2018) against a memory bank, with its analytic
- * gradient, as defined in shared/vectors/README.md:
+ * gradient. This comment is the definition the app follows; it matches the reference
+ * PyTorch code (lib/LinearAverage.py and lib/NCA.py), and the reference test vectors checked
+ * by `snca check-vectors` (vectors.ts) and by the unit tests are computed from it.
  *
- *   out[i][j] = x_i·m_j / T, own row k_i excluded,
- *   p_i = Σ_{same class} e^out,  n_i = Σ_{other classes} e^out,
- *   prob_i = p_i e^{-μ} / (n_i + p_i e^{-μ})   (μ = margin / T),
- *   loss = -(1/B) Σ_{i: p_i > 0} log prob_i,
- *   dLoss/dx_i = -(1/(B·T)) Σ_j (q_ij^same − q_ij) m_j
- *              = -((1 − prob_i)/(B·T)) (U⁺_i − U⁻_i)
+ * Given a batch of B L2-normalised features x_i (D wide), the memory bank m_j (N rows, one
+ * per training sample, with labels l_j), the memory row k_i of each batch sample and its
+ * class y_i = l_{k_i}, the temperature T and the margin (the loss uses μ = margin / T):
  *
- * where q_ij is the softmax over j of a_ij = out_ij − μ·[same class] (own row −∞), q^same
- * the same softmax restricted to the same-class rows, and U⁺_i, U⁻_i the means of the
- * same-class and other-class memory rows weighted by their own softmaxes (q⁺, q⁻). The
- * second form is the one computed: when prob_i is close to 1, q^same − q is a difference
- * of nearly equal numbers, while U⁺ − U⁻ has no cancellation and 1 − prob_i comes from
- * the log domain; the margin then enters only through the per-sample d below.
+ *   1. Logits: out[i][j] = x_i·m_j / T for every memory row j.
+ *   2. The own row is excluded: e[i][j] = exp(out[i][j]) for j ≠ k_i, and e[i][k_i] = 0.
+ *   3. p_i = Σ_{j: l_j = y_i} e[i][j] (same class), n_i = Σ_{j: l_j ≠ y_i} e[i][j].
+ *   4. Margin: p'_i = p_i · e^{−μ}, prob_i = p'_i / (n_i + p'_i).
+ *   5. loss = −(1/B) Σ_{i: prob_i ≠ 0} log prob_i. A sample whose class has no memory row
+ *      other than its own has p_i = 0: it is left out of the sum but still counted in B.
+ *   6. Gradient, with the memory held constant:
+ *        dLoss/dx_i = −(1/(B·T)) Σ_j (q_ij^same − q_ij) m_j
+ *                   = −((1 − prob_i)/(B·T)) (U⁺_i − U⁻_i)
+ *      where q_ij is the softmax over j of a_ij = out_ij − μ·[l_j = y_i] (own row −∞),
+ *      q^same the same softmax restricted to the same-class rows, and U⁺_i, U⁻_i the means
+ *      of the same-class and other-class memory rows weighted by their own softmaxes (q⁺,
+ *      q⁻). Dropped samples get zero rows.
+ *   7. Memory update (memory-bank.ts), from the memory as it was before the step, the one
+ *      the gradient used: w = momentum · m_{k_i} + (1 − momentum) · x_i, m_{k_i} ← w / ‖w‖₂.
+ *
+ * The second form of the gradient is the one computed: when prob_i is close to 1,
+ * q^same − q is a difference of nearly equal numbers, while U⁺ − U⁻ has no cancellation
+ * and 1 − prob_i comes from the log domain; the margin then enters only through the
+ * per-sample d below.
  *
  * How it is computed:
  * - Streaming over chunks of the bank, so the extra memory is O(B × chunk), never B × N.
@@ -28,17 +41,17 @@
  *   are kept normalised and rescaled when the running max moves, so no chunk's logits are
  *   ever stored or recomputed. This is only done when a gradient tape is recording (inside
  *   tf.grad / tf.variableGrads); the backward pass then just scales the saved [B, D]
- *   gradient by dy. Recomputing the chunk
- *   logits in the backward pass instead needs the same three B×N×D matmuls (logits twice,
- *   then one for the gradient) and repeats all the masking and softmax work.
+ *   gradient by dy. Recomputing the chunk logits in the backward pass instead needs the
+ *   same three B×N×D matmuls (logits twice, then one for the gradient) and repeats all the
+ *   masking and softmax work.
  * - When the bank fits in one chunk both softmaxes are final at once and have disjoint
  *   supports, so one product Σ_j (q⁺_ij − q⁻_ij) m_j = U⁺ − U⁻ gives the gradient: two
  *   matmuls per step instead of three.
  * - The class mask comes from broadcasting arithmetic on float labels
  *   (other = min((y_i − l_j)², 1)) and the own row is excluded by a B-element scatter: on
- *   the wasm backend Equal/Where/Gather over B×c cost 5–100 ns per element against
- *   ~0.15 for XNNPACK's arithmetic, and the exponentials come from XNNPACK's softmax
- *   (~1 ns per element, while Exp is ~9 ns).
+ *   the wasm backend Equal, Where and Gather over B×c elements are generic loops many times
+ *   slower than XNNPACK's vectorised arithmetic, and the exponentials come from XNNPACK's
+ *   softmax, which is faster than Exp.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { sliceRows, sliceRowsTransposed } from '../kernels/row-slices.ts';
@@ -72,8 +85,7 @@ export class NcaInputError extends Error {
  * matrix. A budget in elements rather than a fixed row count keeps the extra memory the
  * same at every batch size while a smaller batch streams over fewer, larger chunks: each
  * chunk costs a merge of the running statistics, and a bank that fits in one chunk needs
- * two B×N×D products per step instead of three (measured on wasm, B = 128, N = 10,000:
- * ~10 ms of a ~180 ms small-convnet step).
+ * two B×N×D products per step instead of three.
  */
 export const DEFAULT_CHUNK_ELEMENTS = 256 * 8192;
 
@@ -238,7 +250,7 @@ interface ChunkResult {
  * xs · rowsᵀ, [B, c]. On wasm as (rows · xsᵀ)ᵀ: XNNPACK packs its right-hand operand on
  * every call (the bank changes every step, so nothing is cached), and here that is the
  * tiny xsᵀ instead of a transposed copy of the chunk; transposing the [c, B] product back
- * is one cheap pass. Measured for B = 128 and a fresh 10,000-row bank: 10.8 → 7.8 ms.
+ * is one cheap pass.
  */
 function chunkLogits(xs: tf.Tensor2D, rows: tf.Tensor2D): tf.Tensor2D {
   if (tf.getBackend() !== 'wasm') return tf.matMul(xs, rows, false, true);

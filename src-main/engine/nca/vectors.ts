@@ -1,7 +1,15 @@
 /**
  * Checks the engine's SNCA maths (loss, gradient, memory update, weighted kNN, NN)
- * against reference test vectors in the format of shared/vectors/README.md, on whatever
- * backend is active. `snca check-vectors FILE...` is a thin wrapper around this.
+ * against reference test vectors, on whatever backend is active. `snca check-vectors
+ * FILE...` is a thin wrapper around this.
+ *
+ * A vectors file (VectorsFileSchema below) holds cases, each with its sizes (B, N, D, C),
+ * T, momentum, margin and margin / T, K and sigma; the float32 inputs x [B·D] and memory
+ * [N·D] row-major, the labels of the memory rows and the memory row of each batch sample;
+ * and the float64 answers of the definitions in nca-loss.ts (loss, per-sample prob, dropped
+ * samples, dLoss/dx, the updated memory rows) and knn.ts (top-1 / top-5 counts and
+ * predictions, nearest-neighbour predictions). Loss is checked by relative error, the
+ * gradient and memory rows by absolute error per element, kNN and NN answers exactly.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -88,11 +96,14 @@ const CaseSchema = z
     });
   });
 
+/** Tolerances of a file that gives none. */
+const DEFAULT_TOLERANCES = { loss_rel: 1e-5, grad_abs: 1e-5, memory_abs: 1e-6 };
+
 export const VectorsFileSchema = z.object({
   format: z.literal('snca-vectors'),
   version: z.literal(1),
   title: z.string().default(''),
-  default_tolerances: TolerancesSchema.default({ loss_rel: 1e-5, grad_abs: 1e-5, memory_abs: 1e-6 }),
+  default_tolerances: TolerancesSchema.default(DEFAULT_TOLERANCES),
   cases: z.array(CaseSchema),
 });
 
@@ -142,7 +153,7 @@ export interface VectorsFileResult {
 export interface CheckOptions {
   /** Memory rows per chunk of the loss (default: the loss's default). */
   chunkSize?: number;
-  /** Tolerances when a case has none (default: the file's defaults or the README's). */
+  /** Tolerances when a case has none (default: the file's, else DEFAULT_TOLERANCES). */
   defaultTolerances?: Tolerances;
 }
 
@@ -163,7 +174,7 @@ function formatPath(p: readonly PropertyKey[]): string {
 /** Runs every quantity of one case on the active backend. */
 export async function checkVectorsCase(c: VectorsCase, opts: CheckOptions = {}): Promise<VectorsCaseResult> {
   const start = performance.now();
-  const tol = c.tolerances ?? opts.defaultTolerances ?? { loss_rel: 1e-5, grad_abs: 1e-5, memory_abs: 1e-6 };
+  const tol = c.tolerances ?? opts.defaultTolerances ?? DEFAULT_TOLERANCES;
   const checks: QuantityCheck[] = [];
   const x = tf.tensor2d(c.x, [c.B, c.D]);
   const memory = tf.tensor2d(c.memory, [c.N, c.D]);

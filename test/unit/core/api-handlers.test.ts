@@ -28,7 +28,7 @@ test('every contract method maps to the core and returns contract-valid results'
       'runs.metrics': { id, maxPoints: 5 },
       'runs.logs': { id },
       'runs.checkpoints': { id },
-      // Issue 5b: the run is completed, so queue methods refuse it; delete a run that does not exist
+      // The run is completed, so queue methods refuse it; delete a run that does not exist
       // (deleting `id` would break the methods after it); the fake checkpoint is not a safetensors file.
       'runs.reorder': { ids: [id] },
       'runs.removeQueued': { id },

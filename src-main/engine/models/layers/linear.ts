@@ -12,10 +12,10 @@ function transposed(t: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * x·W + b with its own gradient. tfjs' fused matMul differentiates with transposeA/B
- * matMuls, which wasm runs as a scalar loop (~1 GFLOP/s); explicit transposes keep both
- * backward products on XNNPACK. dx is computed as (W · dyᵀ)ᵀ: XNNPACK packs the right-hand
- * operand on every call (W changes every step), and that way it packs the small dyᵀ
- * instead of a transposed copy of W (the small convnet's fc, W 3136×128: ~3 ms a step).
+ * matMuls, which wasm runs as a scalar loop; explicit transposes keep both backward
+ * products on XNNPACK. dx is computed as (W · dyᵀ)ᵀ: XNNPACK packs the right-hand operand
+ * on every call (W changes every step), and that way it packs the small dyᵀ instead of a
+ * transposed copy of W.
  */
 const affine = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, w, b] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];

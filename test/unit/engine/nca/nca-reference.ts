@@ -1,5 +1,5 @@
 /**
- * A direct float64 transcription of the NCA definitions in shared/vectors/README.md, for
+ * A direct float64 transcription of the NCA definitions at the top of nca-loss.ts, for
  * checking the tfjs implementation. Deliberately naive: every logit is computed on its own,
  * with the row maximum subtracted (float64 overflows only above ~709).
  */
