@@ -7,7 +7,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCore, type Core } from '../core/core.ts';
-import { DEFAULT_RENDERER_DIR } from '../core/package-root.ts';
+import { DEFAULT_RENDERER_DIR, PACKAGE_ROOT } from '../core/package-root.ts';
+import { electronSqliteBuild } from './sqlite-build.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 import type { BrowserWindowLike, ElectronMainModule, PreventableEvent } from './electron-like.ts';
 import { forwardEventsToRenderers, registerIpcHandlers } from './ipc-bridge.ts';
@@ -20,7 +21,7 @@ const ELECTRON = 'electron';
 function startupAdvice(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)) {
-    return `${message}\n\nbetter-sqlite3 is built for Node, not Electron. Run "npx electron-builder install-app-deps" (or "npx @electron/rebuild") in the project folder, then start again.`;
+    return `${message}\n\nbetter-sqlite3 is built for Node, not Electron. Run "npm run rebuild:electron-sqlite" in the project folder (it puts an Electron build in native/electron/ and leaves the Node build alone), then start again.`;
   }
   return message;
 }
@@ -38,9 +39,11 @@ async function main(): Promise<void> {
   app.enableSandbox();
   await app.whenReady();
 
+  const sqlite = electronSqliteBuild(PACKAGE_ROOT);
+  process.stderr.write(`snca: ${sqlite.description}\n`);
   let core: Core;
   try {
-    core = await createCore({ shell: 'electron' });
+    core = await createCore({ shell: 'electron', ...(sqlite.binding ? { sqliteBinding: sqlite.binding } : {}) });
   } catch (err) {
     dialog.showErrorBox('SNCA Studio cannot start', startupAdvice(err));
     app.exit(1);

@@ -31,6 +31,8 @@ import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts
 export interface CoreOptions {
   /** Data folder; default `SNCA_HOME` or the OS app-data folder. */
   home?: string;
+  /** better-sqlite3 addon to load instead of node_modules' (the Electron build, in the app). */
+  sqliteBinding?: string;
   /** The training worker; default the built or source `train-worker`. Tests inject fakes. */
   workerEntry?: WorkerEntry;
   /** Force a compute backend for runs started by this process. */
@@ -99,7 +101,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
   // Resolved lazily so commands that never train (runs, serve without runs) work without a built worker.
   let entry: WorkerEntry | undefined = options.workerEntry;
 
-  const store = openStore(paths.database);
+  const store = openStore(paths.database, options.sqliteBinding ? { nativeBinding: options.sqliteBinding } : {});
   try {
     const bus = new EventBus((err, event) => diagnostics(`a listener of ${event} failed: ${err instanceof Error ? err.message : String(err)}`));
     const recovery = recoverOrphanedRuns(store, { now: now(), staleAfterMs, isAlive });

@@ -17,6 +17,11 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number;
   /** Only tests pass their own list. */
   migrations?: readonly Migration[];
+  /**
+   * A better-sqlite3 addon file to load instead of the one in node_modules: the Electron app
+   * passes its Electron-ABI build this way while tests, the CLI and serve mode use Node's.
+   */
+  nativeBinding?: string;
 }
 
 export const IN_MEMORY = ':memory:';
@@ -49,7 +54,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   }
   let db: Db;
   try {
-    db = new Database(path, { timeout: busyTimeoutMs });
+    db = new Database(path, { timeout: busyTimeoutMs, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) });
   } catch (err) {
     throw new DatabaseError('open_failed', `Could not open the database ${path}: ${messageOf(err)}`, { cause: err });
   }
