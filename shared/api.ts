@@ -147,6 +147,11 @@ export const methods = {
     'Weighted-kNN evaluation of a checkpoint on a val split; an earlier completed one with the same checkpoint, dataset, K, sigma and recompute is reused.',
   ),
   'evaluations.list': method(z.object({ runId: RunIdSchema }).strict(), z.array(EvaluationSchema), 'Evaluations of a run, newest first.'),
+  'evaluations.cancel': method(
+    z.object({ id: z.int().min(1) }).strict(),
+    EvaluationSchema,
+    'Stop an evaluation this process runs or has waiting; it ends cancelled (a running one once its worker stops).',
+  ),
   'compare.checkpoints': method(
     CompareCheckpointsInputSchema,
     CompareCheckpointsResultSchema,

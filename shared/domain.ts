@@ -143,7 +143,7 @@ export type Progress = z.infer<typeof ProgressSchema>;
 
 export const RunTagSchema = z.string().trim().min(1).max(40);
 
-export const EVALUATION_STATUSES = ['running', 'completed', 'failed'] as const;
+export const EVALUATION_STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
 
 /** Weighted-kNN evaluation of one checkpoint on a dataset's val split (the reference's `-e`). */
 export const EvaluationSchema = z.object({

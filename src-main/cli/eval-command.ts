@@ -1,13 +1,16 @@
 /**
  * `snca eval RUN_OR_CHECKPOINT [--k 30] [--sigma X] [--recompute-memory]`: weighted-kNN
  * evaluation of a run's best (else latest) checkpoint, a checkpoint id or a checkpoint file,
- * on its dataset's val split. Prints top-1 / top-5; a stored result is reused.
+ * on its dataset's val split. Prints top-1 / top-5; a stored result is reused. Exit code 0
+ * when it completed, 1 when it failed, 130 when cancelled with Ctrl-C (a second Ctrl-C stops
+ * at once).
  */
 import { existsSync } from 'node:fs';
-import type { BackendName } from '../../shared/domain.ts';
+import type { BackendName, Evaluation } from '../../shared/domain.ts';
 import type { DatasetSpecInput } from '../../shared/run-config.ts';
-import { createCore } from '../core/core.ts';
+import { createCore, type Core } from '../core/core.ts';
 import type { CliContext } from './cli-context.ts';
+import { EXIT_CANCELLED } from './run-follow.ts';
 
 export interface EvalOptions {
   k?: number;
@@ -38,7 +41,11 @@ export async function evalCommand(target: string, opts: EvalOptions, ctx: CliCon
       ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}),
     };
     const started = await core.evaluations.create(req);
-    const e = started.status === 'running' ? await core.evaluations.whenDone(started.id) : started;
+    const { evaluation: e, stopped } = started.status === 'running' ? await waitCancellable(core, started.id, ctx) : { evaluation: started, stopped: false };
+    if (e.status === 'cancelled' || (stopped && e.status !== 'completed')) {
+      ctx.io.stderr(`the evaluation was ${e.status === 'cancelled' ? 'cancelled' : 'stopped'}\n`);
+      return EXIT_CANCELLED;
+    }
     if (e.status !== 'completed') {
       ctx.io.stderr(`error: the evaluation failed: ${e.error ?? 'unknown error'}\n`);
       return 1;
@@ -57,6 +64,32 @@ export async function evalCommand(target: string, opts: EvalOptions, ctx: CliCon
     return 0;
   } finally {
     await core.close();
+  }
+}
+
+/**
+ * Waits for the evaluation to end; the first Ctrl-C cancels it, a second one closes the core
+ * at once (`stopped`).
+ */
+async function waitCancellable(core: Core, id: number, ctx: CliContext): Promise<{ evaluation: Evaluation; stopped: boolean }> {
+  let interrupts = 0;
+  const stopInterrupts = ctx.onInterrupt(() => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      ctx.io.stderr('\nCancelling the evaluation… (press Ctrl-C again to stop at once)\n');
+      core.call('evaluations.cancel', { id }).catch(() => {
+        // Refused only when it ended in the meantime.
+      });
+    } else {
+      ctx.io.stderr('Stopping now.\n');
+      void core.close();
+    }
+  });
+  try {
+    const evaluation = await core.evaluations.whenDone(id);
+    return { evaluation, stopped: interrupts > 1 };
+  } finally {
+    stopInterrupts();
   }
 }
 

@@ -60,6 +60,7 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'evaluations.list': ({ runId }) => s.evaluations.list(runId),
     'compare.checkpoints': (input) => s.checkpointCompare.compare(input),
     'compare.neighbours': ({ evaluationIds, index }) => s.checkpointCompare.neighbours(evaluationIds, index),
+    'evaluations.cancel': ({ id }) => s.evaluations.cancel(id),
     'system.hardware': () => describeHardware(system.backend),
     'datasets.validate': ({ spec }) => s.datasets.validate(spec),
     'datasets.download': (input) => s.datasets.download(input),

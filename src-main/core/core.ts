@@ -1,6 +1,6 @@
 /**
  * Assembles the services every shell (Electron, serve mode, CLI) calls: opens the store in
- * the data folder, runs start-up recovery, and wires scheduler, job runner and event bus.
+ * the data folder, runs start-up recovery, and wires scheduler, job supervisor and event bus.
  * No Electron and no HTTP in here.
  */
 import type { ApiHandlers, MethodInput, MethodName, MethodOutput } from '../../shared/api.ts';
@@ -16,7 +16,8 @@ import { DatasetsService, type CifarSource } from './datasets-service.ts';
 import { installedBackends } from './backend-availability.ts';
 import { dataPaths, prepareDataHome, resolveDataHome, type DataPaths } from './data-home.ts';
 import { EventBus } from './event-bus.ts';
-import { DEFAULT_JOB_TIMING, startTrainingJob, type JobTiming } from './job-runner.ts';
+import { DEFAULT_JOB_TIMING, type JobTiming } from './jobs/job-supervisor.ts';
+import { startTrainingJob } from './jobs/training-job.ts';
 import { isProcessAlive } from './process-liveness.ts';
 import { recoverOrphanedRuns, type RecoveryReport } from './run-recovery.ts';
 import { newRunId, type RunIdGenerator } from './run-id.ts';
@@ -146,6 +147,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       now,
       isAlive,
       diagnostics,
+      timing,
       ...(options.evaluateWorkerEntry ? { entry: options.evaluateWorkerEntry } : {}),
       ...(options.backend ? { backend: options.backend } : {}),
     });

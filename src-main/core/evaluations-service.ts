@@ -3,22 +3,25 @@
  * resolved to a checkpoint file + its recorded sha256, a dataset spec (default: the one the
  * checkpoint was trained on), K and sigma (default: the checkpoint config's sigma, else its
  * temperature). A completed evaluation with the same (sha256, dataset, K, sigma, recompute)
- * is returned as is (`reused: true`); otherwise a row is stored `running` and a job runs in
- * a worker_thread beside training (one evaluation at a time per process).
+ * is returned as is (`reused: true`); otherwise a row is stored `running` and its job waits
+ * its turn: one evaluation runs at a time per process, in a supervised worker_thread beside
+ * training. Cancel ends a waiting evaluation at once and asks a running one to stop; either
+ * ends `cancelled`.
  */
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../shared/api-error.ts';
 import type { BackendName, Checkpoint, Evaluation } from '../../shared/domain.ts';
 import { DatasetSpecSchema, effectiveSigma, type DatasetSpecInput, type RunConfig } from '../../shared/run-config.ts';
-import { describeIssues, issuesOf } from '../../shared/validation.ts';
+import { issuesOf } from '../../shared/validation.ts';
 import { CheckpointError, fileSha256, readCheckpointHeader } from '../engine/checkpoint/checkpoint-reader.ts';
 import type { Store } from '../store/store.ts';
 import type { EvaluationKey } from '../store/evaluations-repository.ts';
-import { FromEvaluateWorkerSchema, type EvaluateJob } from '../workers/evaluate-protocol.ts';
+import type { EvaluateJob } from '../workers/evaluate-protocol.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
 import type { EventBus } from './event-bus.ts';
+import { startEvaluationJob, type EvaluationJobHandle, type EvaluationOutcome } from './jobs/evaluation-job.ts';
+import { DEFAULT_JOB_TIMING, type JobTiming } from './jobs/job-supervisor.ts';
 
 export interface EvaluationsDeps {
   store: Store;
@@ -30,6 +33,8 @@ export interface EvaluationsDeps {
   /** Default: the built or source `evaluate-worker`. */
   entry?: WorkerEntry;
   backend?: BackendName;
+  /** Cancel and exit grace periods of the worker (default DEFAULT_JOB_TIMING). */
+  timing?: JobTiming;
 }
 
 export interface EvaluationRequest {
@@ -54,8 +59,9 @@ interface Target {
 }
 
 export class EvaluationsService {
-  private chain: Promise<unknown> = Promise.resolve();
-  private readonly workers = new Set<Worker>();
+  /** Evaluations stored `running` whose job has not started yet, in order. */
+  private readonly waiting: { id: number; job: EvaluateJob }[] = [];
+  private active: { id: number; handle: EvaluationJobHandle } | null = null;
   private readonly waiters = new Map<number, ((e: Evaluation) => void)[]>();
   private closed = false;
 
@@ -117,8 +123,32 @@ export class EvaluationsService {
       recomputeMemory: key.recomputeMemory,
       ...(this.deps.backend ? { backend: this.deps.backend } : {}),
     };
-    this.chain = this.chain.then(() => this.runJob(row.id, job));
+    this.waiting.push({ id: row.id, job });
+    this.startNext();
     return row;
+  }
+
+  /**
+   * Cancels an evaluation of this process: a waiting one ends `cancelled` at once, a running
+   * one is asked to stop and ends `cancelled` when its worker does (it is terminated after
+   * the grace period). Returns the evaluation as it is now.
+   */
+  cancel(id: number): Evaluation {
+    const e = this.get(id);
+    if (this.active?.id === id) {
+      this.active.handle.cancel();
+      return e;
+    }
+    const at = this.waiting.findIndex((w) => w.id === id);
+    if (at >= 0) {
+      this.waiting.splice(at, 1);
+      this.record(id, { status: 'cancelled', error: null });
+      return this.get(id);
+    }
+    if (e.status !== 'running') {
+      throw new ApiError('conflict', `Evaluation ${id} has already ended (${e.status}); only a running evaluation can be cancelled.`);
+    }
+    throw new ApiError('conflict', `Evaluation ${id} is run by another SNCA Studio process; cancel it there.`);
   }
 
   /** Resolves when the evaluation is no longer running. */
@@ -132,9 +162,15 @@ export class EvaluationsService {
     });
   }
 
+  /** Ends waiting evaluations and interrupts the running one; all end `failed`, saying why. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.workers].map((w) => w.terminate()));
+    for (const { id } of this.waiting.splice(0)) this.record(id, { status: 'failed', error: 'SNCA Studio was closed before the evaluation started.' });
+    const active = this.active;
+    if (!active) return;
+    active.handle.interrupt('SNCA Studio was closed while the evaluation was running.');
+    await active.handle.ended;
   }
 
   private async resolveTarget(req: EvaluationRequest): Promise<Target> {
@@ -161,63 +197,49 @@ export class EvaluationsService {
     return { runId: row.runId, checkpointId: row.id, path: row.path, sha256: row.sha256, recorded: true, epoch: row.epoch };
   }
 
-  private runJob(id: number, job: EvaluateJob): Promise<void> {
-    return new Promise<void>((done) => {
-      let settled = false;
-      let backend = 'unknown';
-      const finish = (outcome: { result?: import('../store/evaluations-repository.ts').EvaluationResult; error?: string }) => {
-        if (settled) return;
-        settled = true;
-        const { store, bus } = this.deps;
-        const endedAt = new Date(this.deps.now()).toISOString();
-        try {
-          try {
-            if (outcome.result) store.evaluations.complete(id, outcome.result, endedAt);
-            else store.evaluations.fail(id, outcome.error ?? 'The evaluation failed.', endedAt);
-          } catch (err) {
-            // e.g. another process completed the same evaluation first (one completed row per key).
-            store.evaluations.fail(id, `Could not store the result: ${err instanceof Error ? err.message : String(err)}`, endedAt);
-          }
-          const e = store.evaluations.get(id);
-          if (e) {
-            bus.emit('evaluation.changed', e);
-            const list = this.waiters.get(id) ?? [];
-            this.waiters.delete(id);
-            for (const w of list) w(e);
-          }
-        } catch (err) {
-          this.deps.diagnostics(`evaluation ${id}: could not record its outcome: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        done();
-      };
-      if (this.closed) return finish({ error: 'SNCA Studio was closed before the evaluation started.' });
-      let worker: Worker;
-      try {
-        const entry = this.deps.entry ?? resolveWorkerEntry('evaluate-worker');
-        worker = new Worker(entry.url, { workerData: job, execArgv: entry.execArgv, name: `evaluate ${id}` });
-      } catch (err) {
-        return finish({ error: `Could not start the evaluation worker: ${err instanceof Error ? err.message : String(err)}` });
-      }
-      this.workers.add(worker);
-      let crash: string | null = null;
-      worker.on('message', (raw: unknown) => {
-        const m = FromEvaluateWorkerSchema.safeParse(raw);
-        if (!m.success) {
-          finish({ error: `The evaluation worker sent an invalid message: ${describeIssues(issuesOf(m.error))}` });
-          void worker.terminate();
-          return;
-        }
-        const msg = m.data;
-        if (msg.type === 'started') backend = msg.backend;
-        else if (msg.type === 'result') finish({ result: { ...msg.result, backend } });
-        else if (msg.type === 'error') finish({ error: msg.message });
-      });
-      worker.on('error', (err) => (crash = err.message));
-      worker.on('exit', (code) => {
-        this.workers.delete(worker);
-        finish({ error: crash ? `The evaluation worker crashed: ${crash}` : `The evaluation worker stopped (code ${code}) without a result.` });
-      });
+  private startNext(): void {
+    if (this.active || this.closed) return;
+    const next = this.waiting.shift();
+    if (!next) return;
+    let entry: WorkerEntry;
+    try {
+      entry = this.deps.entry ?? resolveWorkerEntry('evaluate-worker');
+    } catch (err) {
+      this.record(next.id, { status: 'failed', error: `Could not start the evaluation worker: ${err instanceof Error ? err.message : String(err)}` });
+      this.startNext();
+      return;
+    }
+    const handle = startEvaluationJob({ entry, timing: this.deps.timing ?? DEFAULT_JOB_TIMING, diagnostics: this.deps.diagnostics }, next.id, next.job);
+    this.active = { id: next.id, handle };
+    void handle.ended.then((outcome) => {
+      this.active = null;
+      this.record(next.id, outcome);
+      this.startNext();
     });
+  }
+
+  /** Stores how an evaluation ended, publishes it and wakes whoever waits for it. */
+  private record(id: number, outcome: EvaluationOutcome): void {
+    const { store, bus } = this.deps;
+    const endedAt = new Date(this.deps.now()).toISOString();
+    try {
+      try {
+        if (outcome.status === 'completed') store.evaluations.complete(id, outcome.result, endedAt);
+        else if (outcome.status === 'cancelled') store.evaluations.cancel(id, endedAt);
+        else store.evaluations.fail(id, outcome.error ?? 'The evaluation failed.', endedAt);
+      } catch (err) {
+        // e.g. another process completed the same evaluation first (one completed row per key).
+        store.evaluations.fail(id, `Could not store the result: ${err instanceof Error ? err.message : String(err)}`, endedAt);
+      }
+      const e = store.evaluations.get(id);
+      if (!e) return;
+      bus.emit('evaluation.changed', e);
+      const list = this.waiters.get(id) ?? [];
+      this.waiters.delete(id);
+      for (const w of list) w(e);
+    } catch (err) {
+      this.deps.diagnostics(`evaluation ${id}: could not record its outcome: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }
 

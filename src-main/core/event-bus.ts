@@ -1,7 +1,7 @@
 /**
  * In-process publish/subscribe of the contract's events. Transports subscribe with
  * `onAny` and forward envelopes; a listener that throws is reported, never allowed to
- * break the publisher (the job runner) or the other listeners.
+ * break the publisher (the job supervisor) or the other listeners.
  */
 import type { EventEnvelope, EventName, EventPayload } from '../../shared/api.ts';
 

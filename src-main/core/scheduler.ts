@@ -15,7 +15,7 @@ import type { RunRecord } from '../store/runs-repository.ts';
 import type { Store } from '../store/store.ts';
 import type { DataPaths } from './data-home.ts';
 import type { EventBus } from './event-bus.ts';
-import type { JobOutcome, TrainingJobHandle } from './job-runner.ts';
+import type { JobHandle, JobOutcome } from './jobs/job-supervisor.ts';
 import { isOrphaned, type OwnershipCheck } from './run-recovery.ts';
 import { planResume } from './run-resume.ts';
 import { summarizeRun } from './run-summaries.ts';
@@ -36,14 +36,14 @@ export interface SchedulerDeps {
   store: Store;
   bus: EventBus;
   paths: DataPaths;
-  launch(job: TrainJob): TrainingJobHandle;
+  launch(job: TrainJob): JobHandle;
   diagnostics(line: string): void;
 }
 
 
 export class Scheduler {
   private readonly queue: string[] = [];
-  private readonly running = new Map<string, TrainingJobHandle>();
+  private readonly running = new Map<string, JobHandle>();
   /** Queued and running ids whose rows carry our pid. */
   private readonly owned = new Set<string>();
   /** Checkpoint each resumed run continues from, until its job starts. */
@@ -317,7 +317,7 @@ export class Scheduler {
     this.running.set(id, handle);
     handle.ended.then(
       (outcome) => this.onJobEnded(id, outcome),
-      (err: unknown) => this.onJobEnded(id, { status: 'failed', error: `The job runner failed: ${messageOf(err)}` }),
+      (err: unknown) => this.onJobEnded(id, { status: 'failed', error: `The job supervisor failed: ${messageOf(err)}` }),
     );
   }
 

@@ -163,6 +163,10 @@ export class EvaluationsRepository {
     this.db.prepare('UPDATE evaluations SET samples_path = ? WHERE id = ?').run(relativePath, id);
   }
 
+  cancel(id: number, endedAt: string): boolean {
+    return this.db.prepare(`UPDATE evaluations SET status = 'cancelled', ended_at = ? WHERE id = ? AND status = 'running'`).run(endedAt, id).changes === 1;
+  }
+
   /** Running evaluations, for start-up recovery. */
   listRunning(): { id: number; ownerPid: number | null }[] {
     return (this.db.prepare(`SELECT id, owner_pid AS ownerPid FROM evaluations WHERE status = 'running'`).all() as { id: number; ownerPid: number | null }[]);

@@ -1,5 +1,5 @@
 /**
- * Metric series. Rows arrive in batches from the job runner and are written in one
+ * Metric series. Rows arrive in batches from the job supervisor and are written in one
  * transaction per batch with prepared statements; rows go in groups of ROWS_PER_INSERT per
  * statement (multi-row VALUES), which halves the per-row cost of crossing into SQLite.
  * `metric_last` (the runs list) and `metric_summary` (best/last for queries and compare)

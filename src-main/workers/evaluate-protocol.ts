@@ -1,4 +1,7 @@
-/** Messages between the main side and the evaluation worker_thread (parsed on both sides). */
+/**
+ * The evaluation job and the messages the evaluation worker_thread posts (what it is sent is
+ * job-protocol.ts), parsed on both sides.
+ */
 import { z } from 'zod';
 import { BackendNameSchema } from '../../shared/domain.ts';
 import { DatasetSpecSchema } from '../../shared/run-config.ts';
@@ -28,6 +31,8 @@ export const FromEvaluateWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), backend: BackendNameSchema, device: z.string() }),
   z.object({ type: z.literal('log'), message: z.string() }),
   z.object({ type: z.literal('result'), result: EvaluateResultSchema }),
+  /** It stopped on a cancel request. */
+  z.object({ type: z.literal('cancelled') }),
   z.object({ type: z.literal('error'), message: z.string() }),
 ]);
 export type FromEvaluateWorker = z.infer<typeof FromEvaluateWorkerSchema>;

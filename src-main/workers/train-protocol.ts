@@ -1,7 +1,8 @@
 /**
- * Messages between the main side and the training worker_thread. Both directions are
- * parsed with these schemas: a worker is a separate program as far as trust goes
- * (it may be killed halfway through a postMessage or run a different build).
+ * The training job and the messages the training worker_thread posts (what it is sent is
+ * job-protocol.ts). Both sides parse them with these schemas: a worker is a separate
+ * program as far as trust goes (it may be killed halfway through a postMessage or run a
+ * different build).
  */
 import { z } from 'zod';
 import { RunConfigSchema } from '../../shared/run-config.ts';
@@ -18,9 +19,6 @@ export const TrainJobSchema = z.object({
   resumeFrom: z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() }).optional(),
 });
 export type TrainJob = z.infer<typeof TrainJobSchema>;
-
-export const ToWorkerSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('cancel') })]);
-export type ToWorker = z.infer<typeof ToWorkerSchema>;
 
 export const FromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), backend: BackendNameSchema, device: z.string(), detail: z.string() }),

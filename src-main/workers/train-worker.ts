@@ -3,7 +3,8 @@
  * trainer, and reports through FromWorker messages. Everything it posts is plain data.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ToWorkerSchema, TrainJobSchema, type FromWorker } from './train-protocol.ts';
+import { ToWorkerSchema } from './job-protocol.ts';
+import { TrainJobSchema, type FromWorker } from './train-protocol.ts';
 import { runTraining } from '../engine/train/trainer.ts';
 import { describeEngineFailure } from '../engine/train/engine-failure.ts';
 import { provideThreadStarter } from '../engine/engine-threads.ts';

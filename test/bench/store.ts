@@ -1,5 +1,5 @@
 /**
- * Store ingestion and read benchmark: metric rows written the way the job runner writes
+ * Store ingestion and read benchmark: metric rows written the way the job supervisor writes
  * them (batches in one transaction, prepared statements), then one long series read and
  * downsampled for a chart. Target: >= 200k rows/s ingestion.
  */

@@ -316,6 +316,9 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
       throw new ApiError('conflict', 'The mock server has no checkpoints to evaluate.');
     },
     'evaluations.list': () => [],
+    'evaluations.cancel': ({ id }) => {
+      throw ApiError.notFound(`Evaluation ${id}`);
+    },
     'system.hardware': () => ({ backend: 'cpu', device: 'mock CPU', cpuCount: 2, gpus: null, gpuNote: 'nvidia-smi was not found on this machine (mock)' }),
     'runs.resume': ({ id }) => {
       const s = runs.get(id);

@@ -4,12 +4,14 @@ import { up as up0001 } from './0001-runs.ts';
 import { up as up0002 } from './0002-queue-housekeeping-evaluations.ts';
 import { up as up0003 } from './0003-metric-summary-evaluation-samples.ts';
 import { up as up0004 } from './0004-clusters.ts';
+import { up as up0005 } from './0005-evaluation-cancelled.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-runs', up: up0001 },
   { version: 2, name: '0002-queue-housekeeping-evaluations', up: up0002 },
   { version: 3, name: '0003-metric-summary-evaluation-samples', up: up0003 },
   { version: 4, name: '0004-clusters', up: up0004 },
+  { version: 5, name: '0005-evaluation-cancelled', up: up0005 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

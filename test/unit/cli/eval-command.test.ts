@@ -1,4 +1,4 @@
-/** `snca eval` (a stored evaluation is reused and printed; a missing target fails) and `snca runs export`. */
+/** `snca eval` (a stored evaluation is reused and printed; a missing target fails; Ctrl-C cancels) and `snca runs export`. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { effectiveSigma } from '../../../shared/run-config.ts';
@@ -13,6 +13,8 @@ import { dataPaths } from '../../../src-main/core/data-home.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import { demoConfig, newRun } from '../../fixtures/run-records.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { recordCheckpoint } from '../../fixtures/checkpoint-records.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
 import { useBackend } from '../engine/use-backend.ts';
 
@@ -54,6 +56,41 @@ test('snca eval RUN prints top-1 / top-5 of a stored evaluation with the same ke
     assert.equal(lines[0], 'kind,key,step,epoch,value,wall_time');
     assert.ok(lines.includes('config,lowDim,,,8,'));
     assert.ok(lines.includes('metric,loss,1,0.5,2.5,1'));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('snca eval: Ctrl-C cancels the evaluation, exit code 130, the record ends cancelled', { timeout: 60_000 }, async () => {
+  const tmp = makeTempDir();
+  try {
+    const setup = await startTestCore('completing', { home: tmp.dir });
+    const { id } = await setup.core.runs.create(demoConfig({ epochs: 1, batchSize: 4 }));
+    await setup.core.runs.whenEnded(id);
+    recordCheckpoint(setup, id, 1, 4);
+    await setup.dispose();
+
+    // K=4: the fake evaluation worker runs until it is cancelled.
+    const ctx = recordingContext({ home: tmp.dir, workerEntry: fakeWorker('completing'), evaluateWorkerEntry: fakeWorker('evaluating') });
+    const done = runCli(['eval', id, '--k', '4'], ctx);
+    const store = openStore(dataPaths(tmp.dir).database);
+    try {
+      for (let i = 0; store.evaluations.listByRun(id)[0]?.status !== 'running'; i++) {
+        assert.ok(i < 500, 'the evaluation starts');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      ctx.interrupt();
+      assert.equal(await done, 130, ctx.err());
+      assert.match(ctx.err(), /Cancelling the evaluation/);
+      assert.match(ctx.err(), /the evaluation was cancelled/);
+      assert.equal(ctx.out(), '');
+      const [e] = store.evaluations.listByRun(id);
+      assert.equal(e!.status, 'cancelled');
+      assert.equal(e!.k, 4);
+    } finally {
+      store.close();
+    }
   } finally {
     tmp.cleanup();
   }

@@ -38,6 +38,7 @@ test('every contract method maps to the core and returns contract-valid results'
       'runs.diskUsage': {},
       'evaluations.create': { runId: id },
       'evaluations.list': { runId: id },
+      'evaluations.cancel': { id: 999 },
       'system.hardware': {},
       // Checkpoints that do not exist, and an evaluation without per-sample results.
       'compare.checkpoints': { checkpointIds: [998, 999] },
@@ -64,6 +65,7 @@ test('every contract method maps to the core and returns contract-valid results'
         'evaluations.create': 'invalid_input',
         'compare.checkpoints': 'not_found',
         'compare.neighbours': 'not_found',
+        'evaluations.cancel': 'not_found',
       };
       if (expectedError[m]) {
         assert.ok(!r.ok && r.error.code === expectedError[m], `${m}: ${JSON.stringify(r)}`);

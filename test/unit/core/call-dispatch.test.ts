@@ -27,6 +27,7 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'runs.diskUsage': fail,
     'evaluations.create': fail,
     'evaluations.list': fail,
+    'evaluations.cancel': fail,
     'system.hardware': fail,
     'compare.checkpoints': fail,
     'compare.neighbours': fail,

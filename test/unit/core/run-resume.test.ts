@@ -2,24 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApiError } from '../../../shared/api-error.ts';
-import { encodeSafetensors } from '../../../src-main/engine/checkpoint/safetensors.ts';
-import { writeFileAtomic } from '../../../src-main/engine/checkpoint/atomic-file.ts';
-import { CHECKPOINT_FORMAT } from '../../../src-main/engine/checkpoint/checkpoint-format.ts';
+import { recordCheckpoint } from '../../fixtures/checkpoint-records.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { startTestCore, statusesOf, type TestCore } from '../../fixtures/test-core.ts';
-
-/** A real (tiny) checkpoint file with a header, recorded for the run like the training job does. */
-function recordCheckpoint(t: TestCore, runId: string, epoch: number, step: number, kind: 'latest' | 'best' = 'latest') {
-  const config = JSON.parse(t.core.store.runs.configJson(runId)!) as Record<string, unknown>;
-  const chunks = encodeSafetensors(new Map([['memory_bank', { dtype: 'F32' as const, shape: [1], data: new Float32Array([epoch]) }]]), {
-    format: CHECKPOINT_FORMAT, version: '1', arch: String(config.arch), epoch: String(epoch), step: String(step),
-    config: JSON.stringify(config), metrics: '{}',
-  });
-  const w = writeFileAtomic(join(t.core.paths.checkpointsDir(runId), `${kind}-${epoch}.safetensors`), chunks);
-  return t.core.store.checkpoints.record(runId, { epoch, kind, path: w.path, sha256: w.sha256, bytes: w.bytes, metrics: {} }, new Date().toISOString());
-}
 
 function failRun(t: TestCore, id: string): void {
   assert.ok(t.core.store.runs.transition(id, ['completed'], 'failed', { error: 'boom' }));

@@ -1,9 +1,9 @@
-/** The job runner through createCore: every fake worker behaviour ends in the right state. */
+/** Training jobs through createCore and the job supervisor: every fake worker behaviour ends in the right state. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { demoConfig } from '../../fixtures/run-records.ts';
-import { startTestCore, statusesOf } from '../../fixtures/test-core.ts';
+import { demoConfig } from '../../../fixtures/run-records.ts';
+import { startTestCore, statusesOf } from '../../../fixtures/test-core.ts';
 
 test('a completing worker: metrics in batches, logs, checkpoint, backend, epochs, events, completed', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing', { timing: { flushRows: 100 } });
