@@ -5,8 +5,11 @@
  * Read: the core (12-byte) and info (40, 64, 108, 124-byte) headers; 1, 4 and 8 bits per
  * pixel through the palette (an index past its end reads as the grey (i, i, i), as Pillow
  * does); 16 bits as 5-5-5; 24 bits BGR; 32 bits BGRX; BI_BITFIELDS masks for 16, 24 and
- * 32 bits, each channel scaled to 0–255 with truncation (Pillow's unpackers). Alpha is
- * dropped. Rows are bottom-up unless the height is negative. RLE compression is refused.
+ * 32 bits, each channel scaled to 0–255 with truncation (Pillow's unpackers); RLE8 and
+ * RLE4. Alpha is dropped. Rows are bottom-up unless the height is negative. Like Pillow, an
+ * RLE stream must cover every pixel (end-of-bitmap before the last row is refused), a run
+ * past the end of its row is cut there, and the runs of absolute mode are word-aligned by
+ * file offset; unlike Pillow 9.4, a delta escape reads its two offset bytes once.
  *
  * Every size in the header is checked against the file and MAX_IMAGE_PIXELS before the
  * output is allocated, and every error names the byte offset of the field at fault.
@@ -16,8 +19,10 @@ import { ImageDecodeError, MAX_IMAGE_PIXELS, type DecodedImage } from './decoded
 const FILE_HEADER_BYTES = 14;
 const HEADER_SIZES: ReadonlySet<number> = new Set([12, 40, 64, 108, 124]);
 const BI_RGB = 0;
+const BI_RLE8 = 1;
+const BI_RLE4 = 2;
 const BI_BITFIELDS = 3;
-const COMPRESSION_NAMES: Record<number, string> = { 1: 'RLE8', 2: 'RLE4', 4: 'JPEG', 5: 'PNG' };
+const COMPRESSION_NAMES: Record<number, string> = { 4: 'JPEG', 5: 'PNG' };
 
 interface ChannelMask {
   readonly mask: number;
@@ -72,7 +77,11 @@ export function decodeBmp(buf: Uint8Array, path: string): DecodedImage {
     fail(`${width} × ${height} pixels (header at byte offset ${h + 4}) exceed the limit of ${MAX_IMAGE_PIXELS}`);
   }
   if (![1, 4, 8, 16, 24, 32].includes(bits)) fail(`unsupported ${bits} bits per pixel at byte offset ${bitsAt}`);
-  if (compression !== BI_RGB && compression !== BI_BITFIELDS) {
+  const rle = compression === BI_RLE8 || compression === BI_RLE4;
+  if (rle && bits !== (compression === BI_RLE8 ? 8 : 4)) {
+    fail(`RLE${compression === BI_RLE8 ? 8 : 4} with ${bits} bits per pixel (byte offset ${bitsAt})`);
+  }
+  if (!rle && compression !== BI_RGB && compression !== BI_BITFIELDS) {
     const name = COMPRESSION_NAMES[compression];
     fail(`${name ? `${name} compression` : `compression ${compression}`} at byte offset ${h + 16} is not supported; convert the file to PNG`);
   }
@@ -116,6 +125,21 @@ export function decodeBmp(buf: Uint8Array, path: string): DecodedImage {
   }
   if (dataOffset === 0) dataOffset = cursor;
 
+  if (rle) {
+    const rleArgs = { buf, start: dataOffset, width, height, rle4: compression === BI_RLE4, fail };
+    // A first pass only counts, so a small stream claiming a large image allocates nothing.
+    walkRle(rleArgs, null);
+    const out = new Uint8Array(width * height * 3);
+    walkRle(rleArgs, (at, index) => {
+      const row = Math.floor(at / width);
+      const o = ((topDown ? row : height - 1 - row) * width + (at % width)) * 3;
+      out[o] = palette![index * 3]!;
+      out[o + 1] = palette![index * 3 + 1]!;
+      out[o + 2] = palette![index * 3 + 2]!;
+    });
+    return { width, height, data: out };
+  }
+
   const stride = Math.floor((width * bits + 31) / 32) * 4;
   if (dataOffset + stride * height > buf.length) {
     fail(`pixel data of ${height} rows × ${stride} bytes from byte offset ${dataOffset} runs past the end of the file (${buf.length} bytes)`);
@@ -155,4 +179,65 @@ export function decodeBmp(buf: Uint8Array, path: string): DecodedImage {
     }
   }
   return { width, height, data: out };
+}
+
+interface RleInput {
+  buf: Uint8Array;
+  /** Byte offset of the pixel data. */
+  start: number;
+  width: number;
+  height: number;
+  rle4: boolean;
+  fail: (reason: string) => never;
+}
+
+/**
+ * Walks an RLE8/RLE4 stream, calling `write` (when given) with the position in stream order
+ * (row-major from the first stored row) and palette index of every pixel; pixels a delta
+ * or end-of-line skips get index 0. Throws unless the stream reaches the last pixel.
+ */
+function walkRle(input: RleInput, write: ((at: number, index: number) => void) | null): void {
+  const { buf, width, height, rle4, fail } = input;
+  const total = width * height;
+  let pos = input.start;
+  let at = 0;
+  let x = 0;
+  const put = (index: number): void => {
+    if (at < total && write) write(at, index);
+    at += 1;
+  };
+  while (at < total) {
+    if (pos + 2 > buf.length) fail(`the RLE data ends at byte offset ${pos} after ${Math.min(at, total)} of ${total} pixels`);
+    const count = buf[pos]!;
+    const value = buf[pos + 1]!;
+    const escapeAt = pos;
+    pos += 2;
+    if (count > 0) {
+      const n = x + count > width ? Math.max(0, width - x) : count;
+      for (let k = 0; k < n; k++) put(rle4 ? (k % 2 === 0 ? value >> 4 : value & 0x0f) : value);
+      x += n;
+    } else if (value === 0) {
+      while (at % width !== 0) put(0);
+      x = 0;
+    } else if (value === 1) {
+      break;
+    } else if (value === 2) {
+      if (pos + 2 > buf.length) fail(`the RLE delta at byte offset ${escapeAt} runs past the end of the file`);
+      const skip = buf[pos]! + buf[pos + 1]! * width;
+      for (let k = 0; k < skip && at < total; k++) put(0);
+      x = at % width;
+      pos += 2;
+    } else {
+      const bytes = rle4 ? Math.ceil(value / 2) : value;
+      if (pos + bytes > buf.length) fail(`the RLE run of ${value} pixels at byte offset ${escapeAt} runs past the end of the file`);
+      for (let k = 0; k < value; k++) {
+        const byte = buf[pos + (rle4 ? k >> 1 : k)]!;
+        put(rle4 ? (k % 2 === 0 ? byte >> 4 : byte & 0x0f) : byte);
+      }
+      pos += bytes;
+      x += value;
+      if (pos % 2 !== 0) pos += 1;
+    }
+  }
+  if (at < total) fail(`the RLE data ends (end of bitmap at byte offset ${pos - 2}) after ${at} of ${total} pixels`);
 }

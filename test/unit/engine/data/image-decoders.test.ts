@@ -69,12 +69,34 @@ test('a BMP header claiming huge dimensions is refused before the pixels are all
 
 test('malformed BMP files are refused with the byte offset of the field at fault', () => {
   refusal(() => decodeBmp(new Uint8Array([0x42, 0x4d, 0, 0]), 'short.bmp'), 'short.bmp', /the file header at byte offset 0 runs past the end of the file \(4 bytes\)/);
-  refusal(() => decodeBmp(bmpHeader(2, 2, 8, 1, 2000), 'rle.bmp'), 'rle.bmp', /RLE8 compression at byte offset 30 is not supported/);
+  refusal(() => decodeBmp(bmpHeader(2, 2, 8, 4, 2000), 'jpeg.bmp'), 'jpeg.bmp', /JPEG compression at byte offset 30 is not supported/);
+  refusal(() => decodeBmp(bmpHeader(2, 2, 24, 1, 2000), 'rle24.bmp'), 'rle24.bmp', /RLE8 with 24 bits per pixel \(byte offset 28\)/);
   refusal(() => decodeBmp(bmpHeader(2, 2, 12), 'bits.bmp'), 'bits.bmp', /unsupported 12 bits per pixel at byte offset 28/);
   refusal(() => decodeBmp(bmpHeader(0, 2, 24), 'zero.bmp'), 'zero.bmp', /width 0 at byte offset 18/);
   const good = readFileSync(join(DIR, 'palette8-top-down.bmp'));
   refusal(() => decodeBmp(good.subarray(0, good.length - 3), 'cut.bmp'), 'cut.bmp', /pixel data of 2 rows × 8 bytes from byte offset 66 runs past the end of the file \(79 bytes\)/);
   refusal(() => decodeBmp(good.subarray(0, 60), 'cut-palette.bmp'), 'cut-palette.bmp', /the palette of 3 colours at byte offset 54 runs past the end/);
+});
+
+/** An RLE8 BMP whose palette maps index i to RGB (3i, 2i, i). */
+function rle8Bmp(width: number, height: number, stream: number[]): Uint8Array {
+  const palette = 4 * 256;
+  const buf = bmpHeader(width, height, 8, 1, 54 + palette + stream.length);
+  for (let i = 0; i < 256; i++) buf.set([i, (2 * i) % 256, (3 * i) % 256, 0], 54 + 4 * i);
+  buf.set(stream, 54 + palette);
+  return buf;
+}
+
+test('RLE: deltas and end-of-line skip to index 0, and a stream must cover every pixel before anything is allocated', () => {
+  // Stored rows (bottom-up): 1 1 0 0 | 0 0 0 2 | 3 3 3 3; the delta (1, 1) skips 5 pixels.
+  const img = decodeBmp(rle8Bmp(4, 3, [2, 1, 0, 2, 1, 1, 1, 2, 0, 0, 4, 3, 0, 1]), 'delta.bmp');
+  const rgb = (i: number) => [3 * i, 2 * i, i];
+  assert.deepEqual([...img.data], [3, 3, 3, 3, 0, 0, 0, 2, 1, 1, 0, 0].flatMap(rgb));
+  refusal(() => decodeBmp(rle8Bmp(4, 3, [4, 1, 0, 1]), 'early.bmp'), 'early.bmp', /the RLE data ends \(end of bitmap at byte offset 1080\) after 4 of 12 pixels/);
+  refusal(() => decodeBmp(rle8Bmp(4, 3, [4, 1, 0, 3, 1]), 'cut.bmp'), 'cut.bmp', /the RLE run of 3 pixels at byte offset 1080 runs past the end of the file/);
+  // 16000 × 16000 claimed, 25 rows given (one pixel, then end-of-line): refused by the counting pass.
+  const rows = Array.from({ length: 25 }, () => [1, 5, 0, 0]).flat();
+  refusal(() => decodeBmp(rle8Bmp(16_000, 16_000, rows), 'huge-rle.bmp'), 'huge-rle.bmp', /the RLE data ends at byte offset 1178 after 400000 of 256000000 pixels/);
 });
 
 test('malformed PNM files are refused with the byte offset where the problem is', () => {
