@@ -72,7 +72,7 @@ export class KnnInputError extends Error {
 }
 
 const DEFAULT_QUERY_CHUNK = 2048;
-// Larger bank chunks pay the per-chunk merge and top-k costs fewer times (README, benchmarks);
+// Larger bank chunks pay the per-chunk merge and top-k costs fewer times (README, engine measurements);
 // the similarity block is then 2048 × 32768 floats (256 MB) at most.
 const DEFAULT_BANK_CHUNK = 32768;
 

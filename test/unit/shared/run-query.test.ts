@@ -13,7 +13,7 @@ function errorOf(q: string): RunQueryError {
   assert.fail(`expected ${JSON.stringify(q)} to fail`);
 }
 
-test('the example of the issue parses into four and-ed conditions', () => {
+test('a query of a column, a metric, a tag and a date parses into four and-ed conditions', () => {
   const e = parseRunQuery('arch = resnet18 and knn_top1 > 0.9 and tag:baseline and created > 2026-11-01');
   assert.deepEqual(e, {
     kind: 'and',

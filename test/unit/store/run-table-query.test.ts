@@ -39,7 +39,7 @@ function ids(store: Store, where: string, sort: { field: string; descending: boo
   return page.rows.map((r) => r.id);
 }
 
-test('the issue example selects runs by column, best metric, tag and creation day', () => {
+test('a query of a column, a best metric, a tag and a creation day selects the matching runs', () => {
   const store = fixture();
   // a: created before; b: created on 11-01 (not after it); c: tag matches case-insensitively; d: resnet50; e: no tag.
   assert.deepEqual(ids(store, 'arch = resnet18 and knn_top1 > 0.9 and tag:baseline and created > 2026-11-01'), ['c']);
