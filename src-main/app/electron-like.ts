@@ -4,6 +4,9 @@
  * files load it at run time and the wiring is tested with fakes of these interfaces.
  */
 
+import type { MenuItemTemplate } from './app-menu.ts';
+import type { DialogLike } from './native-dialogs.ts';
+
 export interface PreventableEvent {
   preventDefault(): void;
   /** Electron ≥ 25 puts the target URL on the navigation event itself. */
@@ -50,6 +53,11 @@ export interface NavigableContentsLike {
 
 export interface BrowserWindowLike {
   readonly webContents: EventTargetContentsLike & NavigableContentsLike;
+  getNormalBounds(): { x: number; y: number; width: number; height: number };
+  isMaximized(): boolean;
+  maximize(): void;
+  isFocused(): boolean;
+  on(event: 'close', listener: () => void): unknown;
   isMinimized(): boolean;
   restore(): void;
   focus(): void;
@@ -77,9 +85,15 @@ export interface ElectronMainModule {
     registerSchemesAsPrivileged(schemes: { scheme: string; privileges: Record<string, boolean> }[]): void;
     handle(scheme: string, handler: (request: Request) => Promise<Response>): void;
   };
-  shell: { openExternal(url: string): Promise<void> };
+  shell: { openExternal(url: string): Promise<void>; openPath(path: string): Promise<string> };
   session: {
     defaultSession: SessionLike;
   };
-  dialog: { showErrorBox(title: string, content: string): void };
+  dialog: DialogLike & {
+    showErrorBox(title: string, content: string): void;
+    showMessageBox(options: { type: string; title: string; message: string; detail?: string }): Promise<unknown>;
+  };
+  Menu: { buildFromTemplate(template: MenuItemTemplate[]): unknown; setApplicationMenu(menu: unknown): void };
+  Notification: { new (options: { title: string; body: string }): { show(): void }; isSupported(): boolean };
+  screen: { getAllDisplays(): { workArea: { x: number; y: number; width: number; height: number } }[] };
 }

@@ -11,7 +11,11 @@ import { DEFAULT_RENDERER_DIR, PACKAGE_ROOT } from '../core/package-root.ts';
 import { electronSqliteBuild } from './sqlite-build.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 import type { BrowserWindowLike, ElectronMainModule, PreventableEvent } from './electron-like.ts';
+import { appMenuTemplate } from './app-menu.ts';
 import { forwardEventsToRenderers, registerIpcHandlers } from './ipc-bridge.ts';
+import { DIALOG_OPTIONS, registerDialogHandlers } from './native-dialogs.ts';
+import { notifyRunEnds } from './run-notifications.ts';
+import { loadWindowState, saveWindowState } from './window-state.ts';
 import { APP_SCHEME, APP_START_URL, hardenContents, hardenSession, isSafeExternalUrl, isTrustedAppSender, mainWindowOptions } from './window-security.ts';
 
 // A variable specifier keeps TypeScript and esbuild from resolving the optional package at build time.
@@ -28,7 +32,7 @@ function startupAdvice(err: unknown): string {
 
 async function main(): Promise<void> {
   const electron = (await import(ELECTRON)) as ElectronMainModule;
-  const { app, BrowserWindow, ipcMain, protocol, shell, session, dialog } = electron;
+  const { app, BrowserWindow, ipcMain, protocol, shell, session, dialog, Menu, Notification, screen } = electron;
 
   if (!app.requestSingleInstanceLock()) {
     // Another window already owns the database and the scheduler; it gets focused instead.
@@ -59,11 +63,45 @@ async function main(): Promise<void> {
     isTrustedSender: isTrustedAppSender,
     diagnostics: (line) => process.stderr.write(`snca: ${line}\n`),
   });
+  const removeDialogs = registerDialogHandlers(ipcMain, dialog, isTrustedAppSender);
   const stopEvents = forwardEventsToRenderers(core.bus, () => BrowserWindow.getAllWindows().map((w) => w.webContents));
+  // A run that ends while the window is in the background is announced by the desktop.
+  const stopNotices = notifyRunEnds(core.bus, (notice) => {
+    if (!Notification.isSupported() || BrowserWindow.getAllWindows().some((w) => w.isFocused())) return;
+    new Notification(notice).show();
+  });
+
+  const showDialogAnswer = async (kind: 'folder' | 'checkpoint') => {
+    const picked = await dialog.showOpenDialog(DIALOG_OPTIONS[kind]);
+    const path = picked.canceled ? undefined : picked.filePaths[0];
+    if (!path) return;
+    if (kind === 'folder') {
+      const v = await core.datasets.validate({ kind: 'imagefolder', root: path }).catch(() => null);
+      const c = await core.datasets.validate({ kind: 'cifar10', root: path }).catch(() => null);
+      const ok = [v, c].find((x) => x?.ok);
+      await dialog.showMessageBox({ type: ok ? 'info' : 'warning', title: 'Dataset folder', message: ok ? `${path} is a usable dataset folder` : `${path} is not a dataset folder`, detail: ok ? undefined : (c?.message ?? v?.message ?? undefined) });
+    } else {
+      await dialog.showMessageBox({ type: 'info', title: 'Checkpoint', message: path, detail: 'Evaluate it from the Evaluations panel of its run, or with `snca eval`.' });
+    }
+  };
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      appMenuTemplate(process.platform, {
+        openCheckpoint: () => void showDialogAnswer('checkpoint'),
+        checkDatasetFolder: () => void showDialogAnswer('folder'),
+        openDataFolder: () => void shell.openPath(core.home),
+        openPaper: () => openExternal('https://arxiv.org/abs/1808.04699'),
+      }),
+    ),
+  );
 
   const preloadPath = join(dirname(fileURLToPath(import.meta.url)), 'preload.cjs');
   const createWindow = (): BrowserWindowLike => {
-    const win = new BrowserWindow(mainWindowOptions(preloadPath));
+    const remembered = loadWindowState(core.home, screen.getAllDisplays().map((d) => d.workArea));
+    const defaults = mainWindowOptions(preloadPath);
+    const win = new BrowserWindow(remembered ? { ...defaults, x: remembered.x, y: remembered.y, width: remembered.width, height: remembered.height } : defaults);
+    if (remembered?.maximized) win.maximize();
+    win.on('close', () => saveWindowState(core.home, { ...win.getNormalBounds(), maximized: win.isMaximized() }));
     hardenContents(win.webContents, openExternal);
     win.once('ready-to-show', () => win.show());
     void win.loadURL(APP_START_URL);
@@ -89,7 +127,9 @@ async function main(): Promise<void> {
     event.preventDefault();
     shutDown = true;
     stopEvents();
+    stopNotices();
     removeIpc();
+    removeDialogs();
     core.close().finally(() => app.quit());
   });
   createWindow();
