@@ -150,12 +150,12 @@ test('a missing or wrongly laid-out DATAPATH is refused before a run is stored',
     const ctx = recordingContext({ home: tmp.dir, workerEntry: fakeWorker('completing') });
     assert.equal(await runCli(['train', join(tmp.dir, 'missing')], ctx), 1);
     assert.match(ctx.err(), /DATAPATH: .*missing: folder does not exist/);
-    // Forced to CIFAR, a folder without batches: the data library's message, naming DATAPATH and the path.
+    // Forced to CIFAR, a folder without batches: the one answer for a path that is not the dataset, naming DATAPATH and the path.
     const wrong = join(tmp.dir, 'wrong');
     mkdirSync(wrong);
     const forced = recordingContext({ home: tmp.dir, workerEntry: fakeWorker('completing') });
     assert.equal(await runCli(['train', wrong, '--dataset', 'cifar10'], forced), 1);
-    assert.match(forced.err(), new RegExp(`DATAPATH: ${wrong}: no CIFAR-10 data found`));
+    assert.match(forced.err(), new RegExp(`DATAPATH: ${wrong}: no CIFAR-10 dataset here`));
     const list = recordingContext({ home: tmp.dir });
     await runCli(['runs', '--json'], list);
     assert.deepEqual(JSON.parse(list.out()), [], 'no run stored');
