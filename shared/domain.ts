@@ -74,6 +74,11 @@ export const RunSummarySchema = z.object({
   queuePosition: z.int().nullable().optional(),
   tags: z.array(z.string()).optional(),
   notes: z.string().optional(),
+  /**
+   * Change version of the run's row: grows with every change any process stores. Of two
+   * snapshots of a run the larger version is the newer one.
+   */
+  version: z.int(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 

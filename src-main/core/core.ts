@@ -15,6 +15,7 @@ import { dispatchCall } from './call-dispatch.ts';
 import { DatasetsService, type CifarSource } from './datasets-service.ts';
 import { installedBackends } from './backend-availability.ts';
 import { dataPaths, prepareDataHome, resolveDataHome, type DataPaths } from './data-home.ts';
+import { ChangeWatcher } from './change-watcher.ts';
 import { EventBus } from './event-bus.ts';
 import { DEFAULT_JOB_TIMING, type JobTiming } from './jobs/job-supervisor.ts';
 import { startTrainingJob } from './jobs/training-job.ts';
@@ -61,6 +62,8 @@ export interface CoreOptions {
   gpuSampleMs?: number;
   /** Where CIFAR archives are downloaded from (default the official site); tests serve their own. */
   cifarSource?: CifarSource;
+  /** How often what other processes stored is looked for and published on the bus (default 500 ms). */
+  changePollMs?: number;
 }
 
 export interface Core {
@@ -161,6 +164,8 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       ...(options.gpuSampleMs ? { intervalMs: options.gpuSampleMs } : {}),
     });
     gpuSampler.start();
+    const changeWatcher = new ChangeWatcher({ store, bus, diagnostics, ...(options.changePollMs ? { intervalMs: options.changePollMs } : {}) });
+    changeWatcher.start();
     const backends = installedBackends();
     const system: SystemFacts = {
       version: appVersion(),
@@ -197,6 +202,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       close: (reason = 'SNCA Studio was closed while the run was training.') => {
         closing ??= (async () => {
           gpuSampler.stop();
+          changeWatcher.stop();
           await scheduler.close(reason);
           await evaluations.close();
           await datasets.close();

@@ -23,6 +23,7 @@ export function toRunSummary(r: RunRecord, metrics: Record<string, number>): Run
     queuePosition: r.queuePosition ?? null,
     tags: r.tags ?? [],
     notes: r.notes ?? '',
+    version: r.version,
   };
 }
 

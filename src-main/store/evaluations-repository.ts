@@ -167,6 +167,17 @@ export class EvaluationsRepository {
     return this.db.prepare(`UPDATE evaluations SET status = 'cancelled', ended_at = ? WHERE id = ? AND status = 'running'`).run(endedAt, id).changes === 1;
   }
 
+  /** Evaluations inserted or updated after change `version`, oldest change first, with their versions. */
+  changedSince(version: number): { evaluation: Evaluation; version: number }[] {
+    const rows = this.db.prepare('SELECT * FROM evaluations WHERE version > ? ORDER BY version').all(version) as (EvaluationRow & { version: number })[];
+    return rows.map((row) => ({ evaluation: toEvaluation(row), version: row.version }));
+  }
+
+  /** The largest change version (0 for an empty table). */
+  maxVersion(): number {
+    return this.db.prepare('SELECT coalesce(max(version), 0) FROM evaluations').pluck().get() as number;
+  }
+
   /** Running evaluations, for start-up recovery. */
   listRunning(): { id: number; ownerPid: number | null }[] {
     return (this.db.prepare(`SELECT id, owner_pid AS ownerPid FROM evaluations WHERE status = 'running'`).all() as { id: number; ownerPid: number | null }[]);

@@ -27,11 +27,15 @@ function toEntry(row: LogRow): LogEntry {
 export class LogsRepository {
   private readonly insertStmt;
   private readonly afterStmt;
+  private readonly afterAllStmt;
+  private readonly maxIdStmt;
   private readonly insertMany;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare('INSERT INTO run_logs (run, level, message, wall_time) VALUES (?, ?, ?, ?)');
     this.afterStmt = db.prepare('SELECT id, run, level, message, wall_time FROM run_logs WHERE run = ? AND id > ? ORDER BY id LIMIT ?');
+    this.afterAllStmt = db.prepare('SELECT id, run, level, message, wall_time FROM run_logs WHERE id > ? ORDER BY id LIMIT ?');
+    this.maxIdStmt = db.prepare('SELECT coalesce(max(id), 0) FROM run_logs').pluck();
     this.insertMany = db.transaction((runId: string, lines: readonly NewLogLine[]): LogEntry[] =>
       lines.map((l) => {
         const id = Number(this.insertStmt.run(runId, l.level, l.message, l.wallTime).lastInsertRowid);
@@ -47,5 +51,14 @@ export class LogsRepository {
 
   after(runId: string, afterId: number, limit: number): LogEntry[] {
     return (this.afterStmt.all(runId, afterId, limit) as LogRow[]).map(toEntry);
+  }
+
+  /** Lines of any run with an id above `afterId`, in id order. */
+  afterAll(afterId: number, limit: number): LogEntry[] {
+    return (this.afterAllStmt.all(afterId, limit) as LogRow[]).map(toEntry);
+  }
+
+  maxId(): number {
+    return this.maxIdStmt.get() as number;
   }
 }

@@ -155,6 +155,18 @@ export class MetricsRepository {
     return out;
   }
 
+  /** Points of any run stored after row `afterRowid`, in row order (the change watcher's cursor). */
+  pointsAfterRow(afterRowid: number, limit: number): { rowid: number; runId: string; point: MetricPoint }[] {
+    const rows = this.db
+      .prepare('SELECT rowid, run, key, step, epoch, value, wall_time FROM metrics WHERE rowid > ? ORDER BY rowid LIMIT ?')
+      .all(afterRowid, limit) as { rowid: number; run: string; key: string; step: number; epoch: number; value: number; wall_time: number }[];
+    return rows.map((r) => ({ rowid: r.rowid, runId: r.run, point: { key: r.key, step: r.step, epoch: r.epoch, value: r.value, wallTime: r.wall_time } }));
+  }
+
+  maxRowid(): number {
+    return this.db.prepare('SELECT coalesce(max(rowid), 0) FROM metrics').pluck().get() as number;
+  }
+
   keys(runId: string): string[] {
     return this.keysStmt.all(runId) as string[];
   }

@@ -49,10 +49,11 @@ interface RunRow {
   queue_position: number | null;
   tags: string;
   notes: string;
+  version: number;
 }
 
 const COLUMNS = `id, name, preset, arch, dataset_kind, status, created_at, started_at, ended_at, error,
-  backend, device, epochs, epochs_done, owner_pid, heartbeat_at, cancel_requested_at, queue_position, tags, notes`;
+  backend, device, epochs, epochs_done, owner_pid, heartbeat_at, cancel_requested_at, queue_position, tags, notes, version`;
 
 function parseTags(json: string): string[] {
   try {
@@ -87,6 +88,7 @@ function toRecord(row: RunRow): RunRecord {
     queuePosition: row.queue_position,
     tags: parseTags(row.tags),
     notes: row.notes,
+    version: row.version,
   };
 }
 
@@ -311,5 +313,23 @@ export class RunsRepository {
       )
       .run(ownerPid, now, epochsDone, id, ...from);
     return r.changes === 1;
+  }
+
+  /** Ids and versions of runs changed (inserted or updated) after `version`, oldest change first. */
+  changedSince(version: number): { id: string; version: number }[] {
+    return this.db.prepare('SELECT id, version FROM runs WHERE version > ? ORDER BY version').all(version) as { id: string; version: number }[];
+  }
+
+  /** The largest change version (0 for an empty table). */
+  maxVersion(): number {
+    return this.db.prepare('SELECT coalesce(max(version), 0) FROM runs').pluck().get() as number;
+  }
+
+  count(): number {
+    return this.db.prepare('SELECT count(*) FROM runs').pluck().get() as number;
+  }
+
+  ids(): string[] {
+    return this.db.prepare('SELECT id FROM runs').pluck().all() as string[];
   }
 }

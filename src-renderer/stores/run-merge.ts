@@ -3,7 +3,7 @@
  * into downsampled series, log lines into a tail. Returns new objects (copy on write) so the
  * stores can keep them in shallow refs.
  */
-import { isEndedStatus, type LogEntry, type MetricPoint, type MetricSeries, type RunSummary } from '../../shared/domain.ts';
+import type { LogEntry, MetricPoint, MetricSeries, RunSummary } from '../../shared/domain.ts';
 
 /** Newest first, as runs.list answers; ties broken by id so the order is stable. */
 export function compareRunsNewestFirst(a: RunSummary, b: RunSummary): number {
@@ -18,24 +18,14 @@ export function upsertRun(list: readonly RunSummary[], run: RunSummary): RunSumm
   return next;
 }
 
-const STATUS_RANK: Record<RunSummary['status'], number> = {
-  queued: 0,
-  running: 1,
-  completed: 2,
-  failed: 2,
-  cancelled: 2,
-  interrupted: 2,
-};
-
 /**
- * Of two snapshots of one run (a list answer and an event that raced it), the one further
- * along: runs only move forward (queued → running → terminal, epochsDone grows). On a tie
- * the `fresh` one (the fetch answer) wins.
+ * Of two snapshots of one run (a call's answer and an event that raced it), the newer: the
+ * one with the larger change version, which every stored change raises. Status order says
+ * nothing here: resume moves an ended run back to queued and reclaim moves an interrupted run
+ * back to running. On equal versions the `fresh` one (the call's answer) wins.
  */
 export function laterSnapshot(fresh: RunSummary, seen: RunSummary): RunSummary {
-  if (isEndedStatus(fresh.status)) return fresh;
-  if (STATUS_RANK[seen.status] !== STATUS_RANK[fresh.status]) return STATUS_RANK[seen.status] > STATUS_RANK[fresh.status] ? seen : fresh;
-  return seen.epochsDone > fresh.epochsDone ? seen : fresh;
+  return seen.version > fresh.version ? seen : fresh;
 }
 
 /** Merges a list answer with rows already known (from events that raced the call). */

@@ -137,6 +137,7 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
       preset: config.preset,
       arch: config.arch,
       datasetKind: config.dataset.kind,
+      version: 1,
       status: 'queued',
       createdAt: new Date().toISOString(),
       startedAt: null,

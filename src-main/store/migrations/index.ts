@@ -5,6 +5,7 @@ import { up as up0002 } from './0002-queue-housekeeping-evaluations.ts';
 import { up as up0003 } from './0003-metric-summary-evaluation-samples.ts';
 import { up as up0004 } from './0004-clusters.ts';
 import { up as up0005 } from './0005-evaluation-cancelled.ts';
+import { up as up0006 } from './0006-change-versions.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-runs', up: up0001 },
@@ -12,6 +13,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: '0003-metric-summary-evaluation-samples', up: up0003 },
   { version: 4, name: '0004-clusters', up: up0004 },
   { version: 5, name: '0005-evaluation-cancelled', up: up0005 },
+  { version: 6, name: '0006-change-versions', up: up0006 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

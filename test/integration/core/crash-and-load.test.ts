@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { createCore } from '../../../src-main/core/core.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
+import { waitFor } from '../../fixtures/wait-for.ts';
 
 const CHILD = fileURLToPath(new URL('../../fixtures/queue-child.ts', import.meta.url));
 
@@ -47,16 +48,6 @@ function startChild(home: string, create: number, epochs: number, iterations: nu
   proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   const exited = once(proc, 'exit').then(() => err);
   return { proc, lines, exited };
-}
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function kill(child: Child): Promise<void> {

@@ -15,6 +15,7 @@ import { provideThreadStarter } from '../../../src-main/engine/engine-threads.ts
 import { resolveWorkerEntry, startWorkerEntryThread } from '../../../src-main/workers/worker-entry.ts';
 import { fakeCifar, writeCifar } from '../../unit/engine/data/cifar-fixtures.ts';
 import { writeImageFolderTree } from '../../unit/engine/data/image-folder-fixtures.ts';
+import { waitFor } from '../../fixtures/wait-for.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'snca-loader-'));
 const cifarRoot = join(tmp, 'cifar');
@@ -150,15 +151,6 @@ class ManualExecutor implements BatchExecutor {
     s.resolve({ taskId: k, images: new Float32Array(n), kept: Int32Array.from({ length: n }, (_, i) => i), failures: [] });
   }
   async close(): Promise<void> {}
-}
-
-/** Lets the loader run until `cond` holds; fails instead of spinning forever. */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (cond()) return;
-    await new Promise((r) => setImmediate(r));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 function fakeSplit(size: number): DatasetSplit {

@@ -6,16 +6,7 @@ import { join } from 'node:path';
 import { dispatchCall } from '../../../src-main/core/call-dispatch.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { startTestCore } from '../../fixtures/test-core.ts';
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { waitFor } from '../../fixtures/wait-for.ts';
 
 test('reorder: queued runs start in the new order; removeQueued deletes a queued run and refuses a running one', { timeout: 30_000 }, async () => {
   const t = await startTestCore('cancel-waiting');

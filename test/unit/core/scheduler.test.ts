@@ -10,16 +10,7 @@ import { demoConfig, newRun } from '../../fixtures/run-records.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 import { startTestCore, statusesOf } from '../../fixtures/test-core.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { waitFor } from '../../fixtures/wait-for.ts';
 
 test('one slot: the second run waits queued; cancelling the queued one ends it at once; cancel of a running one is cooperative', { timeout: 60_000 }, async () => {
   const t = await startTestCore('cancel-waiting');

@@ -11,6 +11,7 @@ import { PresetSchema, transportNames } from '../../../shared/api.ts';
 import { ApiError, HTTP_STATUS_OF } from '../../../shared/api-error.ts';
 import { PRESETS } from '../../../shared/run-config.ts';
 import { backoffDelay, createHttpClient, DEFAULT_RECONNECT, type WebSocketConstructor } from '../../../src-renderer/api/http-client.ts';
+import { waitFor } from '../../fixtures/wait-for.ts';
 
 const TOKEN = 'unit-token-123';
 
@@ -43,6 +44,7 @@ const summary = {
   device: null,
   epochs: 2,
   epochsDone: 0,
+  version: 1,
   metrics: {},
 };
 
@@ -96,18 +98,6 @@ function client(token = TOKEN) {
     WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
     reconnect: { initialMs: 20, maxMs: 80 },
     random: () => 0.5,
-  });
-}
-
-function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const start = Date.now();
-  return new Promise((res, rej) => {
-    const tick = () => {
-      if (cond()) return res();
-      if (Date.now() - start > ms) return rej(new Error('timed out waiting'));
-      setTimeout(tick, 10);
-    };
-    tick();
   });
 }
 
@@ -196,7 +186,7 @@ describe('http client events', () => {
     const progress: number[] = [];
     c.on('run.changed', (r) => changed.push(r.status));
     c.on('run.progress', (p) => progress.push(p.iteration));
-    await waitFor(() => c.connection === 'open');
+    await waitFor(() => c.connection === 'open', 'the link open', 3000);
     assert.equal(wsUpgrades.length, 1);
     assert.equal(wsUpgrades[0], `${transportNames.wsPath}?token=${TOKEN}`);
     const [ws] = [...wss.clients];
@@ -205,7 +195,7 @@ describe('http client events', () => {
     ws.send('not json'); // dropped
     ws.send(JSON.stringify({ event: 'run.future', payload: {} })); // unknown: ignored
     ws.send(JSON.stringify({ event: 'run.progress', payload: { runId: 'r1', phase: 'train', epoch: 1, epochs: 2, iteration: 5, iterations: 10, imagesPerSec: 100, etaSeconds: 3 } }));
-    await waitFor(() => progress.length === 1);
+    await waitFor(() => progress.length === 1, 'one progress event', 3000);
     assert.deepEqual(changed, ['completed']);
     assert.deepEqual(progress, [5]);
     c.close();
@@ -215,10 +205,10 @@ describe('http client events', () => {
     const c = client();
     const got: number[] = [];
     const off = c.on('run.log', (l) => got.push(l.id));
-    await waitFor(() => c.connection === 'open');
+    await waitFor(() => c.connection === 'open', 'the link open', 3000);
     const ws = [...wss.clients].at(-1)!;
     ws.send(JSON.stringify({ event: 'run.log', payload: { id: 1, runId: 'r1', level: 'info', message: 'a', wallTime: 1 } }));
-    await waitFor(() => got.length === 1);
+    await waitFor(() => got.length === 1, 'one event', 3000);
     off();
     ws.send(JSON.stringify({ event: 'run.log', payload: { id: 2, runId: 'r1', level: 'info', message: 'b', wallTime: 2 } }));
     await new Promise((r) => setTimeout(r, 100));
@@ -232,13 +222,13 @@ describe('http client events', () => {
     c.onConnection((s) => states.push(s));
     const got: number[] = [];
     c.on('run.log', (l) => got.push(l.id));
-    await waitFor(() => c.connection === 'open');
+    await waitFor(() => c.connection === 'open', 'the link open', 3000);
     for (const ws of wss.clients) ws.terminate();
-    await waitFor(() => states.includes('reconnecting'));
-    await waitFor(() => c.connection === 'open' && wsUpgrades.length >= 2);
+    await waitFor(() => states.includes('reconnecting'), 'reconnecting', 3000);
+    await waitFor(() => c.connection === 'open' && wsUpgrades.length >= 2, 'the link reopened', 3000);
     const ws = [...wss.clients].at(-1)!;
     ws.send(JSON.stringify({ event: 'run.log', payload: { id: 9, runId: 'r1', level: 'info', message: 'back', wallTime: 2 } }));
-    await waitFor(() => got.length === 1);
+    await waitFor(() => got.length === 1, 'one event', 3000);
     assert.deepEqual(got, [9]);
     assert.deepEqual(states.slice(-2), ['reconnecting', 'open']);
     c.close();
@@ -248,7 +238,7 @@ describe('http client events', () => {
   test('keeps retrying a refused token without giving up, and stops when closed', async () => {
     const c = client('wrong');
     c.on('run.log', () => {});
-    await waitFor(() => wsUpgrades.length >= 3);
+    await waitFor(() => wsUpgrades.length >= 3, 'a third upgrade', 3000);
     assert.equal(c.connection, 'reconnecting');
     c.close();
     const n = wsUpgrades.length;

@@ -11,7 +11,7 @@ function summary(id: string, patch: Partial<RunSummary> = {}): RunSummary {
   return {
     id, name: id, preset: 'mnist-demo', arch: 'small-convnet', datasetKind: 'mnist', status: 'queued',
     createdAt: '2025-01-01T00:00:00.000Z', startedAt: null, endedAt: null, error: null, backend: null, device: null,
-    epochs: 5, epochsDone: 0, metrics: {}, ...patch,
+    epochs: 5, epochsDone: 0, metrics: {}, version: 1, ...patch,
   };
 }
 
@@ -38,7 +38,7 @@ test('move calls runs.reorder and applies the answer; run.removed drops a run; r
   const runs = useRunsStore();
   const hk = useRunHousekeepingStore();
   runs.attach();
-  client.respond('runs.list', () => [summary('a', { queuePosition: 1 }), summary('b', { queuePosition: 2 }), summary('r', { status: 'running', epochsDone: 3 })]);
+  client.respond('runs.list', () => [summary('a', { queuePosition: 1 }), summary('b', { queuePosition: 2 }), summary('r', { status: 'running', epochsDone: 3, version: 5 })]);
   await runs.loadList();
   client.respond('runs.reorder', ({ ids }) => ids.map((id, i) => summary(id, { queuePosition: i + 1 })));
   await hk.move('b', -1);
@@ -46,7 +46,7 @@ test('move calls runs.reorder and applies the answer; run.removed drops a run; r
   assert.deepEqual(queuedInOrder(runs.runs).map((r) => r.id), ['b', 'a']);
   client.emit('run.removed', { id: 'a' });
   assert.deepEqual(runs.runs.map((r) => r.id).sort(), ['b', 'r']);
-  client.respond('runs.update', ({ id, name }) => summary(id, { status: 'running', epochsDone: 1, name: name ?? id }));
+  client.respond('runs.update', ({ id, name }) => summary(id, { status: 'running', epochsDone: 1, name: name ?? id, version: 4 }));
   await hk.update({ id: 'r', name: 'renamed' });
   const r = runs.summaryOf('r')!;
   assert.equal(r.name, 'renamed');

@@ -31,6 +31,7 @@ function run(id: string, createdAt: string, patch: Partial<RunSummary> = {}): Ru
     epochs: 5,
     epochsDone: 0,
     metrics: {},
+    version: 1,
     ...patch,
   };
 }
@@ -95,13 +96,26 @@ test('upsertRun replaces by id and keeps newest first', () => {
 });
 
 test('a list answer does not roll back a run an event already moved forward', () => {
-  const fresh = run('a', '2025-01-01T00:00:00Z', { status: 'running', epochsDone: 1 });
-  const seenDone = { ...fresh, status: 'completed' as const, epochsDone: 5 };
+  const fresh = run('a', '2025-01-01T00:00:00Z', { status: 'running', epochsDone: 1, version: 7 });
+  const seenDone = { ...fresh, status: 'completed' as const, epochsDone: 5, version: 9 };
   assert.equal(laterSnapshot(fresh, seenDone), seenDone);
-  const seenOlder = { ...fresh, status: 'queued' as const, epochsDone: 0 };
+  const seenOlder = { ...fresh, status: 'queued' as const, epochsDone: 0, version: 3 };
   assert.equal(laterSnapshot(fresh, seenOlder), fresh);
+  const seenSame = { ...fresh, metrics: { loss: 2 } };
+  assert.equal(laterSnapshot(fresh, seenSame), fresh, 'on equal versions the fetched snapshot wins');
   const merged = mergeRunList([fresh], [seenDone, run('new', '2025-02-01T00:00:00Z')]);
   assert.deepEqual(merged.map((r) => [r.id, r.status]), [['new', 'running'], ['a', 'completed']]);
+});
+
+test('a resumed or reclaimed run moves back in status order and the newer version still wins', () => {
+  const failed = run('a', '2025-01-01T00:00:00Z', { status: 'failed', epochsDone: 3, endedAt: '2025-01-01T01:00:00Z', error: 'boom', version: 10 });
+  const requeued = { ...failed, status: 'queued' as const, endedAt: null, error: null, version: 11 };
+  assert.equal(laterSnapshot(requeued, failed), requeued, 'a list answer after a resume');
+  assert.equal(laterSnapshot(failed, requeued), requeued, 'a stale answer that raced the resume event');
+  const interrupted = run('b', '2025-01-01T00:00:00Z', { status: 'interrupted', epochsDone: 2, version: 20 });
+  const reclaimed = { ...interrupted, status: 'running' as const, version: 21 };
+  const merged = mergeRunList([requeued, reclaimed], [failed, interrupted]);
+  assert.deepEqual(merged.map((r) => [r.id, r.status]), [['b', 'running'], ['a', 'queued']]);
 });
 
 test('appendLogs drops duplicates, keeps id order and the newest `cap` lines', () => {

@@ -26,6 +26,7 @@ function summary(patch: Partial<RunSummary> = {}): RunSummary {
     epochs: 5,
     epochsDone: 0,
     metrics: {},
+    version: 1,
     ...patch,
   };
 }
@@ -74,7 +75,7 @@ test('run.changed inserts and updates rows and the loaded detail, keeping its co
   assert.deepEqual(store.runs.map((r) => r.id), ['r2', 'r1']);
   client.respond('runs.get', () => detail());
   await store.loadDetail('r1');
-  client.emit('run.changed', summary({ status: 'completed', epochsDone: 5, metrics: { knn_top1: 0.97 } }));
+  client.emit('run.changed', summary({ status: 'completed', epochsDone: 5, metrics: { knn_top1: 0.97 }, version: 4 }));
   assert.equal(store.runs.find((r) => r.id === 'r1')?.status, 'completed');
   assert.equal(store.details.r1.status, 'completed');
   assert.equal(store.details.r1.metrics.knn_top1, 0.97);
@@ -87,8 +88,8 @@ test('a list answer that raced a completion event does not roll the run back', a
   const answer = deferred<RunSummary[]>();
   client.respond('runs.list', () => answer.promise);
   const loading = store.loadList();
-  client.emit('run.changed', summary({ status: 'completed', epochsDone: 5 }));
-  answer.resolve([summary({ status: 'running', epochsDone: 4 })]);
+  client.emit('run.changed', summary({ status: 'completed', epochsDone: 5, version: 6 }));
+  answer.resolve([summary({ status: 'running', epochsDone: 4, version: 5 })]);
   await loading;
   assert.equal(store.runs[0].status, 'completed');
 });
@@ -148,10 +149,10 @@ test('a runs.get answer that raced a status event does not roll the run back', a
   store.attach();
   const answer = deferred<RunDetail>();
   client.respond('runs.get', () => answer.promise);
-  client.emit('run.changed', summary({ status: 'queued' }));
+  client.emit('run.changed', summary({ status: 'queued', version: 1 }));
   const loading = store.loadDetail('r1');
-  client.emit('run.changed', summary({ status: 'running' }));
-  answer.resolve(detail({ status: 'queued' }));
+  client.emit('run.changed', summary({ status: 'running', version: 2 }));
+  answer.resolve(detail({ status: 'queued', version: 1 }));
   await loading;
   assert.equal(store.runs[0].status, 'running');
   assert.equal(store.details.r1.status, 'running');
@@ -164,9 +165,40 @@ test('a runs.create answer arriving after the run started keeps it running', asy
   const answer = deferred<RunSummary>();
   client.respond('runs.create', () => answer.promise);
   const creating = store.create(config);
-  client.emit('run.changed', summary({ status: 'queued' }));
-  client.emit('run.changed', summary({ status: 'running' }));
-  answer.resolve(summary({ status: 'queued' }));
+  client.emit('run.changed', summary({ status: 'queued', version: 1 }));
+  client.emit('run.changed', summary({ status: 'running', version: 2 }));
+  answer.resolve(summary({ status: 'queued', version: 1 }));
   await creating;
   assert.equal(store.runs[0].status, 'running');
+});
+
+test('resume shows the run queued again though it had failed, and reloads its series', async () => {
+  const store = useRunsStore();
+  store.attach();
+  client.respond('runs.list', () => [summary({ status: 'failed', epochsDone: 3, error: 'boom', version: 8 })]);
+  await store.loadList();
+  client.respond('runs.resume', () => summary({ status: 'queued', epochsDone: 3, version: 9 }));
+  client.respond('runs.metrics', () => [{ key: 'loss', step: [1, 2, 3], epoch: [1, 2, 3], value: [3, 2, 1] }]);
+  await store.resume('r1');
+  assert.equal(store.runs[0].status, 'queued');
+  assert.equal(store.runs[0].error, null);
+  assert.deepEqual(store.series.r1.loss.step, [1, 2, 3]);
+});
+
+test('after a reconnect the list shows a run another window resumed, and an interrupted run reclaimed', async () => {
+  const store = useRunsStore();
+  store.attach();
+  client.respond('runs.list', () => [
+    summary({ id: 'a', status: 'cancelled', version: 4 }),
+    summary({ id: 'b', status: 'interrupted', createdAt: '2025-01-02T00:00:00.000Z', version: 5 }),
+  ]);
+  await store.loadList();
+  client.setConnection('reconnecting');
+  client.respond('runs.list', () => [
+    summary({ id: 'a', status: 'queued', version: 12 }),
+    summary({ id: 'b', status: 'running', createdAt: '2025-01-02T00:00:00.000Z', version: 11 }),
+  ]);
+  client.setConnection('open');
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(store.runs.map((r) => [r.id, r.status]), [['b', 'running'], ['a', 'queued']]);
 });
