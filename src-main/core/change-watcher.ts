@@ -107,7 +107,7 @@ export class ChangeWatcher {
     const changes = store.transaction(() => {
       const runs = store.runs.changedSince(cursors.runVersion).slice(0, ROWS_PER_TICK);
       const summaries = runs.map((r) => summarizeRun(store, r.id)).filter((s) => s !== undefined);
-      const points = store.metrics.pointsAfterRow(cursors.metricRow, ROWS_PER_TICK);
+      const { lastRowid: metricRow, points } = store.metrics.pointsAfterRow(cursors.metricRow, ROWS_PER_TICK);
       const logs = store.logs.afterAll(cursors.logId, ROWS_PER_TICK);
       const evaluations = store.evaluations.changedSince(cursors.evaluationVersion).slice(0, ROWS_PER_TICK);
       const changedIds = new Set(runs.map((r) => r.id));
@@ -123,12 +123,12 @@ export class ChangeWatcher {
       // SQLite hand their row ids out again; the cursor follows the table's end down.
       const metricEnd = store.metrics.maxRowid();
       const logEnd = store.logs.maxId();
-      return { runs, summaries, metricRunSummaries, points, logs, evaluations, newIds, ids, metricEnd, logEnd };
+      return { runs, summaries, metricRunSummaries, metricRow, points, logs, evaluations, newIds, ids, metricEnd, logEnd };
     });
 
     if (changes.runs.length) cursors.runVersion = changes.runs[changes.runs.length - 1]!.version;
     if (changes.evaluations.length) cursors.evaluationVersion = changes.evaluations[changes.evaluations.length - 1]!.version;
-    cursors.metricRow = changes.points.length ? changes.points[changes.points.length - 1]!.rowid : Math.min(cursors.metricRow, changes.metricEnd);
+    cursors.metricRow = changes.metricRow > cursors.metricRow ? changes.metricRow : Math.min(cursors.metricRow, changes.metricEnd);
     cursors.logId = changes.logs.length ? changes.logs[changes.logs.length - 1]!.id : Math.min(cursors.logId, changes.logEnd);
     for (const id of changes.newIds) this.knownRuns.add(id);
 

@@ -5,7 +5,7 @@
  * `metric_last` (the runs list) and `metric_summary` (best/last for queries and compare)
  * are kept up to date in the same transaction.
  */
-import type { MetricPoint } from '../../shared/domain.ts';
+import { MetricKeySchema, type MetricPoint } from '../../shared/domain.ts';
 import type { Db } from './migrator.ts';
 
 /** 50 rows × 6 columns = 300 parameters, far below SQLite's limit of 32766. */
@@ -155,12 +155,20 @@ export class MetricsRepository {
     return out;
   }
 
-  /** Points of any run stored after row `afterRowid`, in row order (the change watcher's cursor). */
-  pointsAfterRow(afterRowid: number, limit: number): { rowid: number; runId: string; point: MetricPoint }[] {
+  /**
+   * Points of any run stored after row `afterRowid`, in row order, at most `limit` rows (the
+   * change watcher's cursor), and the last row read. A key this version does not know is skipped.
+   */
+  pointsAfterRow(afterRowid: number, limit: number): { lastRowid: number; points: { runId: string; point: MetricPoint }[] } {
     const rows = this.db
       .prepare('SELECT rowid, run, key, step, epoch, value, wall_time FROM metrics WHERE rowid > ? ORDER BY rowid LIMIT ?')
       .all(afterRowid, limit) as { rowid: number; run: string; key: string; step: number; epoch: number; value: number; wall_time: number }[];
-    return rows.map((r) => ({ rowid: r.rowid, runId: r.run, point: { key: r.key, step: r.step, epoch: r.epoch, value: r.value, wallTime: r.wall_time } }));
+    const points: { runId: string; point: MetricPoint }[] = [];
+    for (const r of rows) {
+      const key = MetricKeySchema.safeParse(r.key);
+      if (key.success) points.push({ runId: r.run, point: { key: key.data, step: r.step, epoch: r.epoch, value: r.value, wallTime: r.wall_time } });
+    }
+    return { lastRowid: rows.length ? rows[rows.length - 1]!.rowid : afterRowid, points };
   }
 
   maxRowid(): number {

@@ -11,7 +11,7 @@ import { FakeClient } from './fake-client.ts';
 let client: FakeClient;
 const detail = (id: string, lr: number, seed: number): RunDetail => ({
   id, name: id, preset: 'mnist-demo', arch: 'small-convnet', datasetKind: 'mnist', status: 'running', createdAt: '2026-01-01T00:00:00.000Z',
-  startedAt: null, endedAt: null, error: null, backend: 'cpu', device: 'cpu', epochs: 2, epochsDone: 0, metrics: {},
+  startedAt: null, endedAt: null, error: null, backend: 'cpu', device: 'cpu', epochs: 2, epochsDone: 0, metrics: {}, version: 1,
   config: demoConfig({ name: id, lr, seed }),
 });
 

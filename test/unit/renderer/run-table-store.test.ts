@@ -10,7 +10,7 @@ import { FakeClient } from './fake-client.ts';
 
 const run = (id: string): RunSummary => ({
   id, name: id, preset: 'mnist-demo', arch: 'small-convnet', datasetKind: 'mnist', status: 'completed', createdAt: '2026-01-01T00:00:00.000Z',
-  startedAt: null, endedAt: null, error: null, backend: 'cpu', device: 'cpu', epochs: 1, epochsDone: 1, metrics: {},
+  startedAt: null, endedAt: null, error: null, backend: 'cpu', device: 'cpu', epochs: 1, epochsDone: 1, metrics: {}, version: 1,
 });
 
 let client: FakeClient;
