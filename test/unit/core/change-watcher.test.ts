@@ -17,7 +17,7 @@ test('what a second core on the same folder stores reaches the first core’s bu
   const other = await startTestCore('completing', { home: window.home, adoptQueued: false });
   try {
     const created = Date.now();
-    const { id } = other.core.runs.create(demoConfig({ name: 'from the CLI', epochs: 2 }));
+    const { id } = await other.core.runs.create(demoConfig({ name: 'from the CLI', epochs: 2 }));
     await waitFor(() => window.events.find((e) => e.event === 'run.changed' && e.payload.id === id), 'run.changed of the other core’s run', 2000);
     const seenAfter = Date.now() - created;
     assert.ok(seenAfter < 2000, `seen after ${seenAfter} ms`);
@@ -57,7 +57,7 @@ test('what a second core on the same folder stores reaches the first core’s bu
 test('a core does not publish its own writes a second time while nobody else writes', { timeout: 30_000 }, async () => {
   const t = await startTestCore('completing', { changePollMs: 50 });
   try {
-    const { id } = t.core.runs.create(demoConfig({ epochs: 1 }));
+    const { id } = await t.core.runs.create(demoConfig({ epochs: 1 }));
     await t.core.runs.whenEnded(id);
     await new Promise((r) => setTimeout(r, 300));
     const logIds = t.events.flatMap((e) => (e.event === 'run.log' ? [e.payload.id] : []));
