@@ -1,9 +1,11 @@
 /**
  * The scheduler owns run states: it is the only code that moves a run between queued,
- * running and the terminal states. It keeps a FIFO of this process's queued runs, starts
- * them while a training slot is free (1 by default), records each job's outcome, and
- * heartbeats the rows it owns so other processes sharing the database can tell a live
- * owner from a dead one (see run-recovery.ts).
+ * running and the terminal states. It starts this process's queued runs while a training
+ * slot is free (1 by default) and records each job's outcome. What it keeps track of lives
+ * in scheduling/: the queue (run-queue.ts), the owned rows and their heartbeat
+ * (run-ownership.ts), where resumed runs continue (resume-points.ts, planned by
+ * run-resume.ts), reorder/remove checks (queue-ordering.ts) and the callers waiting for
+ * runs to end (run-completion.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { ApiError } from '../../shared/api-error.ts';
@@ -16,8 +18,12 @@ import type { Store } from '../store/store.ts';
 import type { DataPaths } from './data-home.ts';
 import type { EventBus } from './event-bus.ts';
 import type { JobHandle, JobOutcome } from './jobs/job-supervisor.ts';
-import { isOrphaned, type OwnershipCheck } from './run-recovery.ts';
 import { planResume } from './run-resume.ts';
+import { removeQueuedRun, reorderQueuedRuns } from './scheduling/queue-ordering.ts';
+import { ResumePoints } from './scheduling/resume-points.ts';
+import { RunCompletion } from './scheduling/run-completion.ts';
+import { RunOwnership } from './scheduling/run-ownership.ts';
+import { RunQueue } from './scheduling/run-queue.ts';
 import { summarizeRun } from './run-summaries.ts';
 
 export interface SchedulerOptions {
@@ -42,13 +48,12 @@ export interface SchedulerDeps {
 
 
 export class Scheduler {
-  private readonly queue: string[] = [];
+  private readonly queue: RunQueue;
   private readonly running = new Map<string, JobHandle>();
   /** Queued and running ids whose rows carry our pid. */
-  private readonly owned = new Set<string>();
-  /** Checkpoint each resumed run continues from, until its job starts. */
-  private readonly resumeFrom = new Map<string, { path: string; sha256: string }>();
-  private readonly waiters = new Map<string, { resolve: (s: RunSummary) => void; reject: (e: Error) => void }[]>();
+  private readonly owned: RunOwnership;
+  private readonly resumeFrom: ResumePoints;
+  private readonly completion = new RunCompletion();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -56,6 +61,9 @@ export class Scheduler {
     private readonly deps: SchedulerDeps,
     private readonly options: SchedulerOptions,
   ) {
+    this.queue = new RunQueue(deps.store);
+    this.owned = new RunOwnership(deps.store, options);
+    this.resumeFrom = new ResumePoints(deps.store);
     this.timer = setInterval(() => this.tick(), options.heartbeatMs);
     this.timer.unref();
   }
@@ -83,11 +91,6 @@ export class Scheduler {
   }
 
   /**
-   * Cancels a run: a queued one ends at once, a running one is asked to stop (it ends
-   * `cancelled` when its worker does). Runs owned by another live process are flagged and
-   * that process stops them at its next heartbeat.
-   */
-  /**
    * Puts an interrupted, failed or cancelled run back in the queue under the same id; its
    * job continues from the run's latest checkpoint, or from `checkpointId` (see run-resume.ts).
    * The aborted attempt's metric rows after that checkpoint are deleted.
@@ -111,20 +114,22 @@ export class Scheduler {
       return true;
     });
     if (!ok) throw new ApiError('conflict', `Run ${id} changed state meanwhile; reload and try again.`);
-    if (plan.checkpoint) this.resumeFrom.set(id, { path: plan.checkpoint.path, sha256: plan.checkpoint.sha256 });
-    else this.resumeFrom.delete(id);
+    this.resumeFrom.set(id, plan.checkpoint ? { path: plan.checkpoint.path, sha256: plan.checkpoint.sha256 } : null);
     this.emitChanged(id);
     this.enqueue(id);
     return this.summary(id);
   }
 
+  /**
+   * Cancels a run: a queued one ends at once, a running one is asked to stop (it ends
+   * `cancelled` when its worker does). Runs owned by another live process are flagged and
+   * that process stops them at its next heartbeat.
+   */
   cancel(id: string): RunSummary {
     const { store } = this.deps;
     const record = store.runs.get(id);
     if (!record) throw ApiError.notFound(`Run ${id}`);
-    const queuedAt = this.queue.indexOf(id);
-    if (queuedAt >= 0) {
-      this.queue.splice(queuedAt, 1);
+    if (this.queue.remove(id)) {
       this.finish(id, ['queued'], { status: 'cancelled', error: null });
       return this.summary(id);
     }
@@ -136,7 +141,7 @@ export class Scheduler {
     if (!isActiveStatus(record.status)) {
       throw new ApiError('conflict', `Run ${id} has already ended (${record.status}); only queued or running runs can be cancelled.`);
     }
-    if (!isOrphaned(record, this.ownershipCheck())) {
+    if (!this.owned.isOrphaned(record)) {
       store.runs.requestCancel(id, this.options.now());
       return this.summary(id);
     }
@@ -154,11 +159,7 @@ export class Scheduler {
         ? Promise.reject(new ApiError('conflict', `Run ${id} is not run by this process`))
         : Promise.resolve(current);
     }
-    return new Promise((resolve, reject) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push({ resolve, reject });
-      this.waiters.set(id, list);
-    });
+    return this.completion.wait(id);
   }
 
   get runningIds(): string[] {
@@ -166,19 +167,17 @@ export class Scheduler {
   }
 
   get queuedIds(): string[] {
-    return [...this.queue];
+    return this.queue.list();
   }
 
   /** Heartbeat + cancel requests from other processes; runs every `heartbeatMs`. */
   tick(): void {
     if (this.closed || this.owned.size === 0) return;
-    const { store } = this.deps;
     const now = this.options.now();
     try {
-      const ids = [...this.owned];
-      store.runs.heartbeat(ids, this.options.pid, now);
+      const cancelRequested = this.owned.heartbeat();
       for (const id of this.running.keys()) this.reclaimIfMarkedInterrupted(id, now);
-      for (const id of store.runs.cancelRequested(ids)) this.cancel(id);
+      for (const id of cancelRequested) this.cancel(id);
     } catch (err) {
       this.deps.diagnostics(`scheduler heartbeat failed: ${messageOf(err)}`);
     }
@@ -189,14 +188,10 @@ export class Scheduler {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    this.queue.length = 0;
+    this.queue.clear();
     const jobs = [...this.running.values()];
     for (const job of jobs) job.interrupt(reason);
     await Promise.all(jobs.map((j) => j.ended.catch(() => undefined)));
-  }
-
-  private ownershipCheck(): OwnershipCheck {
-    return { now: this.options.now(), staleAfterMs: this.options.staleAfterMs, isAlive: this.options.isAlive };
   }
 
   /**
@@ -215,26 +210,14 @@ export class Scheduler {
    * take the places they held, in the order given; the next free slot starts the first.
    */
   reorder(ids: readonly string[]): RunSummary[] {
-    const { store } = this.deps;
-    for (const id of ids) {
-      const r = store.runs.get(id);
-      if (!r) throw ApiError.notFound(`Run ${id}`);
-      if (r.status !== 'queued') throw new ApiError('conflict', `Run ${id} is ${r.status}; only queued runs can be reordered.`);
-    }
-    if (new Set(ids).size !== ids.length) throw new ApiError('invalid_input', 'A run is listed twice in the new queue order.');
-    if (!store.runs.reorderQueued(ids)) throw new ApiError('conflict', 'A run left the queue meanwhile; reload and try again.');
+    reorderQueuedRuns(this.deps.store, ids);
     for (const id of ids) this.emitChanged(id);
     return this.queuedSummaries();
   }
 
   /** Deletes a queued run that never started (any owner: the owner drops it when it finds the row gone). */
   removeQueued(id: string): void {
-    const { store } = this.deps;
-    const r = store.runs.get(id);
-    if (!r) throw ApiError.notFound(`Run ${id}`);
-    if (r.status !== 'queued' || !store.runs.deleteQueued(id)) {
-      throw new ApiError('conflict', `Run ${id} is ${store.runs.get(id)?.status ?? r.status}; only a queued run can be removed (cancel it instead).`);
-    }
+    removeQueuedRun(this.deps.store, id);
     this.forget(id);
     this.deps.bus.emit('run.removed', { id });
   }
@@ -245,26 +228,14 @@ export class Scheduler {
 
   /** Drops a run whose row was deleted (by us or another process) from the queue and ownership. */
   private forget(id: string): void {
-    const at = this.queue.indexOf(id);
-    if (at >= 0) this.queue.splice(at, 1);
+    this.queue.remove(id);
     this.owned.delete(id);
-    const list = this.waiters.get(id);
-    this.waiters.delete(id);
-    for (const w of list ?? []) w.reject(ApiError.notFound(`Run ${id} (it was removed from the queue)`));
-  }
-
-  /** Our queue in queue_position order (reordering may have happened in any process). */
-  private sortQueue(): void {
-    if (this.queue.length < 2) return;
-    const pos = this.deps.store.runs.queuePositions(this.queue);
-    const order = new Map(this.queue.map((id, i) => [id, i]));
-    this.queue.sort((a, b) => (pos.get(a) ?? Infinity) - (pos.get(b) ?? Infinity) || order.get(a)! - order.get(b)!);
+    this.completion.settle(id, undefined, () => ApiError.notFound(`Run ${id} (it was removed from the queue)`));
   }
 
   private pump(): void {
-    while (!this.closed && this.running.size < this.options.slots && this.queue.length > 0) {
-      this.sortQueue();
-      const id = this.queue.shift()!;
+    while (!this.closed && this.running.size < this.options.slots && this.queue.size > 0) {
+      const id = this.queue.next()!;
       try {
         this.start(id);
       } catch (err) {
@@ -304,8 +275,7 @@ export class Scheduler {
     const runDir = paths.runDir(id);
     mkdirSync(paths.checkpointsDir(id), { recursive: true });
     this.emitChanged(id);
-    const resumeFrom = this.resumeFrom.get(id) ?? this.latestCheckpointOf(id);
-    this.resumeFrom.delete(id);
+    const resumeFrom = this.resumeFrom.take(id);
     const job: TrainJob = {
       runId: id,
       config: config.value,
@@ -319,15 +289,6 @@ export class Scheduler {
       (outcome) => this.onJobEnded(id, outcome),
       (err: unknown) => this.onJobEnded(id, { status: 'failed', error: `The job supervisor failed: ${messageOf(err)}` }),
     );
-  }
-
-  /**
-   * A queued run that already has checkpoints was queued by a resume (possibly in another,
-   * since stopped, process): it continues from its latest one rather than overwriting it.
-   */
-  private latestCheckpointOf(id: string): { path: string; sha256: string } | undefined {
-    const latest = this.deps.store.checkpoints.list(id).filter((c) => c.kind === 'latest').sort((a, b) => b.epoch - a.epoch)[0];
-    return latest ? { path: latest.path, sha256: latest.sha256 } : undefined;
   }
 
   private onJobEnded(id: string, outcome: JobOutcome): void {
@@ -358,12 +319,7 @@ export class Scheduler {
   }
 
   private resolveWaiters(id: string): void {
-    const list = this.waiters.get(id);
-    if (!list) return;
-    this.waiters.delete(id);
-    const summary = summarizeRun(this.deps.store, id);
-    if (summary) for (const w of list) w.resolve(summary);
-    else for (const w of list) w.reject(ApiError.notFound(`Run ${id}`));
+    this.completion.settle(id, summarizeRun(this.deps.store, id), () => ApiError.notFound(`Run ${id}`));
   }
 
   private summary(id: string): RunSummary {
