@@ -1,8 +1,9 @@
 /**
  * The reference CLI's `-e/--evaluate` and `--start-epoch` on `snca train`: -e with --resume
  * is `snca eval` (same output; DATAPATH and --k reach the evaluation), -e without --resume is
- * refused; --start-epoch is accepted when it is the epoch the run continues from (0 for a new
- * run) and refused otherwise, before anything starts.
+ * refused; --start-epoch is the epoch training starts from: below --epochs on a new run, and
+ * with --resume exactly the epoch the run continues from; anything else is refused before
+ * anything starts (README states the same rule).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
