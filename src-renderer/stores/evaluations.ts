@@ -64,5 +64,13 @@ export const useEvaluationsStore = defineStore('evaluations', () => {
     return e;
   }
 
-  return { byRun, attach, listOf, load, evaluate };
+  /** Stops a running evaluation; it ends cancelled (the answer, then an evaluation.changed event). */
+  async function cancel(id: number): Promise<Evaluation> {
+    attach();
+    const e = await api.call('evaluations.cancel', { id });
+    apply(e);
+    return e;
+  }
+
+  return { byRun, attach, listOf, load, evaluate, cancel };
 });

@@ -78,3 +78,14 @@ test('evaluate sends the form’s values and lists the answer, reused or new', a
   assert.deepEqual(client.calls.at(-1), { method: 'evaluations.create', input: { runId: 'r1', k: 10, recomputeMemory: true, sigma: 0.05 } });
   assert.deepEqual(store.listOf('r1').map((x) => [x.id, x.top1]), [[5, 0.9]]);
 });
+
+test('cancel asks the main side to stop an evaluation and shows it cancelled', async () => {
+  const store = useEvaluationsStore();
+  client.respond('evaluations.list', () => [evaluation({ id: 3 })]);
+  await store.load('r1');
+  client.respond('evaluations.cancel', ({ id }) => evaluation({ id, status: 'cancelled', endedAt: '2025-01-01T00:01:00.000Z' }));
+  const e = await store.cancel(3);
+  assert.deepEqual(client.calls.at(-1), { method: 'evaluations.cancel', input: { id: 3 } });
+  assert.equal(e.status, 'cancelled');
+  assert.equal(store.listOf('r1')[0]!.status, 'cancelled');
+});
