@@ -4,7 +4,7 @@
  * evaluation jobs through EvaluationsService), and once all have completed, compares
  * their per-sample results files.
  */
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
 import type { CompareCheckpointsResult, NeighbourPanel } from '../../shared/checkpoint-compare.ts';
 import type { Evaluation } from '../../shared/domain.ts';
@@ -30,11 +30,6 @@ export interface CompareCheckpointsRequest {
 
 /** Files kept parsed (a comparison reads 2–4; the neighbour panel re-reads them per click). */
 const CACHE_SIZE = 8;
-
-/** Where an evaluation's per-sample file goes: runs/<run>/evaluations/<id>.psr (or evaluations/<id>.psr without a run). */
-export function samplesRelativePath(runId: string | null, evaluationId: number): string {
-  return runId ? join('runs', runId, 'evaluations', `${evaluationId}.psr`) : join('evaluations', `${evaluationId}.psr`);
-}
 
 export class CheckpointCompareService {
   private readonly cache = new Map<string, PerSampleResults>();

@@ -146,6 +146,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
     const evaluations = new EvaluationsService({
       store,
       bus,
+      home,
       pid: process.pid,
       now,
       isAlive,

@@ -9,7 +9,7 @@
  * ends `cancelled`.
  */
 import { existsSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
 import type { BackendName, Checkpoint, Evaluation } from '../../shared/domain.ts';
 import { DatasetSpecSchema, effectiveSigma, type DatasetSpecInput, type RunConfig } from '../../shared/run-config.ts';
@@ -20,6 +20,7 @@ import type { EvaluationKey } from '../store/evaluations-repository.ts';
 import type { EvaluateJob } from '../workers/evaluate-protocol.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
 import type { EventBus } from './event-bus.ts';
+import { samplesRelativePath } from './evaluation-samples-path.ts';
 import { startEvaluationJob, type EvaluationJobHandle, type EvaluationOutcome } from './jobs/evaluation-job.ts';
 import { DEFAULT_JOB_TIMING, type JobTiming } from './jobs/job-supervisor.ts';
 
@@ -35,6 +36,8 @@ export interface EvaluationsDeps {
   backend?: BackendName;
   /** Cancel and exit grace periods of the worker (default DEFAULT_JOB_TIMING). */
   timing?: JobTiming;
+  /** The data folder; evaluations write their per-sample results under it (none without it). */
+  home?: string;
 }
 
 export interface EvaluationRequest {
@@ -122,6 +125,7 @@ export class EvaluationsService {
       sigma: key.sigma,
       recomputeMemory: key.recomputeMemory,
       ...(this.deps.backend ? { backend: this.deps.backend } : {}),
+      ...(this.deps.home ? { samplesPath: join(this.deps.home, samplesRelativePath(target.runId, row.id)) } : {}),
     };
     this.waiting.push({ id: row.id, job });
     this.startNext();
@@ -218,14 +222,25 @@ export class EvaluationsService {
     });
   }
 
+  /** Records the per-sample results file the worker wrote (at the path create() gave it). */
+  private recordSamplesFile(id: number): void {
+    const { home } = this.deps;
+    const e = this.deps.store.evaluations.get(id);
+    if (!home || !e) return;
+    const rel = samplesRelativePath(e.runId, id);
+    if (existsSync(join(home, rel))) this.deps.store.evaluations.setSamplesPath(id, rel);
+  }
+
   /** Stores how an evaluation ended, publishes it and wakes whoever waits for it. */
   private record(id: number, outcome: EvaluationOutcome): void {
     const { store, bus } = this.deps;
     const endedAt = new Date(this.deps.now()).toISOString();
     try {
       try {
-        if (outcome.status === 'completed') store.evaluations.complete(id, outcome.result, endedAt);
-        else if (outcome.status === 'cancelled') store.evaluations.cancel(id, endedAt);
+        if (outcome.status === 'completed') {
+          store.evaluations.complete(id, outcome.result, endedAt);
+          this.recordSamplesFile(id);
+        } else if (outcome.status === 'cancelled') store.evaluations.cancel(id, endedAt);
         else store.evaluations.fail(id, outcome.error ?? 'The evaluation failed.', endedAt);
       } catch (err) {
         // e.g. another process completed the same evaluation first (one completed row per key).

@@ -14,6 +14,8 @@ export const EvaluateJobSchema = z.object({
   sigma: z.number().positive(),
   recomputeMemory: z.boolean(),
   backend: BackendNameSchema.optional(),
+  /** Where the worker writes the per-sample results file (absolute). */
+  samplesPath: z.string().optional(),
 });
 export type EvaluateJob = z.infer<typeof EvaluateJobSchema>;
 

@@ -126,5 +126,17 @@ export const useCompareRunsStore = defineStore('compareRuns', () => {
     return api.call('runs.export', { id, format: 'csv' });
   }
 
-  return { ids, details, series, table, error, loading, maxPoints, runs, colours, diff, metricKeys, load, exportFull };
+  /** The best (else latest) checkpoint of each of the first four runs that have one. */
+  async function bestCheckpoints(): Promise<number[]> {
+    const out: number[] = [];
+    for (const id of ids.value) {
+      if (out.length === 4) break;
+      const list = await api.call('runs.checkpoints', { id });
+      const pick = list.find((c) => c.kind === 'best') ?? list.find((c) => c.kind === 'latest');
+      if (pick) out.push(pick.id);
+    }
+    return out;
+  }
+
+  return { ids, details, series, table, error, loading, maxPoints, runs, colours, diff, metricKeys, load, exportFull, bestCheckpoints };
 });

@@ -1,7 +1,7 @@
 /**
  * A small hash router: a handful of screens do not need vue-router. Routes are `#/runs`,
- * `#/runs/new`, `#/runs/<id>`, `#/table` (the queryable runs table) and
- * `#/compare?runs=a,b,c`; the hash keeps reloads and Electron's protocol loading simple.
+ * `#/runs/new`, `#/runs/<id>`, `#/table` (the queryable runs table),
+ * `#/compare?runs=a,b,c` and `#/compare-checkpoints?ids=1,2`; the hash keeps reloads and Electron's protocol loading simple.
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
@@ -12,7 +12,8 @@ export type Route =
   | { view: 'new-run'; preset?: string }
   | { view: 'run'; id: string }
   | { view: 'table' }
-  | { view: 'compare'; ids: string[] };
+  | { view: 'compare'; ids: string[] }
+  | { view: 'compare-checkpoints'; ids: number[] };
 
 /** Runs one compare view shows at most. */
 export const MAX_COMPARE_RUNS = 50;
@@ -31,6 +32,10 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'compare' && parts.length === 1) {
     const ids = (new URLSearchParams(query).get('runs') ?? '').split(',').filter((id) => RunIdSchema.safeParse(id).success);
     return { view: 'compare', ids: [...new Set(ids)].slice(0, MAX_COMPARE_RUNS) };
+  }
+  if (parts[0] === 'compare-checkpoints' && parts.length === 1) {
+    const ids = (new URLSearchParams(query).get('ids') ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    return { view: 'compare-checkpoints', ids: [...new Set(ids)].slice(0, 4) };
   }
   if (parts[0] !== 'runs' || parts.length === 1) return { view: 'runs' };
   if (parts[1] === 'new' && parts.length === 2) {
@@ -53,6 +58,8 @@ export function formatHash(route: Route): string {
       return '#/table';
     case 'compare':
       return `#/compare?runs=${route.ids.map(encodeURIComponent).join(',')}`;
+    case 'compare-checkpoints':
+      return `#/compare-checkpoints?ids=${route.ids.join(',')}`;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- SECTION...]`: prints one JSON object of benchmark figures.
- * Sections: demo (default), engine, data, store, checkpoint, all. Figures are printed, never asserted:
+ * Sections: demo (default), engine, data, store, checkpoint, compare, all. Figures are printed, never asserted:
  * machines here are too noisy for timed tests.
  */
 import { loadavg, cpus } from 'node:os';
@@ -10,8 +10,8 @@ import { startWorkerEntryThread } from '../../src-main/workers/worker-entry.ts';
 // The engine runs in this process as it does in a job's worker thread: with its threads.
 provideThreadStarter(startWorkerEntryThread);
 
-type Section = 'demo' | 'engine' | 'data' | 'store' | 'checkpoint';
-const ALL: Section[] = ['demo', 'engine', 'data', 'store', 'checkpoint'];
+type Section = 'demo' | 'engine' | 'data' | 'store' | 'checkpoint' | 'compare';
+const ALL: Section[] = ['demo', 'engine', 'data', 'store', 'checkpoint', 'compare'];
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = args.filter((a) => a !== 'all' && !ALL.includes(a as Section));
@@ -81,6 +81,7 @@ const runners: Record<Section, () => Promise<unknown>> = {
   data: async () => (await import('./data.ts')).benchData(),
   store: async () => (await import('./store.ts')).benchStore(),
   checkpoint: async () => (await import('./checkpoint.ts')).benchCheckpoint(),
+  compare: async () => (await import('./compare.ts')).benchCompare(),
 };
 
 const results: Record<string, unknown> = {

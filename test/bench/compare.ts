@@ -1,0 +1,191 @@
+/// <reference lib="dom" />
+/**
+ * Compare benchmark, the four figures of the compare feature:
+ * - runs-table query over 5,000 runs (filter on a column, a best metric and a date; sorted by a metric; 4 extra columns);
+ * - a two-checkpoint comparison of stored evaluations with 10,000 val images (K = 30), read cold;
+ * - 50 runs × 100,000 loss points: open the compare view in headless Chromium against the real
+ *   serve mode, fetch and first full draw (every run's curve drawn);
+ * - hover readout per mouse move over that chart.
+ * The data folder is seeded through the store's own repositories.
+ */
+import { join } from 'node:path';
+import type { MetricPoint } from '../../shared/domain.ts';
+import { CheckpointCompareService } from '../../src-main/core/checkpoint-compare-service.ts';
+import { samplesRelativePath } from '../../src-main/core/evaluation-samples-path.ts';
+import { RunTableService } from '../../src-main/core/run-table-service.ts';
+import { writePerSampleFile } from '../../src-main/engine/eval/per-sample-file.ts';
+import { openStore, type Store } from '../../src-main/store/store.ts';
+import { demoConfig, newRun } from '../fixtures/run-records.ts';
+import { makeTempDir } from '../fixtures/temp-home.ts';
+import { e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode } from '../e2e/harness.ts';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (x: number) => Number(x.toFixed(2));
+
+function seedTableRuns(store: Store, count: number): void {
+  const archs = ['small-convnet', 'cifar-resnet18', 'resnet18', 'resnet50'];
+  store.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const id = `t${i}`;
+      const config = demoConfig({ name: id, lr: [0.1, 0.05, 0.01][i % 3]!, seed: i % 7 });
+      store.runs.insert(newRun(id, { name: id, arch: archs[i % 4]!, configJson: JSON.stringify(config), createdAt: new Date(Date.UTC(2026, 9, 1) + i * 3_600_000).toISOString() }));
+      // Ended runs: a queued one would be adopted and trained by the serve mode.
+      store.runs.transition(id, ['queued'], 'completed');
+      store.runs.updateDetails(id, { tags: i % 5 === 0 ? ['baseline'] : ['sweep'] });
+      const pts: MetricPoint[] = [];
+      for (let e = 1; e <= 20; e++) {
+        pts.push({ key: 'knn_top1', step: e * 100, epoch: e, value: Math.min(0.99, 0.5 + (i % 50) / 100 + e / 200), wallTime: e });
+        pts.push({ key: 'loss', step: e * 100, epoch: e, value: 3 / e + (i % 10) / 100, wallTime: e });
+      }
+      store.metrics.insert(id, pts);
+    }
+  });
+}
+
+function seedLongRuns(store: Store, runs: number, points: number): string[] {
+  const ids: string[] = [];
+  for (let r = 0; r < runs; r++) {
+    const id = `long${r}`;
+    ids.push(id);
+    store.runs.insert(newRun(id, { name: `long ${r}`, configJson: JSON.stringify(demoConfig({ name: `long ${r}`, seed: r })) }));
+    store.runs.transition(id, ['queued'], 'completed', { startedAt: new Date().toISOString(), endedAt: new Date().toISOString() });
+    const batch: MetricPoint[] = [];
+    for (let i = 0; i < points; i++) {
+      batch.push({ key: 'loss', step: i, epoch: i / 1000, value: 3 * Math.exp(-i / 20_000) + 0.05 * Math.sin(i / 7 + r) + (i === 31_337 + r ? 5 : 0), wallTime: i });
+      if (batch.length === 10_000) store.metrics.insert(id, batch.splice(0));
+    }
+    if (batch.length) store.metrics.insert(id, batch);
+  }
+  return ids;
+}
+
+function seedEvaluations(store: Store, home: string, images: number, k: number): number[] {
+  store.runs.insert(newRun('ckpt-run', { configJson: JSON.stringify(demoConfig({ name: 'ckpt-run' })) }));
+  store.runs.transition('ckpt-run', ['queued'], 'completed');
+  const ids: number[] = [];
+  const classes = 10;
+  for (const epoch of [1, 2]) {
+    const c = store.checkpoints.record('ckpt-run', { epoch, kind: 'epoch', path: `/bench/c${epoch}`, sha256: `bench${epoch}`, bytes: 1, metrics: {} }, 'x');
+    const e = store.evaluations.insert({
+      checkpointSha256: c.sha256, datasetJson: '{"kind":"mnist"}', k, sigma: 0.05, recomputeMemory: false,
+      runId: 'ckpt-run', checkpointId: c.id, checkpointPath: c.path, checkpointEpoch: epoch, createdAt: 'x', ownerPid: process.pid,
+    });
+    const trueLabels = Int32Array.from({ length: images }, (_, i) => i % classes);
+    const predicted = trueLabels.map((t, i) => ((i * 7919 + epoch * 31) % 100 < 90 + epoch ? t : (t + 1) % classes));
+    const perClass = Array.from({ length: classes }, (_, cl) => ({ class: cl, name: String(cl), correct: 0, count: 0 }));
+    trueLabels.forEach((t, i) => {
+      perClass[t]!.count++;
+      if (predicted[i] === t) perClass[t]!.correct++;
+    });
+    store.evaluations.complete(e.id, { top1: 0.9, top5: 0.99, nnTop1: 0.88, samples: images, perClass, confusion: [], wallSeconds: 1, backend: 'cpu' }, 'y');
+    const rel = samplesRelativePath('ckpt-run', e.id);
+    writePerSampleFile(join(home, rel), {
+      classes, trainCount: 60_000, k, trueLabels, predicted,
+      neighbourIndexes: Uint32Array.from({ length: images * k }, (_, i) => (i * 2654435761) % 60_000),
+      neighbourSimilarities: Float32Array.from({ length: images * k }, (_, i) => 1 - (i % k) / 100),
+      neighbourLabels: Int32Array.from({ length: images * k }, (_, i) => i % classes),
+    });
+    store.evaluations.setSamplesPath(e.id, rel);
+    ids.push(c.id);
+  }
+  return ids;
+}
+
+export async function benchCompare(): Promise<Record<string, unknown>> {
+  const tmp = makeTempDir('snca-bench-compare-');
+  const out: Record<string, unknown> = {};
+  try {
+    const store = openStore(join(tmp.dir, 'snca.db'));
+    let longIds: string[];
+    try {
+      let t = performance.now();
+      seedTableRuns(store, 5000);
+      console.error(`bench: seeded 5,000 runs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      const table = new RunTableService({ store });
+      const query = {
+        where: 'arch = resnet18 and knn_top1 > 0.9 and tag:baseline and created > 2026-11-01',
+        sort: [{ field: 'knn_top1', descending: true }],
+        columns: ['best.knn_top1', 'last.loss', 'lr', 'seed'],
+        offset: 0,
+        limit: 200,
+      };
+      const times: number[] = [];
+      let matched = 0;
+      for (let i = 0; i < 15; i++) {
+        const q0 = performance.now();
+        matched = table.query(i % 2 === 0 ? query : { ...query, where: '', sort: [{ field: 'lr', descending: false }] }).total;
+        times.push(performance.now() - q0);
+      }
+      out.runs_table_query_5000_runs_ms = { median: ms(median(times)), max: ms(Math.max(...times)), target: 50, last_query_total: matched };
+
+      const ckpts = seedEvaluations(store, tmp.dir, 10_000, 30);
+      const cmpTimes: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        // A new service each time: the per-sample files are read cold (no parse cache).
+        const svc = new CheckpointCompareService({ store, home: tmp.dir, evaluate: async (req) => store.evaluations.get(store.evaluations.listByRun('ckpt-run').find((e) => e.checkpointId === req.checkpointId)!.id)! });
+        const c0 = performance.now();
+        const r = await svc.compare({ checkpointIds: ckpts, k: 30, sigma: 0.05, recomputeMemory: false, dataset: { kind: 'mnist' } });
+        cmpTimes.push(performance.now() - c0);
+        if (!r.ready) throw new Error(`bench comparison not ready: ${r.problem}`);
+      }
+      out.checkpoint_comparison_10000_images_ms = { median: ms(median(cmpTimes)), target: 1000, note: 'main side, compare.checkpoints on stored evaluations, files read cold' };
+
+      t = performance.now();
+      longIds = seedLongRuns(store, 50, 100_000);
+      console.error(`bench: seeded 50 × 100,000 points in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    } finally {
+      store.close();
+    }
+
+    const skip = e2eSkipReason();
+    if (skip) {
+      out.chromium = { skipped: skip };
+      return out;
+    }
+    ensureRendererBuilt();
+    const serve = await startServeMode({ env: { SNCA_HOME: tmp.dir } });
+    const browser = await launchChromium();
+    try {
+      const { page, context } = await openApp(browser, serve.appUrl);
+      await page.getByTestId('view-runs').waitFor({ timeout: 60_000 });
+      const t0 = Date.now();
+      await page.evaluate((hash) => {
+        window.location.hash = hash;
+      }, `#/compare?runs=${longIds.join(',')}`);
+      await page.locator('[data-testid=compare-chart][data-metric=loss][data-drawn="50"]').waitFor({ timeout: 60_000 });
+      // The canvas is drawn in the frame after the data lands.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+      const firstDraw = Date.now() - t0;
+      const points = Number(await page.locator('[data-testid=compare-chart][data-metric=loss]').getAttribute('data-points'));
+      const hover = await page.evaluate(() => {
+        const over = document.querySelector('[data-metric=loss] .u-over') as HTMLElement;
+        const box = over.getBoundingClientRect();
+        const per: number[] = [];
+        for (let i = 0; i < 60; i++) {
+          const x = box.left + ((i * 37) % Math.floor(box.width));
+          const s = performance.now();
+          over.dispatchEvent(new MouseEvent('mousemove', { clientX: x, clientY: box.top + box.height / 2, bubbles: true }));
+          // The legend (every run's value at x) is updated synchronously by uPlot; force layout to count rendering.
+          void document.querySelector('[data-metric=loss] .u-legend')!.getBoundingClientRect();
+          per.push(performance.now() - s);
+        }
+        per.sort((a, b) => a - b);
+        return { median: per[30]!, p95: per[57]!, max: per[59]! };
+      });
+      out.compare_50_runs_x_100000_points = {
+        fetch_and_first_draw_ms: firstDraw,
+        target_ms: 500,
+        x_values_drawn: points,
+        note: 'from setting #/compare in an open app until the loss chart has all 50 curves and one more frame',
+      };
+      out.hover_readout_ms_per_move = { median: ms(hover.median), p95: ms(hover.p95), max: ms(hover.max), target: 16 };
+      await context.close();
+    } finally {
+      await browser.close();
+      await serve.stop();
+    }
+    return out;
+  } finally {
+    tmp.cleanup();
+  }
+}

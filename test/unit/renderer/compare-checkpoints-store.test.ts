@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { beforeEach, test } from 'node:test';
+import { createPinia, setActivePinia } from 'pinia';
+import type { CompareCheckpointsResult } from '../../../shared/checkpoint-compare.ts';
+import type { Evaluation } from '../../../shared/domain.ts';
+import { setApiClient } from '../../../src-renderer/api/client-holder.ts';
+import { useCompareCheckpointsStore } from '../../../src-renderer/stores/compare-checkpoints.ts';
+import { parseHash, formatHash } from '../../../src-renderer/stores/navigation.ts';
+import { FakeClient } from './fake-client.ts';
+
+const evaluation = (id: number, status: Evaluation['status']): Evaluation => ({
+  id, runId: 'r', checkpointId: id, checkpointPath: '/c', checkpointSha256: 's', checkpointEpoch: 1, dataset: { kind: 'mnist' }, k: 30, sigma: 0.1,
+  recomputeMemory: false, status, top1: null, top5: null, nnTop1: null, samples: null, perClass: null, confusion: null, wallSeconds: null,
+  error: null, backend: null, createdAt: 'x', endedAt: null,
+});
+
+let client: FakeClient;
+beforeEach(() => {
+  client = new FakeClient();
+  setApiClient(client);
+  setActivePinia(createPinia());
+});
+
+test('pending comparison: waits for evaluation.changed of its evaluations, then asks again and loads neighbours', async () => {
+  let calls = 0;
+  client.respond('compare.checkpoints', (): CompareCheckpointsResult => {
+    calls++;
+    if (calls === 1) return { ready: false, evaluations: [evaluation(1, 'completed'), evaluation(2, 'running')], comparison: null, problem: null };
+    return {
+      ready: true,
+      evaluations: [evaluation(1, 'completed'), evaluation(2, 'completed')],
+      comparison: { samples: 1, classNames: ['a'], pairs: [], perClass: [], confusionChanges: [], disagreementTotal: 0, disagreements: [] },
+      problem: null,
+    };
+  });
+  client.respond('compare.neighbours', ({ index }) => [{ evaluationId: 1, trueLabel: 0, predicted: 0, neighbours: [{ trainIndex: index, label: 0, similarity: 1, votedForWinner: true }] }]);
+  const s = useCompareCheckpointsStore();
+  await s.load([1, 2]);
+  assert.equal(s.result?.ready, false);
+  client.emit('evaluation.changed', evaluation(9, 'completed'));
+  assert.equal(calls, 1, 'an unrelated evaluation changes nothing');
+  client.emit('evaluation.changed', evaluation(2, 'completed'));
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(calls, 2);
+  assert.equal(s.result?.ready, true);
+  await s.pick(7);
+  assert.equal(s.panels?.[0]?.neighbours[0]?.trainIndex, 7);
+});
+
+test('routes: #/compare-checkpoints?ids=1,2 round-trips; at most four distinct ids', () => {
+  assert.deepEqual(parseHash('#/compare-checkpoints?ids=3,4,3,x,5,6,7'), { view: 'compare-checkpoints', ids: [3, 4, 5, 6] });
+  assert.equal(formatHash({ view: 'compare-checkpoints', ids: [1, 2] }), '#/compare-checkpoints?ids=1,2');
+  assert.deepEqual(parseHash('#/compare?runs=a,b'), { view: 'compare', ids: ['a', 'b'] });
+  assert.deepEqual(parseHash('#/table'), { view: 'table' });
+});
