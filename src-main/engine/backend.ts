@@ -52,8 +52,8 @@ export class BackendUnavailableError extends Error {
   }
 }
 
-/** Order tried when nothing is forced. */
-const DEFAULT_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** Order tried when nothing is forced: BACKEND_NAMES is declared in it. */
+const DEFAULT_ORDER: readonly BackendName[] = BACKEND_NAMES;
 
 const NODE_PACKAGES: Partial<Record<BackendName, string>> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
