@@ -55,6 +55,18 @@ export default tseslint.config(
       }],
     },
   },
+  // The CLI is one more client of the contract: it calls the core through Core.call (the same
+  // dispatch as IPC and HTTP) and never reaches the database behind the services.
+  {
+    files: ['src-main/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/store/**', 'better-sqlite3', '**/core/call-dispatch.ts'], message: 'cli/ is a client of the contract: it calls core.call(method, input); the store is private to core/.' },
+        ],
+      }],
+    },
+  },
   {
     files: ['src-main/core/**/*.ts', 'src-main/store/**/*.ts'],
     rules: {

@@ -99,9 +99,24 @@ export const methods = {
   ),
   'runs.checkpoints': method(RunRef, z.array(CheckpointSchema), 'Checkpoints of a run.'),
   'runs.resume': method(
-    z.object({ id: RunIdSchema, checkpointId: z.int().min(1).optional() }).strict(),
+    z
+      .object({
+        id: RunIdSchema,
+        checkpointId: z.int().min(1).optional(),
+        /**
+         * The reference's --start-epoch with --resume: accepted only when it is the epoch the
+         * run continues at (that of its checkpoint, 0 without one); anything else is refused.
+         */
+        startEpoch: z.int().min(0).max(10000).optional(),
+      })
+      .strict(),
     RunSummarySchema,
     'Continue an interrupted, failed or cancelled run from its latest (or the given) checkpoint; it is queued again under the same id.',
+  ),
+  'runs.locate': method(
+    z.object({ ref: z.string().min(1).max(4096) }).strict(),
+    z.object({ runId: RunIdSchema, checkpointId: z.int().nullable() }).nullable(),
+    'The run a reference names: a run id of this database (checkpointId null), or the path of a checkpoint file one of its runs recorded (that checkpoint); null for anything else.',
   ),
   'runs.reorder': method(
     z.object({ ids: z.array(RunIdSchema).min(1).max(1000) }).strict(),
@@ -131,9 +146,11 @@ export const methods = {
   'evaluations.create': method(
     z
       .object({
-        /** A checkpoint row; or a run, whose best (else latest) checkpoint is evaluated. */
+        /** A checkpoint row; or a run, whose best (else latest) checkpoint is evaluated; or a checkpoint file. */
         checkpointId: z.int().min(1).optional(),
         runId: RunIdSchema.optional(),
+        /** A checkpoint file, recorded by a run of this database or not. */
+        path: z.string().min(1).max(4096).optional(),
         k: z.int().min(1).max(1000).default(30),
         /** Default: the checkpoint config's sigma, else its temperature. */
         sigma: z.number().positive().max(100).optional(),
@@ -142,7 +159,7 @@ export const methods = {
         dataset: DatasetSpecSchema.optional(),
       })
       .strict()
-      .refine((v) => (v.checkpointId === undefined) !== (v.runId === undefined), { message: 'give exactly one of checkpointId or runId' }),
+      .refine((v) => [v.checkpointId, v.runId, v.path].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of checkpointId, runId or path' }),
     EvaluationSchema,
     'Weighted-kNN evaluation of a checkpoint on a val split; an earlier completed one with the same checkpoint, dataset, K, sigma and recompute is reused.',
   ),

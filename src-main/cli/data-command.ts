@@ -3,8 +3,8 @@
  *   snca data download cifar10 [--root DIR] [--format python|binary] [--url URL]
  *   snca data import cifar10 ARCHIVE [--root DIR]
  *   snca data check PATH [--dataset KIND]
- * Downloads and imports run through the core's datasets service (the same jobs the GUI
- * starts); progress is drawn on stderr.
+ * Downloads, imports and checks are contract calls (datasets.download, datasets.import,
+ * datasets.validate), the same jobs the GUI starts; progress is drawn on stderr.
  */
 import type { Command } from 'commander';
 import { ApiError } from '../../shared/api-error.ts';
@@ -14,6 +14,7 @@ import { createCore } from '../core/core.ts';
 import { formatDownloadProgress } from '../acquire/download-progress.ts';
 import { cifarArchive } from '../acquire/cifar-archive.ts';
 import type { CifarSource as CoreCifarSource } from '../core/datasets-service.ts';
+import type { Core } from '../core/core.ts';
 import type { CliContext } from './cli-context.ts';
 import { DataPathError, inferDataPath } from './datapath.ts';
 import { nonEmptyText, oneOf } from './option-parsers.ts';
@@ -46,7 +47,7 @@ export function progressLine(p: DatasetProgress): string {
   }
 }
 
-async function runJob(ctx: CliContext, start: (core: Awaited<ReturnType<typeof createCore>>) => { jobId: string; root: string }, cifarUrl?: string): Promise<number> {
+async function runJob(ctx: CliContext, start: (core: Core) => Promise<{ jobId: string; root: string }>, cifarUrl?: string): Promise<number> {
   const { io } = ctx;
   const core = await createCore({
     ...ctx.coreOptions,
@@ -81,7 +82,7 @@ async function runJob(ctx: CliContext, start: (core: Awaited<ReturnType<typeof c
     });
     let job;
     try {
-      job = start(core);
+      job = await start(core);
     } catch (err) {
       if (err instanceof ApiError) {
         io.stderr(`error: ${err.message}\n`);
@@ -95,7 +96,9 @@ async function runJob(ctx: CliContext, start: (core: Awaited<ReturnType<typeof c
     stopInterrupts = ctx.onInterrupt(() => {
       cancelled = true;
       io.stderr('\nCancelling… (a partial download is kept and resumed next time)\n');
-      core.datasets.cancel(job.jobId);
+      core.call('datasets.cancelDownload', { jobId: job.jobId }).catch((err: unknown) => {
+        io.stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      });
     });
     await core.datasets.whenEnded(job.jobId);
     const end = last as DatasetProgress | null;
@@ -137,7 +140,7 @@ export async function dataCheckCommand(path: string, forced: FolderDatasetKind |
   }
   const core = await createCore({ ...ctx.coreOptions, adoptQueued: false, diagnostics: ctx.coreOptions.diagnostics ?? ((l) => io.stderr(`snca: ${l}\n`)) });
   try {
-    const v = await core.datasets.validate({ kind: inferred.kind, root: inferred.root });
+    const v = await core.call('datasets.validate', { spec: { kind: inferred.kind, root: inferred.root } });
     if (!v.ok) {
       io.stderr(`error: ${v.message}\n`);
       return EXIT_FAILED;
@@ -161,7 +164,7 @@ export function registerDataCommand(program: Command, ctx: CliContext, setExitCo
     .option('--format <format>', 'python or binary version of the archive', oneOf(CIFAR_FORMATS), 'python')
     .option('--url <url>', 'a mirror of the official archive (its md5 must still be the official one)', nonEmptyText(4096))
     .action(async (kind: CifarKind, opts: { root?: string; format: CifarFormat; url?: string }) => {
-      setExitCode(await runJob(ctx, (core) => core.datasets.download({ kind, root: opts.root, format: opts.format }), opts.url));
+      setExitCode(await runJob(ctx, (core) => core.call('datasets.download', { kind, format: opts.format, ...(opts.root !== undefined ? { root: opts.root } : {}) }), opts.url));
     });
   data
     .command('import')
@@ -170,7 +173,7 @@ export function registerDataCommand(program: Command, ctx: CliContext, setExitCo
     .argument('<archive>', 'the .tar.gz file')
     .option('--root <dir>', 'folder to extract into (default: $SNCA_HOME/datasets/<kind>)', nonEmptyText(4096))
     .action(async (kind: CifarKind, archive: string, opts: { root?: string }) => {
-      setExitCode(await runJob(ctx, (core) => core.datasets.import({ kind, archivePath: archive, root: opts.root })));
+      setExitCode(await runJob(ctx, (core) => core.call('datasets.import', { kind, archivePath: archive, ...(opts.root !== undefined ? { root: opts.root } : {}) })));
     });
   data
     .command('check')

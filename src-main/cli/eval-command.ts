@@ -31,16 +31,16 @@ export async function evalCommand(target: string, opts: EvalOptions, ctx: CliCon
     diagnostics: ctx.coreOptions.diagnostics ?? ((line) => ctx.io.stderr(`snca: ${line}\n`)),
   });
   try {
-    const isRun = core.store.runs.get(target) !== undefined;
+    const located = await core.call('runs.locate', { ref: target });
+    const isRun = located !== null && located.checkpointId === null;
     const isId = /^\d+$/.test(target) && !existsSync(target);
-    const req = {
+    const started = await core.call('evaluations.create', {
       ...(isRun ? { runId: target } : isId ? { checkpointId: Number(target) } : { path: target }),
       ...(opts.k !== undefined ? { k: opts.k } : {}),
       ...(opts.sigma !== undefined ? { sigma: opts.sigma } : {}),
       recomputeMemory: opts.recomputeMemory === true,
       ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}),
-    };
-    const started = await core.evaluations.create(req);
+    });
     const { evaluation: e, stopped } = started.status === 'running' ? await waitCancellable(core, started.id, ctx) : { evaluation: started, stopped: false };
     if (e.status === 'cancelled' || (stopped && e.status !== 'completed')) {
       ctx.io.stderr(`the evaluation was ${e.status === 'cancelled' ? 'cancelled' : 'stopped'}\n`);
@@ -101,7 +101,7 @@ export async function runsExportCommand(id: string, opts: { format: 'csv' | 'jso
     diagnostics: ctx.coreOptions.diagnostics ?? ((line) => ctx.io.stderr(`snca: ${line}\n`)),
   });
   try {
-    const out = core.housekeeping.export(id, opts.format);
+    const out = await core.call('runs.export', { id, format: opts.format });
     if (opts.out) {
       const { writeFileSync } = await import('node:fs');
       writeFileSync(opts.out, out.content);

@@ -16,13 +16,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
-import { isResumableStatus, type BackendName } from '../../shared/domain.ts';
+import type { BackendName } from '../../shared/domain.ts';
 import { createCore } from '../core/core.ts';
-import { resumeCheckpointRow } from '../core/run-resume.ts';
 import type { CliContext } from './cli-context.ts';
 import { EXIT_FAILED, followRunToEnd } from './run-follow.ts';
 import { ProgressPrinter } from './progress-printer.ts';
-
 
 export interface ResumeInput {
   resume?: string;
@@ -34,7 +32,7 @@ export interface ResumeInput {
 
 /**
  * Flags that may go with --resume (the rest would change the config, and are refused).
- * --start-epoch is checked against the checkpoint in resumeCommand; -e is handled by
+ * --start-epoch is checked against the checkpoint by runs.resume; -e is handled by
  * `snca train` before it gets here (train-evaluate.ts).
  */
 const ALLOWED = new Set(['resume', 'backend', 'startEpoch']);
@@ -48,12 +46,10 @@ export function resumeFlagProblem(input: ResumeInput): string | null {
   return null;
 }
 
-function startEpochMismatch(asked: number, epoch: number, path: string | null): string {
-  const from = path ? `its checkpoint ${path} was saved after epoch ${epoch}` : 'it has no checkpoint yet, so it starts over at epoch 0';
-  return `--start-epoch ${asked}: this run continues at epoch ${epoch} (${from}); --start-epoch is accepted only when it is that epoch. ` +
-    'Overriding the epoch counter is not supported: the step counter, the metric rows kept, the checkpoint names and the ' +
-    'bit-for-bit continuation all follow the checkpoint epoch (to go back, resume from an older epoch-NNNN checkpoint file, ' +
-    'kept with checkpoint.keepEvery); nothing was started';
+/** runs.resume names its `startEpoch` field; on the command line that is --start-epoch. */
+function startEpochRefusal(err: ApiError): string | null {
+  const issue = err.issues?.find((i) => i.path === 'startEpoch');
+  return issue ? `${issue.message.replace(/\bstartEpoch\b/g, '--start-epoch')}; nothing was started` : null;
 }
 
 function flagName(key: string): string {
@@ -79,22 +75,22 @@ export async function resumeCommand(input: ResumeInput, ctx: CliContext): Promis
   try {
     let runId: string;
     let checkpointId: number | undefined;
-    if (core.store.runs.get(target)) {
-      runId = target;
+    const located = await core.call('runs.locate', { ref: target });
+    if (located !== null && located.checkpointId === null) {
+      runId = located.runId;
     } else {
       const path = resolve(process.cwd(), target);
       if (!existsSync(path)) {
         io.stderr(`error: --resume: "${target}" is neither a run id of this database (${core.home}) nor a checkpoint file\n`);
         return EXIT_FAILED;
       }
-      const row = core.store.checkpoints.findByPath(path);
-      if (!row) {
+      if (located === null) {
         io.stderr(`error: --resume: ${path} is not a checkpoint of any run in this database (${core.home}); ` +
           'resume continues runs recorded here (set SNCA_HOME to the data folder that wrote it), or evaluate the file with `snca eval`\n');
         return EXIT_FAILED;
       }
-      runId = row.runId;
-      checkpointId = row.id;
+      runId = located.runId;
+      checkpointId = located.checkpointId ?? undefined;
     }
 
     const printer = new ProgressPrinter(say);
@@ -103,21 +99,14 @@ export async function resumeCommand(input: ResumeInput, ctx: CliContext): Promis
     core.bus.on('run.log', (l) => l.runId === runId && printer.log(l));
     let resumed;
     try {
-      const status = core.store.runs.get(runId)?.status;
-      // (A run that cannot be resumed gets resume's own message below.)
-      if (input.startEpoch !== undefined && status !== undefined && isResumableStatus(status)) {
-        // The epoch the run continues from: that of the checkpoint it resumes (0 without any).
-        const row = resumeCheckpointRow(core.store, runId, checkpointId);
-        const epoch = row?.epoch ?? 0;
-        if (input.startEpoch !== epoch) {
-          io.stderr(`error: ${startEpochMismatch(input.startEpoch, epoch, row?.path ?? null)}\n`);
-          return EXIT_FAILED;
-        }
-      }
-      resumed = core.runs.resume(runId, checkpointId);
+      resumed = await core.call('runs.resume', {
+        id: runId,
+        ...(checkpointId !== undefined ? { checkpointId } : {}),
+        ...(input.startEpoch !== undefined ? { startEpoch: input.startEpoch } : {}),
+      });
     } catch (err) {
       if (err instanceof ApiError) {
-        io.stderr(`error: ${err.message}\n`);
+        io.stderr(`error: ${startEpochRefusal(err) ?? err.message}\n`);
         return EXIT_FAILED;
       }
       throw err;

@@ -18,11 +18,9 @@ export async function followRunToEnd(core: Core, runId: string, ctx: CliContext,
     interrupts += 1;
     if (interrupts === 1) {
       io.stderr('\nCancelling the run… (press Ctrl-C again to stop at once)\n');
-      try {
-        core.runs.cancel(runId);
-      } catch {
+      core.call('runs.cancel', { id: runId }).catch(() => {
         // It ended in the meantime.
-      }
+      });
     } else {
       io.stderr('Stopping now.\n');
       void core.close('Stopped with a second Ctrl-C while training.');

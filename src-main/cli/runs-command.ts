@@ -3,9 +3,8 @@
  * only those matching a runs query (the language of the app's query box), through the
  * same `runs.query` method and its validation.
  */
-import { dispatchCall } from '../core/call-dispatch.ts';
+import { ApiError } from '../../shared/api-error.ts';
 import { createCore } from '../core/core.ts';
-import { RunsQueryResultSchema } from '../../shared/run-table.ts';
 import type { RunSummary } from '../../shared/domain.ts';
 import type { CliContext } from './cli-context.ts';
 import { formatRunsTable, toRunJson } from './runs-table.ts';
@@ -19,14 +18,15 @@ export async function runsCommand(opts: { json: boolean; where?: string }, ctx: 
   try {
     let runs: RunSummary[];
     if (opts.where === undefined) {
-      runs = core.runs.list();
+      runs = await core.call('runs.list', {});
     } else {
-      const answer = await dispatchCall(core.handlers, 'runs.query', { where: opts.where, limit: WHERE_LIMIT }, diagnostics);
-      if (!answer.ok) {
-        ctx.io.stderr(`error: ${answer.error.issues?.map((i) => i.message).join('; ') ?? answer.error.message}\n`);
+      try {
+        runs = (await core.call('runs.query', { where: opts.where, limit: WHERE_LIMIT })).rows.map((r) => r.run);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        ctx.io.stderr(`error: ${err.issues?.map((i) => i.message).join('; ') ?? err.message}\n`);
         return 2;
       }
-      runs = RunsQueryResultSchema.parse(answer.result).rows.map((r) => r.run);
     }
     if (opts.where !== undefined && runs.length === 0 && !opts.json) ctx.io.stdout('No runs match the query.\n');
     else ctx.io.stdout(opts.json ? `${JSON.stringify(runs.map(toRunJson), null, 2)}\n` : formatRunsTable(runs));

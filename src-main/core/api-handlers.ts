@@ -46,7 +46,8 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'runs.metrics': ({ id, keys, maxPoints }) => s.runs.metrics(keys ? { id, keys, maxPoints } : { id, maxPoints }),
     'runs.logs': ({ id, afterId, limit }) => s.runs.logs({ id, afterId, limit }),
     'runs.checkpoints': ({ id }) => s.runs.checkpoints(id),
-    'runs.resume': ({ id, checkpointId }) => s.runs.resume(id, checkpointId),
+    'runs.resume': ({ id, checkpointId, startEpoch }) => s.runs.resume(id, checkpointId, startEpoch),
+    'runs.locate': ({ ref }) => s.runs.locate(ref),
     'runs.reorder': ({ ids }) => s.scheduler.reorder(ids),
     'runs.removeQueued': ({ id }) => {
       s.scheduler.removeQueued(id);

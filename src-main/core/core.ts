@@ -1,12 +1,13 @@
 /**
  * Assembles the services every shell (Electron, serve mode, CLI) calls: opens the store in
  * the data folder, runs start-up recovery, and wires scheduler, job supervisor and event bus.
- * No Electron and no HTTP in here.
+ * No Electron and no HTTP in here. The store stays private to the core: every client reads
+ * and writes through the services, the CLI through `call` like the transports.
  */
 import type { ApiHandlers, MethodInput, MethodName, MethodOutput } from '../../shared/api.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import type { BackendName } from '../../shared/domain.ts';
-import { openStore, type Store } from '../store/store.ts';
+import { openStore } from '../store/store.ts';
 import { createApiHandlers, type SystemFacts } from './api-handlers.ts';
 import { EvaluationsService } from './evaluations-service.ts';
 import { GpuSampler, type CommandRunner } from './hardware.ts';
@@ -69,7 +70,6 @@ export interface CoreOptions {
 export interface Core {
   readonly home: string;
   readonly paths: DataPaths;
-  readonly store: Store;
   readonly bus: EventBus;
   readonly runs: RunsService;
   readonly housekeeping: RunHousekeeping;
@@ -181,7 +181,6 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
     return {
       home,
       paths,
-      store,
       bus,
       runs,
       scheduler,

@@ -33,6 +33,28 @@ export function resumeCheckpointRow(store: Store, runId: string, checkpointId?: 
   return all.filter((c) => c.kind === 'latest').sort((a, b) => b.epoch - a.epoch || b.id - a.id)[0];
 }
 
+/**
+ * A start epoch asked with a resume (the reference's --start-epoch) is accepted only when it is
+ * the epoch the run continues at: that of the checkpoint it resumes from, 0 without one. The
+ * epoch counter cannot be overridden: the step counter, the metric rows kept, the checkpoint
+ * names and the bit-for-bit continuation all follow the checkpoint. A run that cannot be
+ * resumed is left to planResume's own message.
+ */
+export function assertResumeStartEpoch(store: Store, runId: string, checkpointId: number | undefined, startEpoch: number): void {
+  const run = store.runs.get(runId);
+  if (!run || !isResumableStatus(run.status)) return;
+  const row = resumeCheckpointRow(store, runId, checkpointId);
+  const epoch = row?.epoch ?? 0;
+  if (startEpoch === epoch) return;
+  const from = row ? `its checkpoint ${row.path} was saved after epoch ${epoch}` : 'it has no checkpoint yet, so it starts over at epoch 0';
+  const message =
+    `startEpoch ${startEpoch}: this run continues at epoch ${epoch} (${from}); startEpoch is accepted only when it is that epoch. ` +
+    'Overriding the epoch counter is not supported: the step counter, the metric rows kept, the checkpoint names and the ' +
+    'bit-for-bit continuation all follow the checkpoint epoch (to go back, resume from an older epoch-NNNN checkpoint file, ' +
+    'kept with checkpoint.keepEvery)';
+  throw ApiError.invalidInput([{ path: 'startEpoch', message }], 'resume');
+}
+
 export function planResume(store: Store, runId: string, checkpointId?: number): ResumePoint {
   const run = store.runs.get(runId);
   if (!run) throw ApiError.notFound(`Run ${runId}`);

@@ -3,6 +3,7 @@
  * to the scheduler),
  * read (list, detail, metric series downsampled for charts, logs, checkpoints) and cancel.
  */
+import { resolve } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
 import type { Checkpoint, LogEntry, MetricSeries, RunDetail, RunSummary } from '../../shared/domain.ts';
 import { METRIC_KEYS } from '../../shared/domain.ts';
@@ -13,6 +14,7 @@ import type { Store } from '../store/store.ts';
 import type { DatasetsService } from './datasets-service.ts';
 import type { EventBus } from './event-bus.ts';
 import type { RunIdGenerator } from './run-id.ts';
+import { assertResumeStartEpoch } from './run-resume.ts';
 import { summarizeAllRuns, summarizeRun, toRunSummary } from './run-summaries.ts';
 import type { Scheduler } from './scheduler.ts';
 
@@ -105,8 +107,20 @@ export class RunsService {
   }
 
   /** Continues an interrupted, failed or cancelled run from its latest (or the given) checkpoint. */
-  resume(id: string, checkpointId?: number): RunSummary {
+  resume(id: string, checkpointId?: number, startEpoch?: number): RunSummary {
+    if (startEpoch !== undefined) assertResumeStartEpoch(this.deps.store, id, checkpointId, startEpoch);
     return this.deps.scheduler.resume(id, checkpointId);
+  }
+
+  /**
+   * The run `ref` names: a run id of this database, or the path (resolved against this
+   * process's folder) of a checkpoint file one of its runs recorded; null otherwise.
+   */
+  locate(ref: string): { runId: string; checkpointId: number | null } | null {
+    const { store } = this.deps;
+    if (store.runs.get(ref)) return { runId: ref, checkpointId: null };
+    const row = store.checkpoints.findByPath(resolve(ref));
+    return row ? { runId: row.runId, checkpointId: row.id } : null;
   }
 
   /** Resolves when a run started by this process ends (the CLI waits on this). */

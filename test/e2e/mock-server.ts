@@ -252,6 +252,9 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
     'compare.neighbours': () => {
       throw new ApiError('unavailable', 'compare.neighbours is answered only by the real core');
     },
+    'runs.locate': () => {
+      throw new ApiError('unavailable', 'runs.locate is answered only by the real core');
+    },
     'runs.get': ({ id }) => {
       const s = runs.get(id);
       if (!s) throw ApiError.notFound(`Run ${id}`);

@@ -1,7 +1,7 @@
 /**
  * The architecture rules that `npm run lint` enforces, run on small snippets so that a rule
  * cannot vanish or stop matching unnoticed: eslint.config.js's boundaries (engine → workers,
- * engine → acquire, engine → store, shared → node:fs) and .dependency-cruiser.mjs's import
+ * engine → acquire, engine → store, cli → store, shared → node:fs) and .dependency-cruiser.mjs's import
  * cycles, type-only imports included. Each case has a control that must stay clean.
  */
 import assert from 'node:assert/strict';
@@ -54,6 +54,18 @@ describe('boundary rules (eslint.config.js)', () => {
       says: /knows nothing of storage/,
     },
     {
+      what: 'cli imports store/',
+      file: 'src-main/cli/lint-fixture.ts',
+      code: "import { openStore } from '../store/store.ts';\nexport const open = openStore;\n",
+      says: /client of the contract/,
+    },
+    {
+      what: 'cli calls the dispatch itself instead of core.call',
+      file: 'src-main/cli/lint-fixture.ts',
+      code: "import { dispatchCall } from '../core/call-dispatch.ts';\nexport const call = dispatchCall;\n",
+      says: /client of the contract/,
+    },
+    {
       what: 'shared imports node:fs',
       file: 'shared/lint-fixture.ts',
       code: "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n",
@@ -80,6 +92,7 @@ describe('boundary rules (eslint.config.js)', () => {
       await boundaryMessages('src-main/acquire/lint-fixture.ts', "import { DatasetError } from '../engine/data/data-errors.ts';\nexport const E = DatasetError;\n"),
       [],
     );
+    assert.deepEqual(await boundaryMessages('src-main/cli/lint-fixture.ts', "import { createCore } from '../core/core.ts';\nexport const c = createCore;\n"), []);
     assert.deepEqual(await boundaryMessages('shared/lint-fixture.ts', "import { z } from 'zod';\nexport const n = z.number();\n"), []);
   });
 });

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { openStore } from '../../../src-main/store/store.ts';
 import { createCore } from '../../../src-main/core/core.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
@@ -86,7 +87,9 @@ test('SIGKILL mid-run: a live owner is left alone; after the kill the next start
     try {
       assert.deepEqual(after.recovery.interrupted, [id]);
       assert.equal(after.runs.summary(id).status, 'interrupted');
-      const s = lossSteps(after.store.db, id);
+      const store = openStore(after.paths.database);
+      const s = lossSteps(store.db, id);
+      store.close();
       assert.ok(s.max >= lastCommitted, `rows up to step ${lastCommitted} were committed before the kill; found up to ${s.max}`);
       assert.equal(s.rows, s.max, 'steps 1..max each stored once (no hole, no duplicate)');
       assert.equal(s.distinct, s.max);

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCore } from '../../../src-main/core/core.ts';
+import { openStore } from '../../../src-main/store/store.ts';
 import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
 import { runCli } from '../../../src-main/cli/program.ts';
 import { findPreset, type RunConfigInput } from '../../../shared/run-config.ts';
@@ -66,7 +67,9 @@ test('cancel stops a real worker within an iteration; --resume continues the run
       assert.deepEqual(core.scheduler.runningIds, [], 'the worker ended');
       assert.ok(!diagnostics.some((d) => /did not stop/.test(d)), `worker had to be terminated: ${diagnostics.join('\n')}`);
       assert.ok(stopSeconds < 2.5, `stopped ${stopSeconds.toFixed(2)} s after the cancel`);
-      const loss = core.store.metrics.series(id, 'loss');
+      const store = openStore(core.paths.database);
+      const loss = store.metrics.series(id, 'loss');
+      store.close();
       assert.ok(loss.step.length >= stepsWhenCancelled && loss.step.length < 64, `partial metrics stay: ${loss.step.length} loss rows`);
       // Metrics reach the bus in ~250 ms batches, so "within an iteration" is checked by the stop latency above.
     } finally {
@@ -81,33 +84,37 @@ test('cancel stops a real worker within an iteration; --resume continues the run
     assert.match(ctx.out(), new RegExp(`Run ${id} completed`));
 
     const check = await createCore({ home: tmp.dir, diagnostics: () => {} });
+    const checkStore = openStore(check.paths.database);
     try {
       const run = check.runs.summary(id);
       assert.equal(run.status, 'completed');
       assert.equal(run.epochsDone, 2);
-      const loss = check.store.metrics.series(id, 'loss');
+      const loss = checkStore.metrics.series(id, 'loss');
       assert.deepEqual([...loss.step], Array.from({ length: 64 }, (_, i) => i + 1), 'one loss row per step, none duplicated');
-      assert.equal(check.store.metrics.series(id, 'knn_top1').step.length, 2);
-      assert.equal(check.store.metrics.series(id, 'lr').step.length, 2);
-      const logs = check.store.logs.after(id, 0, 1000).map((l) => l.message);
+      assert.equal(checkStore.metrics.series(id, 'knn_top1').step.length, 2);
+      assert.equal(checkStore.metrics.series(id, 'lr').step.length, 2);
+      const logs = checkStore.logs.after(id, 0, 1000).map((l) => l.message);
       assert.ok(logs.some((m) => /Resumed from .*latest\.safetensors .*epoch 1, step 32/.test(m)), logs.join('\n'));
-      const resumedLatest = check.store.checkpoints.list(id).find((c) => c.kind === 'latest')!;
+      const resumedLatest = checkStore.checkpoints.list(id).find((c) => c.kind === 'latest')!;
       assert.equal(resumedLatest.epoch, 2);
 
     } finally {
+      checkStore.close();
       await check.close();
     }
     // 3. The same config uninterrupted ends with the same bytes.
     const core2 = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: () => {} });
+    const store2 = openStore(core2.paths.database);
     try {
       const fresh = await core2.runs.create(config('uninterrupted'));
       const end = await core2.runs.whenEnded(fresh.id);
       assert.equal(end.status, 'completed', end.error ?? '');
-      const a = core2.store.checkpoints.list(id).find((c) => c.kind === 'latest')!;
-      const b = core2.store.checkpoints.list(fresh.id).find((c) => c.kind === 'latest')!;
+      const a = store2.checkpoints.list(id).find((c) => c.kind === 'latest')!;
+      const b = store2.checkpoints.list(fresh.id).find((c) => c.kind === 'latest')!;
       tensorsEqual(a.path, b.path);
-      assert.deepEqual([...core2.store.metrics.series(id, 'loss').value], [...core2.store.metrics.series(fresh.id, 'loss').value]);
+      assert.deepEqual([...store2.metrics.series(id, 'loss').value], [...store2.metrics.series(fresh.id, 'loss').value]);
     } finally {
+      store2.close();
       await core2.close();
     }
   } finally {

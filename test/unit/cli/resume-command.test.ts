@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../../src-main/cli/program.ts';
 import { createCore } from '../../../src-main/core/core.ts';
+import { openStore } from '../../../src-main/store/store.ts';
 import { writeFileAtomic } from '../../../src-main/engine/checkpoint/atomic-file.ts';
 import { CHECKPOINT_FORMAT } from '../../../src-main/engine/checkpoint/checkpoint-format.ts';
 import { encodeSafetensors } from '../../../src-main/engine/checkpoint/safetensors.ts';
@@ -39,32 +40,34 @@ test('train refuses --start-epoch at or past --epochs; --resume refuses config f
 
     // A failed run with a real checkpoint file recorded.
     const core = await createCore({ ...coreOptions, diagnostics: () => {} });
+    const store = openStore(core.paths.database);
     let id = '';
     let path = '';
     try {
       id = (await core.runs.create(demoConfig({ epochs: 2, batchSize: 3 }))).id;
       await core.runs.whenEnded(id);
-      assert.ok(core.store.runs.transition(id, ['completed'], 'failed', { error: 'disk full' }));
-      const config = core.store.runs.configJson(id)!;
+      assert.ok(store.runs.transition(id, ['completed'], 'failed', { error: 'disk full' }));
+      const config = store.runs.configJson(id)!;
       const w = writeFileAtomic(join(core.paths.checkpointsDir(id), 'epoch-0001.safetensors'), encodeSafetensors(
         new Map([['memory_bank', { dtype: 'F32' as const, shape: [1], data: new Float32Array(1) }]]),
         { format: CHECKPOINT_FORMAT, version: '1', arch: 'small-convnet', epoch: '1', step: '3', config, metrics: '{}' },
       ));
       path = w.path;
-      core.store.checkpoints.record(id, { epoch: 1, kind: 'epoch', path, sha256: w.sha256, bytes: w.bytes, metrics: {} }, new Date().toISOString());
+      store.checkpoints.record(id, { epoch: 1, kind: 'epoch', path, sha256: w.sha256, bytes: w.bytes, metrics: {} }, new Date().toISOString());
     } finally {
+      store.close();
       await core.close();
     }
     r = await cli('train', '--resume', path);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, new RegExp(`Resuming run ${id} .* after epoch 1/2`));
     assert.match(r.out, new RegExp(`Run ${id} completed`));
-    const check = await createCore({ ...coreOptions, diagnostics: () => {} });
+    const check = openStore(join(tmp.dir, 'snca.db'));
     try {
-      const logs = check.store.logs.after(id, 0, 1000).map((l) => l.message);
+      const logs = check.logs.after(id, 0, 1000).map((l) => l.message);
       assert.ok(logs.some((m) => m.startsWith(`fake resume from ${path}`)), logs.join('\n'));
     } finally {
-      await check.close();
+      check.close();
     }
   } finally {
     tmp.cleanup();

@@ -45,6 +45,7 @@ test('every contract method maps to the core and returns contract-valid results'
       'compare.neighbours': { evaluationIds: [999], index: 0 },
       // The run completed: resuming it is a conflict (the resume tests cover the rest).
       'runs.resume': { id },
+      'runs.locate': { ref: id },
       'datasets.validate': { spec: { kind: 'mnist' } },
       // Already there: the job ends without touching the network.
       'datasets.download': { kind: 'cifar10', root: cifarRoot },
@@ -86,6 +87,7 @@ test('every contract method maps to the core and returns contract-valid results'
     assert.ok((results['presets.list'] as { id: string }[]).some((p) => p.id === 'mnist-demo'));
     assert.equal((results['runs.list'] as unknown[]).length, 1, 'listed before the second create');
     assert.equal((results['runs.get'] as { config: { epochs: number } }).config.epochs, 1);
+    assert.deepEqual(results['runs.locate'], { runId: id, checkpointId: null });
     const series = results['runs.metrics'] as { key: string; value: number[] }[];
     assert.deepEqual(series.map((s) => s.key), ['loss', 'lr', 'knn_top1']);
     assert.ok(series[0]!.value.length <= 5);

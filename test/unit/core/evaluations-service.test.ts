@@ -27,8 +27,8 @@ test('evaluations: worker result matches kNN computed here, is reused, recompute
   try {
     const config = demoConfig({ lowDim: 16, dataset: { kind: 'mnist', trainSize: 200, valSize: 60 }, seed: 3 });
     const run = newRun('evalrun', { configJson: JSON.stringify(config) });
-    t.core.store.runs.insert(run);
-    t.core.store.runs.transition('evalrun', ['queued'], 'completed');
+    t.store.runs.insert(run);
+    t.store.runs.transition('evalrun', ['queued'], 'completed');
     const runDir = t.core.paths.runDir('evalrun');
 
     // A checkpoint whose memory bank holds the model's own train features.
@@ -50,7 +50,7 @@ test('evaluations: worker result matches kNN computed here, is reused, recompute
     bank.dispose();
     sgd.dispose();
     await dataset.close();
-    const ckpt = t.core.store.checkpoints.record('evalrun', written!, new Date().toISOString());
+    const ckpt = t.store.checkpoints.record('evalrun', written!, new Date().toISOString());
 
     const call = async (input: unknown): Promise<Evaluation> => {
       const r = await dispatchCall(t.core.handlers, 'evaluations.create', input);

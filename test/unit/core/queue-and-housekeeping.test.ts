@@ -28,19 +28,19 @@ test('reorder: queued runs start in the new order; removeQueued deletes a queued
     assert.ok(!running.ok && running.error.code === 'conflict');
     const removed = await call('runs.removeQueued', { id: c.id });
     assert.ok(removed.ok);
-    assert.equal(t.core.store.runs.get(c.id), undefined);
+    assert.equal(t.store.runs.get(c.id), undefined);
     assert.ok(t.events.some((e) => e.event === 'run.removed' && e.payload.id === c.id));
     const refused = await call('runs.removeQueued', { id: a.id });
     assert.ok(!refused.ok && refused.error.code === 'conflict');
     // Finish a: d (moved to the front) starts next, then b.
-    await waitFor(() => t.core.store.runs.get(a.id)!.backend, 'a started');
+    await waitFor(() => t.store.runs.get(a.id)!.backend, 'a started');
     t.core.runs.cancel(a.id);
     await t.core.runs.whenEnded(a.id);
-    await waitFor(() => t.core.store.runs.get(d.id)!.status === 'running', 'd runs next');
-    assert.equal(t.core.store.runs.get(b.id)!.status, 'queued');
-    assert.equal(t.core.store.runs.get(d.id)!.queuePosition, null, 'a started run leaves the queue');
+    await waitFor(() => t.store.runs.get(d.id)!.status === 'running', 'd runs next');
+    assert.equal(t.store.runs.get(b.id)!.status, 'queued');
+    assert.equal(t.store.runs.get(d.id)!.queuePosition, null, 'a started run leaves the queue');
     t.core.runs.cancel(b.id);
-    await waitFor(() => t.core.store.runs.get(d.id)!.backend, 'd started');
+    await waitFor(() => t.store.runs.get(d.id)!.backend, 'd started');
     t.core.runs.cancel(d.id);
     await t.core.runs.whenEnded(d.id);
   } finally {
@@ -71,14 +71,14 @@ test('update, export (CSV and JSON), disk usage and delete (files too, refused w
     assert.equal(lines[0], 'kind,key,step,epoch,value,wall_time');
     assert.ok(lines.includes('config,name,,,orig,'), 'config rows (the config keeps the name it was created with)');
     const metricLines = lines.filter((l) => l.startsWith('metric,'));
-    assert.equal(metricLines.length, t.core.store.metrics.count(run.id));
+    assert.equal(metricLines.length, t.store.metrics.count(run.id));
     assert.equal(metricLines.filter((l) => l.startsWith('metric,loss,')).length, 8, '2 epochs × 4 iterations of loss');
     const json = await call('runs.export', { id: run.id, format: 'json' });
     assert.ok(json.ok);
     const doc = JSON.parse((json.result as { content: string }).content) as { run: { name: string }; config: { epochs: number }; metrics: unknown[] };
     assert.equal(doc.run.name, 'renamed');
     assert.equal(doc.config.epochs, 2);
-    assert.equal(doc.metrics.length, t.core.store.metrics.count(run.id));
+    assert.equal(doc.metrics.length, t.store.metrics.count(run.id));
 
     const dir = t.core.paths.runDir(run.id);
     mkdirSync(join(dir, 'extra'), { recursive: true });
@@ -92,8 +92,8 @@ test('update, export (CSV and JSON), disk usage and delete (files too, refused w
     assert.ok(del.ok);
     assert.deepEqual(del.result, { id: run.id, deleted: true, bytesFreed: 1017 });
     assert.equal(existsSync(dir), false);
-    assert.equal(t.core.store.runs.get(run.id), undefined);
-    assert.equal(t.core.store.metrics.count(run.id), 0);
+    assert.equal(t.store.runs.get(run.id), undefined);
+    assert.equal(t.store.metrics.count(run.id), 0);
     const gone = await call('runs.delete', { id: run.id });
     assert.ok(!gone.ok && gone.error.code === 'not_found');
   } finally {

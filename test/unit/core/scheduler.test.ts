@@ -18,19 +18,19 @@ test('one slot: the second run waits queued; cancelling the queued one ends it a
     const a = await t.core.runs.create(demoConfig({ name: 'a' }));
     const b = await t.core.runs.create(demoConfig({ name: 'b' }));
     const c = await t.core.runs.create(demoConfig({ name: 'c' }));
-    assert.equal(t.core.store.runs.get(a.id)!.status, 'running');
+    assert.equal(t.store.runs.get(a.id)!.status, 'running');
     assert.equal(b.status, 'queued');
     assert.deepEqual(t.core.scheduler.queuedIds, [b.id, c.id]);
     const cancelledB = t.core.runs.cancel(b.id);
     assert.equal(cancelledB.status, 'cancelled');
     assert.throws(() => t.core.runs.cancel(b.id), (e: unknown) => e instanceof ApiError && e.code === 'conflict');
-    await waitFor(() => t.core.store.runs.get(a.id)!.backend, 'worker a started');
+    await waitFor(() => t.store.runs.get(a.id)!.backend, 'worker a started');
     t.core.runs.cancel(a.id);
     const endA = await t.core.runs.whenEnded(a.id);
     assert.equal(endA.status, 'cancelled');
     assert.equal(endA.metrics.loss, 1 / 3, 'partial metrics stay');
     // The slot freed: c starts.
-    await waitFor(() => t.core.store.runs.get(c.id)!.status === 'running', 'c running');
+    await waitFor(() => t.store.runs.get(c.id)!.status === 'running', 'c running');
     t.core.runs.cancel(c.id);
     assert.equal((await t.core.runs.whenEnded(c.id)).status, 'cancelled');
     assert.deepEqual(statusesOf(t.events, a.id), ['queued', 'running', 'cancelled']);
@@ -45,7 +45,7 @@ test('a worker ignoring cancel is terminated after the grace period and the run 
   const t = await startTestCore('stubborn', { timing: { cancelGraceMs: 150 } });
   try {
     const { id } = await t.core.runs.create(demoConfig());
-    await waitFor(() => t.core.store.runs.get(id)!.backend, 'worker started');
+    await waitFor(() => t.store.runs.get(id)!.backend, 'worker started');
     const t0 = Date.now();
     t.core.runs.cancel(id);
     const end = await t.core.runs.whenEnded(id);
@@ -78,7 +78,7 @@ test('closing the core interrupts a running run and leaves queued ones for the n
     const t = await startTestCore('stubborn', { home: tmp.dir });
     const a = await t.core.runs.create(demoConfig({ name: 'running' }));
     const b = await t.core.runs.create(demoConfig({ name: 'queued' }));
-    await waitFor(() => t.core.store.runs.get(a.id)!.backend, 'worker started');
+    await waitFor(() => t.store.runs.get(a.id)!.backend, 'worker started');
     await t.core.close('test shutdown');
     // The same process reopens: b's owner (this pid) looks alive, so only a stale heartbeat frees it.
     const again = await createCore({ home: tmp.dir, workerEntry: fakeWorker('completing'), diagnostics: () => {}, staleAfterMs: 0 });
@@ -102,7 +102,7 @@ test('two cores on one database: cancel reaches the owner through the database',
   const other = await startTestCore('completing', { home: tmp.dir });
   try {
     const { id } = await owner.core.runs.create(demoConfig());
-    await waitFor(() => owner.core.store.runs.get(id)!.backend, 'worker started');
+    await waitFor(() => owner.store.runs.get(id)!.backend, 'worker started');
     const seen = other.core.runs.cancel(id);
     assert.equal(seen.status, 'running', 'the other process only asks');
     assert.equal((await owner.core.runs.whenEnded(id)).status, 'cancelled');
@@ -150,10 +150,10 @@ test('an owner whose run was wrongly marked interrupted takes it back at its nex
   const t = await startTestCore('cancel-waiting', { heartbeatMs: 50 });
   try {
     const { id } = await t.core.runs.create(demoConfig());
-    await waitFor(() => t.core.store.runs.get(id)!.backend, 'worker started');
-    assert.equal(t.core.store.runs.transition(id, ['running'], 'interrupted', { endedAt: 'x', error: 'stale' }), true);
-    await waitFor(() => t.core.store.runs.get(id)!.status === 'running', 'reclaimed');
-    assert.equal(t.core.store.runs.get(id)!.endedAt, null);
+    await waitFor(() => t.store.runs.get(id)!.backend, 'worker started');
+    assert.equal(t.store.runs.transition(id, ['running'], 'interrupted', { endedAt: 'x', error: 'stale' }), true);
+    await waitFor(() => t.store.runs.get(id)!.status === 'running', 'reclaimed');
+    assert.equal(t.store.runs.get(id)!.endedAt, null);
     t.core.runs.cancel(id);
     assert.equal((await t.core.runs.whenEnded(id)).status, 'cancelled');
   } finally {
@@ -164,7 +164,7 @@ test('an owner whose run was wrongly marked interrupted takes it back at its nex
 test('a queued run whose owner died is cancelled directly', { timeout: 60_000 }, async () => {
   const t = await startTestCore('completing', { adoptQueued: false });
   try {
-    t.core.store.runs.insert(newRun('orphan', { ownerPid: 2 ** 22 + 12345, heartbeatAt: Date.now() - 120_000 }));
+    t.store.runs.insert(newRun('orphan', { ownerPid: 2 ** 22 + 12345, heartbeatAt: Date.now() - 120_000 }));
     assert.equal(t.core.runs.cancel('orphan').status, 'cancelled');
   } finally {
     await t.dispose();

@@ -17,7 +17,7 @@ test('a completing worker: metrics in batches, logs, checkpoint, backend, epochs
     assert.equal(end.epochsDone, 2);
     assert.equal(end.metrics.knn_top1, 0.6);
     assert.equal(end.metrics.loss, 2 / 301);
-    assert.equal(t.core.store.metrics.count(created.id), 2 * 150 + 2 * 2);
+    assert.equal(t.store.metrics.count(created.id), 2 * 150 + 2 * 2);
     const [loss] = t.core.runs.metrics({ id: created.id, keys: ['loss'], maxPoints: 10 });
     assert.ok(loss!.value.length <= 10);
     assert.equal(loss!.step[0], 1);
@@ -36,7 +36,7 @@ test('a completing worker: metrics in batches, logs, checkpoint, backend, epochs
     assert.ok(metricEvents.length < 20, `metrics are batched (${metricEvents.length} events)`);
     assert.ok(t.events.some((e) => e.event === 'run.progress' && e.payload.runId === created.id && e.payload.phase === 'checkpoint'));
     assert.equal(t.events.filter((e) => e.event === 'run.log').length, 3);
-    const row = t.core.store.runs.get(created.id)!;
+    const row = t.store.runs.get(created.id)!;
     assert.ok(row.startedAt && row.endedAt && row.startedAt <= row.endedAt);
   } finally {
     await t.dispose();
