@@ -23,8 +23,8 @@ test('compare.checkpoints: missing evaluations run with per-sample files, then t
   const t = await startTestCore('completing', { backend: 'cpu' });
   try {
     const config = demoConfig({ lowDim: 16, dataset: { kind: 'mnist', trainSize: 200, valSize: 60 } });
-    t.core.store.runs.insert(newRun('cmprun', { configJson: JSON.stringify(config) }));
-    t.core.store.runs.transition('cmprun', ['queued'], 'completed');
+    t.store.runs.insert(newRun('cmprun', { configJson: JSON.stringify(config) }));
+    t.store.runs.transition('cmprun', ['queued'], 'completed');
     const ids: number[] = [];
     for (const [epoch, seed] of [[1, 3], [2, 4]] as const) {
       const model = createModel(config.arch, { lowDim: 16, seed });
@@ -34,7 +34,7 @@ test('compare.checkpoints: missing evaluations run with per-sample files, then t
       model.dispose();
       bank.dispose();
       sgd.dispose();
-      ids.push(t.core.store.checkpoints.record('cmprun', w!, new Date().toISOString()).id);
+      ids.push(t.store.checkpoints.record('cmprun', w!, new Date().toISOString()).id);
     }
     const ask = async () => {
       const r = await dispatchCall(t.core.handlers, 'compare.checkpoints', { checkpointIds: ids, recomputeMemory: true });
