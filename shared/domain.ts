@@ -21,8 +21,8 @@ export const isActiveStatus = (status: RunStatus): status is ActiveStatus => isO
 export const isEndedStatus = (status: RunStatus): status is EndedStatus => isOneOf(ENDED_STATUSES, status);
 export const isResumableStatus = (status: RunStatus): status is ResumableStatus => isOneOf(RESUMABLE_STATUSES, status);
 
-/** Compute backends, in the order they are tried when none is forced. */
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** Compute backends, in the order they are tried when none is forced (webgpu only on a hardware adapter unless forced). */
+export const BACKEND_NAMES = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const BackendNameSchema = z.enum(BACKEND_NAMES);
 export type BackendName = z.infer<typeof BackendNameSchema>;
 

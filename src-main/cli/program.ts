@@ -18,7 +18,7 @@ import { runsCommand } from './runs-command.ts';
 import { registerEvalCommands } from './eval-commands-registration.ts';
 import { serveCommand } from './serve-command.ts';
 import { trainCommand } from './train-command.ts';
-import type { BackendName } from '../../shared/domain.ts';
+import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
 
 type TrainOptions = Omit<TrainCommandInput, 'dataPath'>;
 
@@ -54,7 +54,7 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .option('--margin <x>', 'classification margin of the NCA loss', numberIn(0, 10))
     .option('--name <text>', 'name of the run', nonEmptyText(120))
     .option('--seed <n>', 'random seed', integerIn(0, 2 ** 31 - 1))
-    .option('--backend <name>', 'compute backend: tensorflow-gpu, tensorflow, wasm or cpu', backendName)
+    .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, backendName)
     .action(async (dataPath: string | undefined, opts: TrainOptions) => setExitCode(await trainCommand({ ...opts, dataPath }, ctx)));
 
   registerDataCommand(program, ctx, setExitCode);

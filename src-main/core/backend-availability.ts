@@ -5,17 +5,19 @@
  */
 import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
 
-export const BACKEND_PACKAGES: Record<BackendName, string> = {
-  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
-  tensorflow: '@tensorflow/tfjs-node',
-  wasm: '@tensorflow/tfjs-backend-wasm',
-  cpu: '@tensorflow/tfjs-backend-cpu',
+/** The packages each backend needs (webgpu: the tfjs backend and Dawn's bindings). */
+export const BACKEND_PACKAGES: Record<BackendName, readonly string[]> = {
+  'tensorflow-gpu': ['@tensorflow/tfjs-node-gpu'],
+  webgpu: ['@tensorflow/tfjs-backend-webgpu', 'webgpu'],
+  tensorflow: ['@tensorflow/tfjs-node'],
+  wasm: ['@tensorflow/tfjs-backend-wasm'],
+  cpu: ['@tensorflow/tfjs-backend-cpu'],
 };
 
 export function installedBackends(resolve: (specifier: string) => string = (s) => import.meta.resolve(s)): BackendName[] {
   return BACKEND_NAMES.filter((name) => {
     try {
-      resolve(BACKEND_PACKAGES[name]);
+      for (const pkg of BACKEND_PACKAGES[name]) resolve(pkg);
       return true;
     } catch {
       return false;

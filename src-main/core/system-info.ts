@@ -16,7 +16,11 @@ export function appVersion(root: string = PACKAGE_ROOT): string {
   }
 }
 
-/** The backend new runs will use: the forced one, else the best installed one, else plain cpu. */
+/**
+ * The backend new runs will use: the forced one, else the best installed one, else plain
+ * cpu. An installed webgpu is skipped: whether it runs depends on the adapter the worker
+ * finds (hardware only, unless forced), which the worker reports when it starts.
+ */
 export function defaultBackend(installed: readonly BackendName[], forced?: BackendName): BackendName {
-  return forced ?? installed[0] ?? 'cpu';
+  return forced ?? installed.find((name) => name !== 'webgpu') ?? 'cpu';
 }

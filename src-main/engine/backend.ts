@@ -1,7 +1,8 @@
 /**
- * Chooses the TensorFlow.js backend the engine runs on: the native TensorFlow bindings
- * (GPU, then CPU) when the optional packages are installed, else the WebAssembly backend,
- * else the pure-JS CPU backend. `SNCA_BACKEND` forces one of them.
+ * Chooses the TensorFlow.js backend the engine runs on: the native TensorFlow bindings on
+ * CUDA, then WebGPU on a hardware adapter (webgpu-device.ts), then native TensorFlow on the
+ * CPU, else the WebAssembly backend, else the pure-JS CPU backend. `SNCA_BACKEND` forces
+ * one of them; only then does webgpu accept a software adapter (SwiftShader, llvmpipe).
  *
  * Findings that shaped this module (tfjs 4.22, Node 20):
  * - In Node, `@tensorflow/tfjs-backend-wasm` resolves to its CommonJS bundle, whose
@@ -24,6 +25,7 @@ import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop
 import { registerThreadedWasm, wantedWasmThreads } from './wasm-threads.ts';
 import { guardWasmHeap } from './wasm-heap-guard.ts';
 import { heapHelperStatus, warmHeapHelper } from './kernels/heap-helper.ts';
+import { adapterLabel, probeWebGpuAdapter, registerWebGpuBackend } from './webgpu-device.ts';
 
 export type { BackendName };
 
@@ -34,9 +36,12 @@ registerWasmConv2DBackpropFilter();
 export interface BackendInfo {
   /** The engine's name for the choice (what the user picks and the database stores). */
   name: BackendName;
-  /** The tfjs backend name actually active (`tensorflow`, `wasm`, `cpu`). */
+  /** The tfjs backend name actually active (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   tfBackend: string;
-  /** Human-readable device, e.g. "NVIDIA GeForce RTX 3060" or "CPU (wasm, SIMD, 1 thread)". */
+  /**
+   * Human-readable device, e.g. "NVIDIA GeForce RTX 3060", "SwiftShader driver 5.0.0
+   * (google swiftshader, software WebGPU)" or "CPU (wasm, SIMD, 1 thread)".
+   */
   device: string;
   /** Versions and anything else worth putting in a run's log. */
   detail: string;
@@ -142,6 +147,15 @@ export async function listAvailableBackends(): Promise<BackendName[]> {
 /** true when `name` can be activated, else the reason it cannot. */
 async function probe(name: BackendName): Promise<true | string> {
   if (name === 'cpu') return true;
+  if (name === 'webgpu') {
+    try {
+      const adapter = await probeWebGpuAdapter();
+      if (adapter.software && forcedBackendFromEnv() !== 'webgpu') return `only a software adapter: ${adapterLabel(adapter)}`;
+      return true;
+    } catch (e) {
+      return describe(e);
+    }
+  }
   if (name === 'wasm') {
     try {
       await loadWasmPackage();
@@ -166,6 +180,9 @@ async function activate(name: BackendName): Promise<BackendInfo | string> {
       await loadWasmPackage();
       await prepareWasmThreads();
       tfBackend = 'wasm';
+    } else if (name === 'webgpu') {
+      await registerWebGpuBackend({ allowSoftware: forcedBackendFromEnv() === 'webgpu' });
+      tfBackend = 'webgpu';
     } else {
       const loaded = await loadNative(name);
       if (loaded !== true) return loaded;
@@ -257,6 +274,14 @@ function wasmBinaryDir(): string | null {
 async function describeDevice(name: BackendName): Promise<{ device: string; detail: string }> {
   const core = `tfjs-core ${tf.version_core}`;
   if (name === 'cpu') return { device: 'CPU (JavaScript)', detail: `${core}, backend cpu` };
+  if (name === 'webgpu') {
+    const adapter = await registerWebGpuBackend({ allowSoftware: true });
+    const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
+    return {
+      device: adapterLabel(adapter),
+      detail: `${core}, @tensorflow/tfjs-backend-webgpu on Dawn (npm webgpu), largest storage buffer ${mib(adapter.maxStorageBufferBindingSize)}`,
+    };
+  }
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));

@@ -33,7 +33,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timeCheckpoint(arch: Arch, bankRows: number, inputShape: [number, number, number], repeats: number): CheckpointTiming {
+async function timeCheckpoint(arch: Arch, bankRows: number, inputShape: [number, number, number], repeats: number): Promise<CheckpointTiming> {
   const dir = mkdtempSync(join(tmpdir(), 'snca-bench-ckpt-'));
   const config = RunConfigSchema.parse({ ...findPreset('mnist-demo')!.config, arch, name: 'bench' });
   const model = createModel(arch, { lowDim: 128, inputShape, seed: 0 });
@@ -43,14 +43,16 @@ function timeCheckpoint(arch: Arch, bankRows: number, inputShape: [number, numbe
   // Momentum buffers for every parameter, as after the first step.
   sgd.loadState(new Map([...model.params].map(([name, v]) => [name, new Float32Array(v.size)])), model.params);
   try {
-    const run = (kinds: CheckpointKind[]) => {
+    const run = async (kinds: CheckpointKind[]) => {
       const t = performance.now();
-      const written = writeCheckpoint({ runDir: dir, config, epoch: 1, step: 1, model, bank, sgd, metrics: { knn_top1: 0.5 }, kinds, best: 0.5 });
+      const written = await writeCheckpoint({ runDir: dir, config, epoch: 1, step: 1, model, bank, sgd, metrics: { knn_top1: 0.5 }, kinds, best: 0.5 });
       return { ms: performance.now() - t, bytes: written[0]!.bytes };
     };
-    run(['latest']); // warm-up
-    const latest = Array.from({ length: repeats }, () => run(['latest']));
-    const both = Array.from({ length: repeats }, () => run(['latest', 'best']).ms);
+    await run(['latest']); // warm-up
+    const latest: { ms: number; bytes: number }[] = [];
+    const both: number[] = [];
+    for (let i = 0; i < repeats; i++) latest.push(await run(['latest']));
+    for (let i = 0; i < repeats; i++) both.push((await run(['latest', 'best'])).ms);
     return { bytes: latest[0]!.bytes, latest_ms: median(latest.map((l) => l.ms)), latest_and_best_ms: median(both) };
   } finally {
     model.dispose();
@@ -65,11 +67,11 @@ const pct = (part: number, whole: number) => Number(((100 * part) / whole).toFix
 export async function benchCheckpoint(): Promise<Record<string, unknown>> {
   const backend = await selectBackend({ prefer: 'wasm' });
 
-  const demoCkpt = timeCheckpoint('small-convnet', 8000, [28, 28, 1], 5);
+  const demoCkpt = await timeCheckpoint('small-convnet', 8000, [28, 28, 1], 5);
   const demoStep = await benchModelForward('small-convnet', 128, 3);
   const demoEpochMs = demoStep.msPerStep * Math.ceil(8000 / 128);
 
-  const cifarCkpt = timeCheckpoint('cifar-resnet18', 50_000, [32, 32, 3], 3);
+  const cifarCkpt = await timeCheckpoint('cifar-resnet18', 50_000, [32, 32, 3], 3);
   const cifarStep32 = await benchModelForward('cifar-resnet18', 32, 1);
   const cifarEpochMs = (cifarStep32.msPerStep / 32) * 50_000;
 

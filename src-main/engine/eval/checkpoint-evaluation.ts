@@ -90,7 +90,7 @@ export async function evaluateCheckpoint(
         if (b === 'cancelled') return 'cancelled';
         bank = b;
       }
-      const result = knnClassify(queries, bank, train.labels, { k: spec.k, sigma: spec.sigma, numClasses: train.numClasses });
+      const result = await knnClassify(queries, bank, train.labels, { k: spec.k, sigma: spec.sigma, numClasses: train.numClasses });
       const acc = knnAccuracy(result, val.labels);
       if (spec.samplesPath) {
         writePerSampleFile(spec.samplesPath, {

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gatherPerRow, GROUP_SIZE, groupedTopK } from '../kernels/grouped-top-k.ts';
 import { sliceRows, sliceRowsTransposed } from '../kernels/row-slices.ts';
+import { maxTensorBytes } from '../webgpu-device.ts';
 
 /** tf.tidy for functions returning plain objects of tensors (its own typing rejects them). */
 function tidyObject<T>(fn: () => T): T {
@@ -112,6 +113,19 @@ function validate(queries: tf.Tensor2D, bank: tf.Tensor2D, bankLabels: Int32Arra
   }
 }
 
+/**
+ * Shrinks the [queries, bank rows] similarity block to at most `maxElements` (a GPU's
+ * storage-buffer limit): fewer queries first, then fewer bank rows (still ≥ K and a
+ * multiple of the group size where possible).
+ */
+export function fitSimilarityBlock(qChunk: number, bChunk: number, k: number, maxElements: number): { qChunk: number; bChunk: number } {
+  if (qChunk * bChunk <= maxElements) return { qChunk, bChunk };
+  const q = Math.max(1, Math.floor(maxElements / bChunk));
+  if (q * bChunk <= maxElements) return { qChunk: q, bChunk };
+  const rows = Math.floor(maxElements / GROUP_SIZE) * GROUP_SIZE;
+  return { qChunk: 1, bChunk: Math.max(k, rows > 0 ? rows : maxElements) };
+}
+
 /** The K most similar bank rows of every query: similarities and indices, [Q, K] each. */
 export function knnNeighbours(
   queries: tf.Tensor2D,
@@ -122,10 +136,11 @@ export function knnNeighbours(
   const [nq] = queries.shape;
   const nb = bank.shape[0];
   const kEff = Math.min(k, nb);
-  const qChunk = Math.max(1, Math.min(chunks.queryChunk ?? DEFAULT_QUERY_CHUNK, nq));
+  let qChunk = Math.max(1, Math.min(chunks.queryChunk ?? DEFAULT_QUERY_CHUNK, nq));
   // A multiple of the group size (so full chunks can use the prefilter) and never below K.
   let bChunk = Math.max(chunks.bankChunk ?? DEFAULT_BANK_CHUNK, kEff);
   bChunk = Math.min(nb, Math.ceil(bChunk / GROUP_SIZE) * GROUP_SIZE);
+  ({ qChunk, bChunk } = fitSimilarityBlock(qChunk, bChunk, kEff, Math.floor(maxTensorBytes() / 4)));
   const running: (RunningTopK | null)[] = new Array(Math.ceil(nq / qChunk)).fill(null);
   try {
     for (let b0 = 0; b0 < nb; b0 += bChunk) {
@@ -165,7 +180,7 @@ export function knnNeighbours(
  * queries' own bank rows are not excluded (as in the reference's evaluation on the
  * validation split). Reads the [Q, K] neighbour lists back to JS once, at the end.
  */
-export function knnClassify(queries: tf.Tensor2D, bank: tf.Tensor2D, bankLabels: Int32Array, opts: KnnOptions): KnnResult {
+export async function knnClassify(queries: tf.Tensor2D, bank: tf.Tensor2D, bankLabels: Int32Array, opts: KnnOptions): Promise<KnnResult> {
   validate(queries, bank, bankLabels, opts);
   const nq = queries.shape[0];
   if (nq === 0) return voteFromNeighbours(new Float32Array(0), new Int32Array(0), 0, 0, bankLabels, opts.numClasses, opts.sigma);
@@ -173,8 +188,8 @@ export function knnClassify(queries: tf.Tensor2D, bank: tf.Tensor2D, bankLabels:
   let sims: Float32Array;
   let rows: Int32Array;
   try {
-    sims = top.values.dataSync() as Float32Array;
-    rows = top.indices.dataSync() as Int32Array;
+    sims = (await top.values.data()) as Float32Array;
+    rows = (await top.indices.data()) as Int32Array;
   } finally {
     tf.dispose([top.values, top.indices]);
   }

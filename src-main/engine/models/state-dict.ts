@@ -27,16 +27,16 @@ export interface ImportOptions {
   readonly allowMissingBatchCounters?: boolean;
 }
 
-/** Every entry, in state_dict order, in torch layout. Reads the variables synchronously. */
-export function exportStateDict(model: Model): Map<string, StateDictEntry> {
+/** Every entry, in state_dict order, in torch layout (the variables are read asynchronously). */
+export async function exportStateDict(model: Model): Promise<Map<string, StateDictEntry>> {
   const out = new Map<string, StateDictEntry>();
   for (const slot of model.stateDict) {
     const shape = [...slot.torchShape];
     if (slot.torchDtype === 'int64') {
-      const v = slot.variable.dataSync();
-      out.set(slot.name, { shape, dtype: 'int64', data: BigInt64Array.from(v, (x) => BigInt(x)) });
+      const v = await slot.variable.data();
+      out.set(slot.name, { shape, dtype: 'int64', data: BigInt64Array.from(v as Int32Array, (x) => BigInt(x)) });
     } else {
-      const v = slot.variable.dataSync() as Float32Array;
+      const v = (await slot.variable.data()) as Float32Array;
       out.set(slot.name, { shape, dtype: 'float32', data: tfjsToTorch(v, slot.torchShape, slot.layout) });
     }
   }

@@ -3,6 +3,7 @@
  * refreshed with momentum from the batch features (the reference's LinearAverage).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { maxTensorBytes } from '../webgpu-device.ts';
 
 export class MemoryBankError extends Error {
   constructor(message: string) {
@@ -29,6 +30,12 @@ export class MemoryBank {
     }
     for (let i = 0; i < n; i++) {
       if (!(labels[i]! >= 0)) throw new MemoryBankError(`MemoryBank: label ${labels[i]} of row ${i} is negative`);
+    }
+    const limit = maxTensorBytes();
+    if (n * d * 4 > limit) {
+      throw new MemoryBankError(
+        `MemoryBank: ${n}×${d} float32 (${mib(n * d * 4)}) is more than this GPU's largest storage buffer (${mib(limit)}); ` +
+          'train on the tensorflow-gpu, tensorflow or wasm backend, or use a smaller low-dimensional embedding');
     }
     this.size = n;
     this.dim = d;
@@ -98,10 +105,10 @@ export class MemoryBank {
     next.dispose();
   }
 
-  /** A copy of the memory, row-major [N·D], for checkpoints. */
-  read(): Float32Array {
+  /** A copy of the memory, row-major [N·D], for checkpoints (read asynchronously: GPU backends have no synchronous read in Node). */
+  async read(): Promise<Float32Array> {
     this.checkAlive();
-    return Float32Array.from(this.memory.dataSync());
+    return Float32Array.from(await this.memory.data<'float32'>());
   }
 
   /** Replaces the memory with row-major [N·D] values (e.g. from a checkpoint). */
@@ -126,6 +133,10 @@ export class MemoryBank {
   private checkAlive(): void {
     if (this.disposed) throw new MemoryBankError('MemoryBank: used after dispose()');
   }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 }
 
 /**

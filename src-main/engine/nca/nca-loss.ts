@@ -55,6 +55,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { sliceRows, sliceRowsTransposed } from '../kernels/row-slices.ts';
+import { maxTensorBytes } from '../webgpu-device.ts';
 
 /** tf.tidy for functions returning plain objects of tensors (its own typing rejects them). */
 function tidyObject<T>(fn: () => T): T {
@@ -187,7 +188,8 @@ function prepare(
   const n = memory.shape[0];
   const t = opts.temperature;
   const mu = opts.marginOverT ?? 0;
-  const chunk = Math.min(opts.chunkSize ?? defaultChunkRows(b), n);
+  // A B×chunk logits block never exceeds what one GPU buffer may hold.
+  const chunk = Math.max(1, Math.min(opts.chunkSize ?? defaultChunkRows(b), n, Math.floor(maxTensorBytes() / 4 / Math.max(1, b))));
   const tensors = tidyObject(() => {
     const labelsCol = tf.reshape(tf.cast(labels, 'float32'), [n, 1]) as tf.Tensor2D;
     return {

@@ -205,8 +205,8 @@ export async function checkVectorsCase(c: VectorsCase, opts: CheckOptions = {}):
       detail: droppedOk ? undefined : `got [${diag.dropped}], expected [${c.expected.dropped}]`,
     });
 
-    checks.push(...checkMemoryUpdate(c, x, indexes, tol));
-    checks.push(...checkKnn(c, x, memory));
+    checks.push(...(await checkMemoryUpdate(c, x, indexes, tol)));
+    checks.push(...(await checkKnn(c, x, memory)));
   } finally {
     tf.dispose([x, memory, labels, indexes]);
   }
@@ -219,13 +219,13 @@ export async function checkVectorsCase(c: VectorsCase, opts: CheckOptions = {}):
   };
 }
 
-function checkMemoryUpdate(c: VectorsCase, x: tf.Tensor2D, indexes: tf.Tensor1D, tol: Tolerances): QuantityCheck[] {
+async function checkMemoryUpdate(c: VectorsCase, x: tf.Tensor2D, indexes: tf.Tensor1D, tol: Tolerances): Promise<QuantityCheck[]> {
   const before = Float32Array.from(c.memory);
   const bank = MemoryBank.fromArray(before, c.N, c.D, Int32Array.from(c.labels));
   let after: Float32Array;
   try {
     bank.update(x, indexes, c.momentum);
-    after = bank.read();
+    after = await bank.read();
   } finally {
     bank.dispose();
   }
@@ -265,13 +265,13 @@ function checkMemoryUpdate(c: VectorsCase, x: tf.Tensor2D, indexes: tf.Tensor1D,
   ];
 }
 
-function checkKnn(c: VectorsCase, x: tf.Tensor2D, memory: tf.Tensor2D): QuantityCheck[] {
+async function checkKnn(c: VectorsCase, x: tf.Tensor2D, memory: tf.Tensor2D): Promise<QuantityCheck[]> {
   const bankLabels = Int32Array.from(c.labels);
   const targets = Int32Array.from(c.indexes.map((k) => c.labels[k]!));
   const out: QuantityCheck[] = [];
   const labelsOk = sameList([...targets], c.expected.knn.query_labels);
   out.push({ quantity: 'knn_query_labels', required: true, pass: labelsOk, tolerance: 'exact', detail: labelsOk ? undefined : 'expected.knn.query_labels ≠ labels[indexes]' });
-  const result = knnClassify(x, memory, bankLabels, { k: c.K, sigma: c.sigma, numClasses: c.C });
+  const result = await knnClassify(x, memory, bankLabels, { k: c.K, sigma: c.sigma, numClasses: c.C });
   const acc = knnAccuracy(result, targets);
   const exact = (quantity: string, got: number, want: number) =>
     out.push({ quantity, required: true, pass: got === want, tolerance: 'exact', detail: `got ${got}, expected ${want}` });

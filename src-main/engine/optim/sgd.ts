@@ -96,9 +96,9 @@ export class SGD {
   }
 
   /** Momentum buffers (copies), by parameter name, for checkpoints. */
-  state(): Map<string, Float32Array> {
+  async state(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
-    for (const [name, buf] of this.buffers) out.set(name, Float32Array.from(buf.dataSync()));
+    for (const [name, buf] of this.buffers) out.set(name, Float32Array.from(await buf.data<'float32'>()));
     return out;
   }
 

@@ -82,16 +82,16 @@ export function checkpointPath(runDir: string, kind: CheckpointKind, epoch: numb
   return join(runDir, 'checkpoints', file);
 }
 
-export function writeCheckpoint(input: CheckpointInput): WrittenCheckpoint[] {
+export async function writeCheckpoint(input: CheckpointInput): Promise<WrittenCheckpoint[]> {
   const tensors = new Map<string, NamedTensor>();
-  for (const [name, e] of exportStateDict(input.model)) {
+  for (const [name, e] of await exportStateDict(input.model)) {
     tensors.set(name, e.dtype === 'int64'
       ? { dtype: 'I64', shape: e.shape, data: e.data as BigInt64Array }
       : { dtype: 'F32', shape: e.shape, data: e.data as Float32Array });
   }
-  const memory = input.bank.read();
+  const memory = await input.bank.read();
   tensors.set(MEMORY_TENSOR, { dtype: 'F32', shape: [memory.length / input.config.lowDim, input.config.lowDim], data: memory });
-  for (const [name, buf] of input.sgd.state()) {
+  for (const [name, buf] of await input.sgd.state()) {
     tensors.set(MOMENTUM_PREFIX + name, { dtype: 'F32', shape: [buf.length], data: buf });
   }
   const metadata = {

@@ -61,7 +61,7 @@ export async function evaluateKnn(input: KnnEvaluationInput): Promise<KnnMetrics
       bank = r;
     }
     const trainSplit = input.trainLoader.split;
-    const result = knnClassify(queries, bank, trainSplit.labels, {
+    const result = await knnClassify(queries, bank, trainSplit.labels, {
       k: input.k,
       sigma: input.sigma,
       numClasses: trainSplit.numClasses,

@@ -226,7 +226,7 @@ async function epochLoop(s: Session, accumulator: GradientAccumulator): Promise<
     const score = epochMetrics[monitor];
     const isBest = score !== undefined && score > best;
     if (isBest) best = score;
-    const written = writeCheckpoint({
+    const written = await writeCheckpoint({
       runDir: s.job.runDir,
       config,
       epoch: epoch + 1,

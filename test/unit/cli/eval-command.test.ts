@@ -31,7 +31,7 @@ test('snca eval RUN prints top-1 / top-5 of a stored evaluation with the same ke
     const model = createModel(config.arch, { lowDim: 8, seed: 0 });
     const bank = MemoryBank.initUniform(20, 8, new Int32Array(20), 0);
     const sgd = new SGD({ lr: 0.1 });
-    const [w] = writeCheckpoint({ runDir: paths.runDir('r1'), config, epoch: 1, step: 1, model, bank, sgd, metrics: {}, kinds: ['best'] });
+    const [w] = await writeCheckpoint({ runDir: paths.runDir('r1'), config, epoch: 1, step: 1, model, bank, sgd, metrics: {}, kinds: ['best'] });
     model.dispose();
     bank.dispose();
     sgd.dispose();

@@ -29,7 +29,7 @@ import { fakeCifar, writeCifar } from '../engine/data/cifar-fixtures.ts';
 import { useBackend } from '../engine/use-backend.ts';
 
 /** A completed run r1 with a real `best` checkpoint; returns what an evaluation row needs. */
-function runWithCheckpoint(home: string): { store: Store; config: RunConfig; sha256: string; path: string; checkpointId: number } {
+async function runWithCheckpoint(home: string): Promise<{ store: Store; config: RunConfig; sha256: string; path: string; checkpointId: number }> {
   const paths = dataPaths(home);
   const config = demoConfig({ lowDim: 8, dataset: { kind: 'mnist', trainSize: 20, valSize: 10 } });
   const store = openStore(paths.database);
@@ -38,7 +38,7 @@ function runWithCheckpoint(home: string): { store: Store; config: RunConfig; sha
   const model = createModel(config.arch, { lowDim: 8, seed: 0 });
   const bank = MemoryBank.initUniform(20, 8, new Int32Array(20), 0);
   const sgd = new SGD({ lr: 0.1 });
-  const [w] = writeCheckpoint({ runDir: paths.runDir('r1'), config, epoch: 1, step: 1, model, bank, sgd, metrics: {}, kinds: ['best'] });
+  const [w] = await writeCheckpoint({ runDir: paths.runDir('r1'), config, epoch: 1, step: 1, model, bank, sgd, metrics: {}, kinds: ['best'] });
   model.dispose();
   bank.dispose();
   sgd.dispose();
@@ -47,7 +47,7 @@ function runWithCheckpoint(home: string): { store: Store; config: RunConfig; sha
 }
 
 function storeEvaluation(
-  s: ReturnType<typeof runWithCheckpoint>,
+  s: Awaited<ReturnType<typeof runWithCheckpoint>>,
   over: { datasetJson?: string; k?: number },
   result: { top1: number; top5: number },
 ): void {
@@ -68,7 +68,7 @@ test('snca train --resume RUN -e prints what snca eval RUN prints; DATAPATH and 
   try {
     const data = join(tmp.dir, 'data');
     writeCifar(data, 'cifar10', 'binary', fakeCifar('cifar10', 1, 1));
-    const s = runWithCheckpoint(tmp.dir);
+    const s = await runWithCheckpoint(tmp.dir);
     storeEvaluation(s, {}, { top1: 0.5, top5: 0.9 });
     storeEvaluation(s, { k: 5 }, { top1: 0.25, top5: 0.75 });
     storeEvaluation(s, { datasetJson: canonicalJson(DatasetSpecSchema.parse({ kind: 'cifar10', root: data })), k: 7 }, { top1: 0.125, top5: 0.625 });

@@ -40,11 +40,11 @@ test('evaluations: worker result matches kNN computed here, is reused, recompute
     const valF = (await embedSplit(model, dataset.val, 64, () => false)) as tf.Tensor2D;
     const sigma = effectiveSigma(config);
     const expected = knnAccuracy(
-      knnClassify(valF, trainF, dataset.train.split.labels, { k: 30, sigma, numClasses: 10 }),
+      await knnClassify(valF, trainF, dataset.train.split.labels, { k: 30, sigma, numClasses: 10 }),
       dataset.val.split.labels,
     );
     const sgd = new SGD({ lr: 0.1 });
-    const [written] = writeCheckpoint({ runDir, config, epoch: 1, step: 4, model, bank, sgd, metrics: {}, kinds: ['latest'] });
+    const [written] = await writeCheckpoint({ runDir, config, epoch: 1, step: 4, model, bank, sgd, metrics: {}, kinds: ['latest'] });
     tf.dispose([trainF, valF]);
     model.dispose();
     bank.dispose();

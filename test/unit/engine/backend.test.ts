@@ -60,7 +60,7 @@ test('SNCA_BACKEND forces a backend over prefer', async () => {
 });
 
 test('an invalid SNCA_BACKEND is refused naming the valid values', async () => {
-  assert.throws(() => forcedBackendFromEnv({ SNCA_BACKEND: 'gpu' }), /SNCA_BACKEND="gpu" is not a backend; use one of tensorflow-gpu, tensorflow, wasm, cpu/);
+  assert.throws(() => forcedBackendFromEnv({ SNCA_BACKEND: 'gpu' }), /SNCA_BACKEND="gpu" is not a backend; use one of tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
   assert.equal(forcedBackendFromEnv({}), null);
   await withEnv('metal', () => assert.rejects(selectBackend(), /SNCA_BACKEND="metal"/));
 });

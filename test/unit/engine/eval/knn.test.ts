@@ -27,7 +27,7 @@ for (const backend of TEST_BACKENDS) {
         // Small chunks as well as the defaults, so the streaming merge is exercised.
         for (const chunks of [{}, { queryChunk: 5, bankChunk: 16 }]) {
           const before = tf.memory().numTensors;
-          const r = knnClassify(q, bank, Int32Array.from(c.labels), { k: c.K, sigma: c.sigma, numClasses: c.C, ...chunks });
+          const r = await knnClassify(q, bank, Int32Array.from(c.labels), { k: c.K, sigma: c.sigma, numClasses: c.C, ...chunks });
           assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
           assert.deepEqual([...r.predictions], c.expected.knn.predictions, `${c.name}: kNN predictions`);
           assert.deepEqual([...r.nnLabels], c.expected.nn_predictions, `${c.name}: NN predictions`);
@@ -117,23 +117,23 @@ test('votes: weights exp(sim/σ), K clamped to the bank, fewer than 5 classes, u
   const q = tf.tensor2d([[1, 0]]);
   try {
     // σ = 0.1: class 0 (e^9 ≈ 8103) beats class 1 (e^8 + e^7 ≈ 4077); class 3 got no vote.
-    let r = knnClassify(q, bank, Int32Array.from([0, 1, 1, 2]), { k: 3, sigma: 0.1, numClasses: 4 });
+    let r = await knnClassify(q, bank, Int32Array.from([0, 1, 1, 2]), { k: 3, sigma: 0.1, numClasses: 4 });
     assert.deepEqual([...r.top5], [0, 1, 2, 3]);
     assert.equal(r.topWidth, 4);
     assert.equal(r.nnLabels[0], 0);
     assert.equal(r.nnIndexes[0], 0);
     // σ = 1: e^0.9 ≈ 2.46 < e^0.8 + e^0.7 ≈ 4.24, so class 1 wins; the NN is still class 0.
-    r = knnClassify(q, bank, Int32Array.from([0, 1, 1, 2]), { k: 3, sigma: 1, numClasses: 4 });
+    r = await knnClassify(q, bank, Int32Array.from([0, 1, 1, 2]), { k: 3, sigma: 1, numClasses: 4 });
     assert.deepEqual([...r.top5], [1, 0, 2, 3]);
     assert.equal(r.nnLabels[0], 0);
     // K larger than the bank uses every row.
-    r = knnClassify(q, bank, Int32Array.from([0, 1, 1, 2]), { k: 50, sigma: 1, numClasses: 7 });
+    r = await knnClassify(q, bank, Int32Array.from([0, 1, 1, 2]), { k: 50, sigma: 1, numClasses: 7 });
     assert.equal(r.k, 4);
     assert.deepEqual([...r.top5], [1, 0, 2, 3, 4]);
     const acc = knnAccuracy(r, Int32Array.from([0]));
     assert.deepEqual(acc, { top1: 0, top5: 1, nnTop1: 1, top1Correct: 0, top5Correct: 1, nnCorrect: 1, count: 1 });
-    assert.throws(() => knnClassify(q, bank, Int32Array.from([0, 1, 9, 2]), { k: 3, sigma: 1, numClasses: 4 }), (e: unknown) => e instanceof KnnInputError && /bank label 9 of row 2 is outside \[0, 4\)/.test(e.message));
-    assert.throws(() => knnClassify(q, bank, Int32Array.from([0, 1]), { k: 3, sigma: 1, numClasses: 4 }), /2 bank labels for 4 bank rows/);
+    await assert.rejects(() => knnClassify(q, bank, Int32Array.from([0, 1, 9, 2]), { k: 3, sigma: 1, numClasses: 4 }), (e: unknown) => e instanceof KnnInputError && /bank label 9 of row 2 is outside \[0, 4\)/.test(e.message));
+    await assert.rejects(() => knnClassify(q, bank, Int32Array.from([0, 1]), { k: 3, sigma: 1, numClasses: 4 }), /2 bank labels for 4 bank rows/);
   } finally {
     tf.dispose([q, bank]);
   }

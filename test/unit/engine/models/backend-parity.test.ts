@@ -34,14 +34,14 @@ async function runOn(backend: TestBackend, arch: ArchName, size: number, weights
   const model = createModel(arch, { inputShape: [size, size, 3], seed: 21 });
   try {
     if (weights) importStateDict(model, weights);
-    const sd = weights ?? exportStateDict(model);
+    const sd = weights ?? (await exportStateDict(model));
     const x = tf.tensor4d(fixtureInputNHWC(2, size, size, 3, 123), [2, size, size, 3]);
     const e = model.apply(x, false);
     const t = model.apply(x, true);
     const run: Run = {
       evalOut: e.dataSync() as Float32Array,
       trainOut: t.dataSync() as Float32Array,
-      buffersAfterTrain: new Map([...exportStateDict(model)].filter(([k]) => model.buffers.has(k))),
+      buffersAfterTrain: new Map([...(await exportStateDict(model))].filter(([k]) => model.buffers.has(k))),
     };
     tf.dispose([x, e, t]);
     return { run, weights: sd };

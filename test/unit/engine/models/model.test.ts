@@ -142,8 +142,8 @@ describe('BatchNorm running statistics', () => {
       ye.dispose();
       assert.equal(tf.memory().numTensors, before, 'apply(eval) leaked tensors');
 
-      const sa = exportStateDict(a);
-      const sb = exportStateDict(b);
+      const sa = (await exportStateDict(a));
+      const sb = (await exportStateDict(b));
       for (const name of a.buffers.keys()) {
         const da = sa.get(name)!.data;
         const db = sb.get(name)!.data;
@@ -188,10 +188,10 @@ describe('initialisation', () => {
     }
   });
 
-  it('CIFAR ResNet: default conv/linear init, BatchNorm 1/0, running 0/1, counters 0', () => {
+  it('CIFAR ResNet: default conv/linear init, BatchNorm 1/0, running 0/1, counters 0', async () => {
     const m = createModel('cifar-resnet18', { seed: 1 });
     try {
-      const sd = exportStateDict(m);
+      const sd = (await exportStateDict(m));
       uniformCheck('conv1.weight', sd.get('conv1.weight')!.data as Float32Array, 27, 0.1);
       uniformCheck('layer3.0.conv2.weight', sd.get('layer3.0.conv2.weight')!.data as Float32Array, 256 * 9, 0.01);
       uniformCheck('layer2.0.shortcut.0.weight', sd.get('layer2.0.shortcut.0.weight')!.data as Float32Array, 64, 0.02);
@@ -207,10 +207,10 @@ describe('initialisation', () => {
     }
   });
 
-  it('ImageNet ResNet: every conv N(0, 2/(k·k·out)) as the reference, fc default', () => {
+  it('ImageNet ResNet: every conv N(0, 2/(k·k·out)) as the reference, fc default', async () => {
     const m = createModel('resnet50', { seed: 1, inputShape: [32, 32, 3] });
     try {
-      const sd = exportStateDict(m);
+      const sd = (await exportStateDict(m));
       for (const [name, k, out] of [['conv1.weight', 7, 64], ['layer1.0.conv1.weight', 1, 64], ['layer3.2.conv2.weight', 3, 256], ['layer4.0.downsample.0.weight', 1, 2048]] as const) {
         const s = stats(sd.get(name)!.data as Float32Array);
         const std = Math.sqrt(2 / (k * k * out));

@@ -22,11 +22,11 @@ describe('state_dict layout equals PyTorch', () => {
   });
 
   for (const arch of ARCHS) {
-    it(`${arch}: exported names, shapes, dtypes and order`, () => {
+    it(`${arch}: exported names, shapes, dtypes and order`, async () => {
       assert.deepEqual(defaultInputShape(arch), layout[arch].inputShape);
       const model = createModel(arch, {});
       try {
-        const exported = [...exportStateDict(model)].map(([name, e]) => [name, e.shape, e.dtype]);
+        const exported = [...(await exportStateDict(model))].map(([name, e]) => [name, e.shape, e.dtype]);
         assert.deepEqual(exported, layout[arch].entries);
         // params and buffers are the same entries, split, each in state_dict order
         const params = layout[arch].entries.filter(([n]) => !/running_(mean|var)$|num_batches_tracked$/.test(n)).map(([n]) => n);
@@ -42,7 +42,7 @@ describe('state_dict layout equals PyTorch', () => {
 });
 
 describe('layout conversions', () => {
-  it('conv2d: torch [out,in,kh,kw] element (o,i,y,x) lands at tfjs [y,x,i,o] and back', () => {
+  it('conv2d: torch [out,in,kh,kw] element (o,i,y,x) lands at tfjs [y,x,i,o] and back', async () => {
     const shape = [4, 3, 2, 5];
     const src = Float32Array.from({ length: 120 }, (_, k) => k);
     const t = torchToTfjs(src, shape, { kind: 'conv2d' });
@@ -54,7 +54,7 @@ describe('layout conversions', () => {
     assert.deepEqual(tfjsToTorch(t, shape, { kind: 'conv2d' }), src);
   });
 
-  it('linear: transpose and back', () => {
+  it('linear: transpose and back', async () => {
     const src = Float32Array.from({ length: 6 }, (_, k) => k); // torch [2 out, 3 in]
     assert.deepEqual(Array.from(torchToTfjs(src, [2, 3], { kind: 'linear' })), [0, 3, 1, 4, 2, 5]);
     assert.deepEqual(tfjsToTorch(torchToTfjs(src, [2, 3], { kind: 'linear' }), [2, 3], { kind: 'linear' }), src);
@@ -85,17 +85,17 @@ describe('import/export', () => {
     return new Map([...sd].map(([k, e]) => [k, { ...e, shape: [...e.shape], data: e.data.slice() } as StateDictEntry]));
   }
 
-  it('round trip: export of model A imported into model B exports identically, and B computes what A does', () => {
+  it('round trip: export of model A imported into model B exports identically, and B computes what A does', async () => {
     const a = createModel('cifar-resnet18', { seed: 1, inputShape: [16, 16, 3] });
     const b = createModel('cifar-resnet18', { seed: 2, inputShape: [16, 16, 3] });
     try {
       // make the buffers non-trivial too
       const x = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
       tf.dispose(a.apply(x, true));
-      const sdA = exportStateDict(a);
-      assert.notDeepEqual(exportStateDict(b).get('conv1.weight')!.data, sdA.get('conv1.weight')!.data);
+      const sdA = (await exportStateDict(a));
+      assert.notDeepEqual((await exportStateDict(b)).get('conv1.weight')!.data, sdA.get('conv1.weight')!.data);
       importStateDict(b, sdA);
-      const sdB = exportStateDict(b);
+      const sdB = (await exportStateDict(b));
       assert.deepEqual([...sdB.keys()], [...sdA.keys()]);
       for (const [k, e] of sdA) assert.deepEqual(sdB.get(k), e, k);
       assert.equal(sdB.get('bn1.num_batches_tracked')!.data[0], 1n);
@@ -109,26 +109,26 @@ describe('import/export', () => {
     }
   });
 
-  it('small-convnet round trip keeps the fc weight in torch (NCHW-flatten) order', () => {
+  it('small-convnet round trip keeps the fc weight in torch (NCHW-flatten) order', async () => {
     const a = createModel('small-convnet', { seed: 4 });
     try {
-      const sd = exportStateDict(a);
+      const sd = (await exportStateDict(a));
       const fc = sd.get('fc.weight')!;
       assert.deepEqual(fc.shape, [128, 3136]);
       const internal = a.params.get('fc.weight')!.dataSync();
       // torch column (c=1, h=0, w=0) = index 49 holds internal row (h=0, w=0, c=1) = row 1
       assert.equal(fc.data[49], internal[1 * 128 + 0]);
       importStateDict(a, clone(sd));
-      assert.deepEqual(exportStateDict(a).get('fc.weight')!.data, fc.data);
+      assert.deepEqual((await exportStateDict(a)).get('fc.weight')!.data, fc.data);
     } finally {
       a.dispose();
     }
   });
 
-  it('rejects missing, unexpected, mis-shaped and wrongly typed keys, naming them, and leaves the model unchanged', () => {
+  it('rejects missing, unexpected, mis-shaped and wrongly typed keys, naming them, and leaves the model unchanged', async () => {
     const m = createModel('cifar-resnet18', { seed: 1, inputShape: [16, 16, 3] });
     try {
-      const good = exportStateDict(m);
+      const good = (await exportStateDict(m));
       const before = m.params.get('layer1.0.conv1.weight')!.dataSync().slice();
       const expectError = (sd: Map<string, StateDictEntry>, problem: string, key: string): void => {
         assert.throws(() => importStateDict(m, sd), (e: unknown) => {
@@ -167,10 +167,10 @@ describe('import/export', () => {
     }
   });
 
-  it('a checkpoint without num_batches_tracked (PyTorch < 0.4.1) imports only when allowed', () => {
+  it('a checkpoint without num_batches_tracked (PyTorch < 0.4.1) imports only when allowed', async () => {
     const m = createModel('cifar-resnet18', { seed: 1, inputShape: [16, 16, 3] });
     try {
-      const old = new Map([...exportStateDict(m)].filter(([k]) => !k.endsWith('num_batches_tracked')));
+      const old = new Map([...(await exportStateDict(m))].filter(([k]) => !k.endsWith('num_batches_tracked')));
       assert.throws(() => importStateDict(m, old), /num_batches_tracked.*allowMissingBatchCounters/);
       importStateDict(m, old, { allowMissingBatchCounters: true });
       assert.equal(m.buffers.get('bn1.num_batches_tracked')!.dataSync()[0], 0);

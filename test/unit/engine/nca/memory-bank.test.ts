@@ -21,9 +21,9 @@ test('initUniform: reference range ±1/sqrt(D/3), deterministic in the seed, not
   const b = MemoryBank.initUniform(n, d, labelsOf(n), 7);
   const c = MemoryBank.initUniform(n, d, labelsOf(n), 8);
   try {
-    const va = a.read();
-    assert.deepEqual(va, b.read(), 'same seed, same bits');
-    assert.notDeepEqual(va, c.read(), 'another seed, other values');
+    const va = (await a.read());
+    assert.deepEqual(va, (await b.read()), 'same seed, same bits');
+    assert.notDeepEqual(va, (await c.read()), 'another seed, other values');
     const stdv = 1 / Math.sqrt(d / 3);
     assert.ok(va.every((v) => Math.abs(v) <= stdv + 1e-7), 'inside ±stdv');
     const mean = va.reduce((s, v) => s + v, 0) / va.length;
@@ -53,7 +53,7 @@ for (const backend of TEST_BACKENDS) {
         const tensorsBefore = tf.memory().numTensors;
         bank.update(x, idx, c.momentum);
         assert.equal(tf.memory().numTensors, tensorsBefore, 'no leaked tensors');
-        const after = bank.read();
+        const after = (await bank.read());
         const changed = new Set(c.expected.memory_after.indexes);
         const bitsBefore = new Uint32Array(before.buffer);
         const bitsAfter = new Uint32Array(after.buffer);
@@ -89,9 +89,9 @@ test('momentum 1 keeps the direction of the old rows; momentum 0 takes the featu
   try {
     keep.update(x, idx, 1);
     take.update(x, idx, 0);
-    assert.deepEqual([...keep.read().slice(0, 4)].map((v) => Math.round(v * 1e6) / 1e6), [0.6, 0, 0, 0.8]);
-    assert.deepEqual([...take.read().slice(0, 4)], [0, 0, 1, 0]);
-    assert.deepEqual(take.read().slice(4), old.slice(4));
+    assert.deepEqual([...(await keep.read()).slice(0, 4)].map((v) => Math.round(v * 1e6) / 1e6), [0.6, 0, 0, 0.8]);
+    assert.deepEqual([...(await take.read()).slice(0, 4)], [0, 0, 1, 0]);
+    assert.deepEqual((await take.read()).slice(4), old.slice(4));
   } finally {
     tf.dispose([x, idx]);
     keep.dispose();
@@ -104,10 +104,10 @@ test('read/write round-trip, and wrong sizes or use after dispose are errors', a
   const bank = MemoryBank.initUniform(6, 5, labelsOf(6), 1);
   const values = seededValues(30, 4);
   bank.write(values);
-  assert.deepEqual(bank.read(), values);
-  const copy = bank.read();
+  assert.deepEqual((await bank.read()), values);
+  const copy = (await bank.read());
   copy[0] = 42;
-  assert.notEqual(bank.read()[0], 42, 'read returns a copy');
+  assert.notEqual((await bank.read())[0], 42, 'read returns a copy');
   assert.throws(() => bank.write(new Float32Array(29)), (e: unknown) => e instanceof MemoryBankError && /expected 6×5 = 30 values, got 29/.test(e.message));
   const x = tf.zeros([2, 4]) as tf.Tensor2D;
   const idx = tf.tensor1d([0, 1], 'int32');
@@ -118,5 +118,5 @@ test('read/write round-trip, and wrong sizes or use after dispose are errors', a
   bank.dispose();
   assert.equal(tf.memory().numTensors, tensors - 2, 'memory and labels released');
   bank.dispose();
-  assert.throws(() => bank.read(), /used after dispose/);
+  await assert.rejects(() => bank.read(), /used after dispose/);
 });

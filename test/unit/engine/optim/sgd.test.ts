@@ -75,7 +75,7 @@ test('momentum state survives a checkpoint round trip; setLr changes the step', 
   const g1 = tf.tensor1d(G1);
   const g2 = tf.tensor1d(G2);
   a.step(params, new Map([['w', g1]]));
-  const state = a.state();
+  const state = (await a.state());
   close(state.get('w')!, [0.51, 0.23], 'buffer after one step');
   a.dispose();
   const b = new SGD(opts);
@@ -103,7 +103,7 @@ test('parameters without a gradient are left alone; bad gradients and options ar
   sgd.step(params, new Map([['w', g]]));
   assert.deepEqual([...v.dataSync()], [3]);
   assert.deepEqual([...w.dataSync()], [0, 1]);
-  assert.deepEqual([...sgd.state().keys()], ['w']);
+  assert.deepEqual([...(await sgd.state()).keys()], ['w']);
   assert.throws(() => sgd.step(params, new Map([['x', g]])), (e: unknown) => e instanceof SgdError && /unknown parameter "x"/.test(e.message));
   const wrong = tf.tensor1d([1, 2, 3]);
   assert.throws(() => sgd.step(params, new Map([['w', wrong]])), /gradient of "w" has shape \[3\], the parameter \[2\]/);
