@@ -13,7 +13,7 @@ import {
   DatasetValidationSchema,
 } from './datasets.ts';
 import type { ApiErrorPayload } from './api-error.ts';
-import { EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
+import { DoctorReportSchema, EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
 import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
 import {
   CompareCheckpointsInputSchema,
@@ -180,6 +180,11 @@ export const methods = {
     'One val image of a checkpoint comparison: for each evaluation its prediction and top-K train neighbours (similarity, label, whether it voted for the winning class).',
   ),
   'system.hardware': method(Empty, HardwareSchema, 'Backend, device and (where nvidia-smi exists) GPU utilisation and memory.'),
+  'system.doctor': method(
+    z.object({ refresh: z.boolean().optional() }).strict(),
+    DoctorReportSchema,
+    'Every backend: installed, loads, device, measured matmul GFLOP/s, and the reason and fix when missing (probed once, cached until refresh).',
+  ),
   'datasets.validate': method(
     z.object({ spec: DatasetSpecSchema }).strict(),
     DatasetValidationSchema,

@@ -26,6 +26,15 @@ export const BACKEND_NAMES = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 
 export const BackendNameSchema = z.enum(BACKEND_NAMES);
 export type BackendName = z.infer<typeof BackendNameSchema>;
 
+/** The npm packages each backend needs (webgpu: the tfjs backend and Dawn's bindings). */
+export const BACKEND_PACKAGES: Record<BackendName, readonly string[]> = {
+  'tensorflow-gpu': ['@tensorflow/tfjs-node-gpu'],
+  webgpu: ['@tensorflow/tfjs-backend-webgpu', 'webgpu'],
+  tensorflow: ['@tensorflow/tfjs-node'],
+  wasm: ['@tensorflow/tfjs-backend-wasm'],
+  cpu: ['@tensorflow/tfjs-backend-cpu'],
+};
+
 export const RunIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a run id is 1–64 letters, digits, _ or -');
 
 /**
@@ -204,3 +213,34 @@ export const HardwareSchema = z.object({
   gpuNote: z.string().nullable(),
 });
 export type Hardware = z.infer<typeof HardwareSchema>;
+
+/** One backend as `snca doctor` and the hardware panel show it. */
+export const BackendDiagnosisSchema = z.object({
+  backend: BackendNameSchema,
+  /** Its npm packages resolve. */
+  installed: z.boolean(),
+  /** It started in the probe (a software WebGPU adapter counts: see `software`). */
+  loads: z.boolean(),
+  device: z.string().nullable(),
+  /** A software adapter (SwiftShader, llvmpipe): used only when forced with SNCA_BACKEND=webgpu. */
+  software: z.boolean(),
+  /** Measured by one short matmul probe; null when it does not load. */
+  gflops: z.number().nullable(),
+  /** Matrix side of that probe. */
+  probeSize: z.int().nullable(),
+  /** Why it is missing or not chosen by default; null when it just works. */
+  reason: z.string().nullable(),
+  /** What to do about `reason`. */
+  fix: z.string().nullable(),
+});
+export type BackendDiagnosis = z.infer<typeof BackendDiagnosisSchema>;
+
+export const DoctorReportSchema = z.object({
+  backends: z.array(BackendDiagnosisSchema),
+  /** What a new run picks on this machine (the default order, or SNCA_BACKEND). */
+  chosen: BackendNameSchema.nullable(),
+  /** Unix milliseconds of the probe (the report is cached until refreshed). */
+  measuredAt: z.number(),
+  platform: z.string(),
+});
+export type DoctorReport = z.infer<typeof DoctorReportSchema>;

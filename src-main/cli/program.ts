@@ -15,6 +15,7 @@ import { registerClusterJobCommand } from './cluster-job-command.ts';
 import { FOLDER_DATASET_KINDS } from '../../shared/run-config.ts';
 import type { TrainCommandInput } from './train-config.ts';
 import { runsCommand } from './runs-command.ts';
+import { doctorCommand } from './doctor-command.ts';
 import { registerEvalCommands } from './eval-commands-registration.ts';
 import { serveCommand } from './serve-command.ts';
 import { trainCommand } from './train-command.ts';
@@ -81,6 +82,12 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
       const portExplicit = cmd.getOptionValueSource('port') === 'cli';
       setExitCode(await serveCommand({ ...opts, portExplicit }, ctx));
     });
+
+  program
+    .command('doctor')
+    .description('check every compute backend: installed, loads, device, measured matmul GFLOP/s, and why one is missing')
+    .option('--json', 'print the report as JSON', false)
+    .action(async (opts: { json: boolean }) => setExitCode(await doctorCommand(opts, ctx)));
 
   program
     .command('check-vectors')

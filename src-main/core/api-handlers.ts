@@ -5,6 +5,7 @@
 import type { ApiHandlers } from '../../shared/api.ts';
 import type { BackendName } from '../../shared/domain.ts';
 import type { DatasetsService } from './datasets-service.ts';
+import type { DoctorService } from './doctor-service.ts';
 import type { EvaluationsService } from './evaluations-service.ts';
 import { describeHardware } from './hardware.ts';
 import type { PresetsService } from './presets-service.ts';
@@ -24,6 +25,7 @@ export interface ApiServices {
   evaluations: EvaluationsService;
   runTable: RunTableService;
   checkpointCompare: CheckpointCompareService;
+  doctor: DoctorService;
 }
 
 export interface SystemFacts {
@@ -67,5 +69,6 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'datasets.download': (input) => s.datasets.download(input),
     'datasets.import': (input) => s.datasets.import(input),
     'datasets.cancelDownload': ({ jobId }) => s.datasets.cancel(jobId),
+    'system.doctor': ({ refresh }) => s.doctor.report(refresh ?? false),
   };
 }

@@ -3,16 +3,7 @@
  * names (cheap, no native code loaded in the main process); the training worker's own
  * backend selection is authoritative and reports what it actually used ('started').
  */
-import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
-
-/** The packages each backend needs (webgpu: the tfjs backend and Dawn's bindings). */
-export const BACKEND_PACKAGES: Record<BackendName, readonly string[]> = {
-  'tensorflow-gpu': ['@tensorflow/tfjs-node-gpu'],
-  webgpu: ['@tensorflow/tfjs-backend-webgpu', 'webgpu'],
-  tensorflow: ['@tensorflow/tfjs-node'],
-  wasm: ['@tensorflow/tfjs-backend-wasm'],
-  cpu: ['@tensorflow/tfjs-backend-cpu'],
-};
+import { BACKEND_NAMES, BACKEND_PACKAGES, type BackendName } from '../../shared/domain.ts';
 
 export function installedBackends(resolve: (specifier: string) => string = (s) => import.meta.resolve(s)): BackendName[] {
   return BACKEND_NAMES.filter((name) => {

@@ -29,6 +29,7 @@ import { RunTableService } from './run-table-service.ts';
 import { CheckpointCompareService } from './checkpoint-compare-service.ts';
 import { Scheduler } from './scheduler.ts';
 import { appVersion, defaultBackend } from './system-info.ts';
+import { DoctorService } from './doctor-service.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
 
 export interface CoreOptions {
@@ -38,6 +39,8 @@ export interface CoreOptions {
   sqliteBinding?: string;
   /** The training worker; default the built or source `train-worker`. Tests inject fakes. */
   workerEntry?: WorkerEntry;
+  /** The backend probe of system.doctor; default the built or source `doctor-worker`. */
+  doctorWorkerEntry?: WorkerEntry;
   /** Force a compute backend for runs started by this process. */
   backend?: BackendName;
   /** Which shell hosts the core (reported by system.info). */
@@ -143,6 +146,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
     const runs = new RunsService({ store, bus, scheduler, datasets, newId: options.newRunId ?? newRunId, pid: process.pid, now });
     const housekeeping = new RunHousekeeping({ store, bus, paths });
     const runTable = new RunTableService({ store });
+    const doctor = new DoctorService(options.doctorWorkerEntry ? () => options.doctorWorkerEntry! : undefined);
     const evaluations = new EvaluationsService({
       store,
       bus,
@@ -176,7 +180,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       shell: options.shell ?? 'serve',
     };
     const adopted = options.adoptQueued === false ? [] : scheduler.adoptOrphans(recovery.orphanedQueued);
-    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare }, system);
+    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, doctor }, system);
     let closing: Promise<void> | null = null;
     return {
       home,

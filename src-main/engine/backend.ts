@@ -119,6 +119,16 @@ async function selectSerially(opts: { prefer?: BackendName }): Promise<BackendIn
   throw new Error(`No TensorFlow.js backend could be started:\n  ${reasons.join('\n  ')}`);
 }
 
+/**
+ * Activates exactly `name` for a diagnosis (a software WebGPU adapter included), ignoring
+ * SNCA_BACKEND; resolves to its info or the reason it cannot start.
+ */
+export async function activateForDiagnosis(name: BackendName): Promise<BackendInfo | string> {
+  const run = pending.then(() => activate(name, true));
+  pending = run.catch(() => undefined);
+  return run;
+}
+
 /** The backend the last successful `selectBackend` activated, if it is still active. */
 export function currentBackend(): BackendInfo | null {
   return current && tf.getBackend() === current.tfBackend ? current : null;
@@ -169,7 +179,7 @@ async function probe(name: BackendName): Promise<true | string> {
 }
 
 /** Activates `name`; returns the info or the reason it failed. */
-async function activate(name: BackendName): Promise<BackendInfo | string> {
+async function activate(name: BackendName, allowSoftware = forcedBackendFromEnv() === 'webgpu'): Promise<BackendInfo | string> {
   if (current && current.name === name && tf.getBackend() === current.tfBackend) return current;
   try {
     let tfBackend: string;
@@ -181,7 +191,7 @@ async function activate(name: BackendName): Promise<BackendInfo | string> {
       await prepareWasmThreads();
       tfBackend = 'wasm';
     } else if (name === 'webgpu') {
-      await registerWebGpuBackend({ allowSoftware: forcedBackendFromEnv() === 'webgpu' });
+      await registerWebGpuBackend({ allowSoftware });
       tfBackend = 'webgpu';
     } else {
       const loaded = await loadNative(name);

@@ -52,10 +52,13 @@ export interface WebGpuAdapterInfo {
   maxBufferSize: number;
 }
 
-/** Why no adapter is usable, in words a user can act on. */
+/** Why no adapter is usable, and what to do about it. */
 export class WebGpuUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`${reason} (${fix})`);
     this.name = 'WebGpuUnavailableError';
   }
 }
@@ -116,7 +119,7 @@ export function packageInstalled(specifier: string): boolean {
 }
 
 /** The reason no adapter came back, with the fix for this platform. */
-function noAdapterReason(): string {
+function noAdapterError(): WebGpuUnavailableError {
   const driver = process.platform === 'darwin' ? 'Metal' : process.platform === 'win32' ? 'D3D12/Vulkan' : 'Vulkan';
   let fix = process.platform === 'linux'
     ? 'install the GPU vendor\'s Vulkan driver (and the Vulkan loader, libvulkan1)'
@@ -124,7 +127,7 @@ function noAdapterReason(): string {
   if (process.platform === 'linux' && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
     fix += `; for a slow software adapter (correctness checks only) set VK_ICD_FILENAMES=${SWIFTSHADER_ICD} and SNCA_BACKEND=webgpu`;
   }
-  return `no WebGPU adapter: no ${driver} driver found that Dawn accepts (${fix})`;
+  return new WebGpuUnavailableError(`no WebGPU adapter: no ${driver} driver found that Dawn accepts`, fix);
 }
 
 /**
@@ -137,9 +140,8 @@ export async function probeWebGpuAdapter(): Promise<WebGpuAdapterInfo> {
 }
 
 async function requestAdapter(): Promise<{ gpu: GpuLike; adapter: GpuAdapterLike; globals: Record<string, unknown> }> {
-  if (!packageInstalled('webgpu')) throw new WebGpuUnavailableError('the optional package "webgpu" (Dawn) is not installed: run npm install');
-  if (!packageInstalled('@tensorflow/tfjs-backend-webgpu')) {
-    throw new WebGpuUnavailableError('the optional package "@tensorflow/tfjs-backend-webgpu" is not installed: run npm install');
+  for (const pkg of ['webgpu', '@tensorflow/tfjs-backend-webgpu']) {
+    if (!packageInstalled(pkg)) throw new WebGpuUnavailableError(`the optional package ${pkg} is not installed`, 'run npm install (it ships its binaries; no download host is needed)');
   }
   // Dawn's Vulkan loader warns without it and some drivers refuse to start.
   process.env.XDG_RUNTIME_DIR ??= tmpdir();
@@ -147,11 +149,13 @@ async function requestAdapter(): Promise<{ gpu: GpuLike; adapter: GpuAdapterLike
   try {
     mod = await loadDawn();
   } catch (e) {
-    throw new WebGpuUnavailableError(`Dawn (webgpu/dawn.node) failed to load on ${process.platform}-${process.arch}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new WebGpuUnavailableError(
+      `Dawn (webgpu/dawn.node) failed to load on ${process.platform}-${process.arch}: ${e instanceof Error ? e.message : String(e)}`,
+      'the webgpu package ships dawn.node for linux-x64, linux-arm64, darwin and win32; reinstall it with npm install');
   }
   const gpu = mod.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new WebGpuUnavailableError(noAdapterReason());
+  if (!adapter) throw noAdapterError();
   return { gpu, adapter, globals: mod.globals };
 }
 
@@ -187,7 +191,8 @@ export async function registerWebGpuBackend(opts: { allowSoftware: boolean }): P
   const seen = describeAdapter(found.adapter, found.adapter.limits);
   if (seen.software && !opts.allowSoftware) {
     throw new WebGpuUnavailableError(
-      `only a software adapter was found (${adapterLabel(seen)}): it is slow and used only when forced with SNCA_BACKEND=webgpu`);
+      `only a software adapter was found (${adapterLabel(seen)}): it is slow and used only when forced`,
+      'set SNCA_BACKEND=webgpu to use it anyway (correctness checks), or install the GPU vendor\'s driver');
   }
   registered ??= createBackend(found);
   try {

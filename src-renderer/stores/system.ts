@@ -1,4 +1,4 @@
-/** Version, backend and the state of the event link (shown in the top bar); the hardware readings. */
+/** Version, backend and the state of the event link (shown in the top bar); the hardware readings and the backend doctor. */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { MethodOutput } from '../../shared/api.ts';
@@ -12,6 +12,9 @@ export const useSystemStore = defineStore('system', () => {
   const error = ref<ApiError | null>(null);
   const hardware = ref<MethodOutput<'system.hardware'> | null>(null);
   const hardwareError = ref<ApiError | null>(null);
+  const doctor = ref<MethodOutput<'system.doctor'> | null>(null);
+  const doctorError = ref<ApiError | null>(null);
+  const doctorBusy = ref(false);
   const connection = ref<ConnectionState>(api.connection);
   const transport = api.transport;
   let attached = false;
@@ -44,5 +47,18 @@ export const useSystemStore = defineStore('system', () => {
     }
   }
 
-  return { info, error, hardware, hardwareError, connection, transport, attach, load, loadHardware };
+  /** The backend table (probed once by the main side and cached there; `refresh` probes again). */
+  async function loadDoctor(refresh = false) {
+    doctorBusy.value = true;
+    try {
+      doctor.value = await api.call('system.doctor', { refresh });
+      doctorError.value = null;
+    } catch (err) {
+      doctorError.value = ApiError.from(err);
+    } finally {
+      doctorBusy.value = false;
+    }
+  }
+
+  return { info, error, hardware, hardwareError, doctor, doctorError, doctorBusy, connection, transport, attach, load, loadHardware, loadDoctor };
 });

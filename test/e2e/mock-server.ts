@@ -324,6 +324,9 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
       throw ApiError.notFound(`Evaluation ${id}`);
     },
     'system.hardware': () => ({ backend: 'cpu', device: 'mock CPU', cpuCount: 2, gpus: null, gpuNote: 'nvidia-smi was not found on this machine (mock)' }),
+    'system.doctor': () => {
+      throw new ApiError('unavailable', 'system.doctor is answered only by the real core');
+    },
     'runs.resume': ({ id }) => {
       const s = runs.get(id);
       if (!s) throw ApiError.notFound(`Run ${id}`);

@@ -43,6 +43,7 @@ test('every contract method maps to the core and returns contract-valid results'
       // Checkpoints that do not exist, and an evaluation without per-sample results.
       'compare.checkpoints': { checkpointIds: [998, 999] },
       'compare.neighbours': { evaluationIds: [999], index: 0 },
+      'system.doctor': {},
       // The run completed: resuming it is a conflict (the resume tests cover the rest).
       'runs.resume': { id },
       'runs.locate': { ref: id },

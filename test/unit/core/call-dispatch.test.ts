@@ -32,6 +32,7 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'system.hardware': fail,
     'compare.checkpoints': fail,
     'compare.neighbours': fail,
+    'system.doctor': fail,
     'runs.resume': fail,
     'datasets.validate': fail,
     'datasets.download': fail,

@@ -21,7 +21,7 @@ test('evaluateCheckpoint with samplesPath writes one record per val image, consi
     const model = createModel(config.arch, { lowDim: 8, seed: 0 });
     const bank = MemoryBank.initUniform(30, 8, new Int32Array(30), 0);
     const sgd = new SGD({ lr: 0.1 });
-    const [w] = writeCheckpoint({ runDir: tmp.dir, config, epoch: 1, step: 1, model, bank, sgd, metrics: {}, kinds: ['best'] });
+    const [w] = await writeCheckpoint({ runDir: tmp.dir, config, epoch: 1, step: 1, model, bank, sgd, metrics: {}, kinds: ['best'] });
     model.dispose();
     bank.dispose();
     sgd.dispose();
