@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { leanVariableGrads } from '../../../../src-main/engine/autodiff/lean-variable-grads.ts';
-import { ARCH_NAMES, createModel, defaultInputShape, type ArchName } from '../../../../src-main/engine/models/model.ts';
+import { ARCHS } from '../../../../shared/run-config.ts';
+import { createModel, defaultInputShape, type ArchName } from '../../../../src-main/engine/models/model.ts';
 import { exportStateDict, importStateDict, type StateDictEntry } from '../../../../src-main/engine/models/state-dict.ts';
 import { seededValues, useBackend } from '../use-backend.ts';
 import { maxScaledDiff, useWebGpu } from './software-webgpu.ts';
@@ -53,7 +54,7 @@ async function forwardBackward(arch: ArchName, weights: Map<string, StateDictEnt
 }
 
 describe('webgpu: forward and backward of every architecture match cpu', () => {
-  for (const arch of ARCH_NAMES) {
+  for (const arch of ARCHS) {
     it(arch, { timeout: 600_000 }, async () => {
       await useBackend('cpu');
       const onCpu = await forwardBackward(arch, null);
