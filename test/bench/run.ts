@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- SECTION...]`: prints one JSON object of benchmark figures.
  * Sections: demo (default), engine, data, store, checkpoint, compare, all. Figures are printed, never asserted:
- * machines here are too noisy for timed tests.
+ * machines here are too noisy for timed tests. `gpu [--tiny]` is a section of its own
+ * (test/bench/gpu.ts): one JSON line for a machine with a GPU.
  */
 import { loadavg, cpus } from 'node:os';
 import { provideThreadStarter } from '../../src-main/engine/engine-threads.ts';
@@ -14,6 +15,16 @@ type Section = 'demo' | 'engine' | 'data' | 'store' | 'checkpoint' | 'compare';
 const ALL: Section[] = ['demo', 'engine', 'data', 'store', 'checkpoint', 'compare'];
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
+if (args[0] === 'gpu') {
+  const extra = args.slice(1).filter((a) => a !== '--tiny');
+  if (extra.length > 0) {
+    console.error(`bench gpu: unknown argument ${extra.join(', ')}; usage: npm run bench -- gpu [--tiny]`);
+    process.exit(2);
+  }
+  const result = await (await import('./gpu.ts')).benchGpu({ tiny: args.includes('--tiny') });
+  console.log(JSON.stringify(result));
+  process.exit('error' in result ? 1 : 0);
+}
 const unknown = args.filter((a) => a !== 'all' && !ALL.includes(a as Section));
 if (unknown.length > 0) {
   console.error(`bench: unknown section ${unknown.join(', ')}; choose from ${ALL.join(', ')}, all`);
@@ -29,7 +40,12 @@ const runners: Record<Section, () => Promise<unknown>> = {
     const { spawnSync } = await import('node:child_process');
     const runJob = (job: Record<string, unknown>, timeoutMs = 600_000): unknown => {
       const t = performance.now();
+      // A software WebGPU adapter runs only when forced; every other job must not be.
+      const env = { ...process.env };
+      if (job.backend === 'webgpu') env.SNCA_BACKEND = 'webgpu';
+      else delete env.SNCA_BACKEND;
       const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/bench/engine-job.ts', JSON.stringify(job)], {
+        env,
         encoding: 'utf8',
         timeout: timeoutMs,
         maxBuffer: 16 * 1024 * 1024,
@@ -68,6 +84,9 @@ const runners: Record<Section, () => Promise<unknown>> = {
         const m = math as { backend?: string; matmul1024Gflops?: number };
         if (m.backend === r.backend && typeof r.achievedGflops === 'number' && m.matmul1024Gflops) {
           r.fractionOfMatmul = Number((r.achievedGflops / m.matmul1024Gflops).toFixed(3));
+        }
+        if (name === 'webgpu' && typeof r.device === 'string' && /software WebGPU/.test(r.device)) {
+          r.note = 'software adapter (forced with SNCA_BACKEND=webgpu): correctness only, not a GPU figure';
         }
         perBackend[c.key] = r;
       }
