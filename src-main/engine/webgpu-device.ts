@@ -223,7 +223,7 @@ async function createBackend({ gpu, adapter, globals }: Awaited<ReturnType<typeo
 
 /** tfjs-backend-webgpu checks `navigator.gpu`; Node 20 has no navigator, Node 21+ one without gpu. */
 function installNavigatorGpu(gpu: GpuLike): void {
-  const g = globalThis as { navigator?: Record<string, unknown> };
+  const g = globalThis as unknown as { navigator?: Record<string, unknown> };
   if (!g.navigator) {
     Object.defineProperty(globalThis, 'navigator', {
       value: { gpu, userAgent: `Node.js/${process.version}` },
