@@ -30,7 +30,7 @@ test('compare.checkpoints: missing evaluations run with per-sample files, then t
       const model = createModel(config.arch, { lowDim: 16, seed });
       const bank = MemoryBank.initUniform(200, 16, new Int32Array(200), seed);
       const sgd = new SGD({ lr: 0.1 });
-      const [w] = writeCheckpoint({ runDir: t.core.paths.runDir('cmprun'), config, epoch, step: epoch, model, bank, sgd, metrics: {}, kinds: ['epoch'] });
+      const [w] = await writeCheckpoint({ runDir: t.core.paths.runDir('cmprun'), config, epoch, step: epoch, model, bank, sgd, metrics: {}, kinds: ['epoch'] });
       model.dispose();
       bank.dispose();
       sgd.dispose();
