@@ -15,6 +15,8 @@ import {
 import type { ApiErrorPayload } from './api-error.ts';
 import { DoctorReportSchema, EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
 import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
+import { ClusterNameSchema, ClusterSchema, SlurmResourceOverridesSchema } from './cluster.ts';
+import { SweepAxisSchema } from './sweep.ts';
 import {
   CompareCheckpointsInputSchema,
   CompareCheckpointsResultSchema,
@@ -204,6 +206,46 @@ export const methods = {
     z.object({ jobId: z.string().min(1).max(64) }).strict(),
     z.object({ cancelled: z.boolean() }),
     'Stop a download or import job (a partial download is kept and resumed next time).',
+  ),
+  'runs.submit': method(
+    z
+      .object({
+        config: RunConfigSchema,
+        /** One run per combination (`lr=0.1,0.05` × `temperature=0.05,0.1`), tagged `sweep:<id>`. */
+        sweep: z.array(SweepAxisSchema).max(8).default([]),
+        /** Where: this machine (absent) or a registered cluster, with overrides of its Slurm defaults. */
+        cluster: ClusterNameSchema.optional(),
+        resources: SlurmResourceOverridesSchema.optional(),
+      })
+      .strict(),
+    z.object({ sweep: z.string().nullable(), runs: z.array(RunSummarySchema) }),
+    'Start a run or a sweep on this machine (queued) or on a cluster (one Slurm job, a job array for a sweep).',
+  ),
+  'runs.cluster': method(
+    RunRef,
+    z.object({
+      cluster: z.string(),
+      jobId: z.int().nullable(),
+      arrayTask: z.int().nullable(),
+      slurmState: z.string().nullable(),
+      runDir: z.string(),
+      script: z.string().nullable(),
+      resubmits: z.int(),
+    }),
+    'Where a cluster run runs: its Slurm job, state, folder on the cluster and the submitted sbatch script.',
+  ),
+  'checkpoints.fetch': method(
+    z.object({ id: z.int() }).strict(),
+    CheckpointSchema,
+    "Copy a cluster run's checkpoint to this machine, verified by sha256; the copy is recorded as a checkpoint of the run.",
+  ),
+  'clusters.list': method(Empty, z.array(ClusterSchema), 'Registered Slurm clusters.'),
+  'clusters.add': method(ClusterSchema.omit({ createdAt: true }).strict(), ClusterSchema, 'Register a Slurm cluster: how to reach it, its work folder, Slurm defaults.'),
+  'clusters.remove': method(z.object({ name: ClusterNameSchema }).strict(), z.object({ name: z.string(), removed: z.boolean() }), 'Forget a cluster no run of this database uses.'),
+  'clusters.check': method(
+    z.object({ name: ClusterNameSchema, install: z.boolean().default(false) }).strict(),
+    z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })),
+    'Verify route, Slurm, partition, work folder, app install (installing it with install: true) and a compute node; each failing step says what to fix.',
   ),
 } as const;
 

@@ -22,19 +22,28 @@ export const ClusterRouteSchema = z.discriminatedUnion('kind', [
 ]);
 export type ClusterRoute = z.infer<typeof ClusterRouteSchema>;
 
-export const SlurmResourcesSchema = z.object({
-  partition: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a partition name is letters, digits, _ . -').optional(),
-  account: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an account name is letters, digits, _ . -').optional(),
-  gpus: z.int().min(0).max(64).default(1),
-  cpus: z.int().min(1).max(1024).default(4),
+const slurmResourceFields = {
+  partition: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a partition name is letters, digits, _ . -'),
+  account: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an account name is letters, digits, _ . -'),
+  gpus: z.int().min(0).max(64),
+  cpus: z.int().min(1).max(1024),
   /** Slurm's --mem: a number with an optional K/M/G/T suffix. */
-  memory: z.string().regex(/^\d{1,9}[KMGT]?$/, 'memory is a number with an optional K, M, G or T suffix').optional(),
+  memory: z.string().regex(/^\d{1,9}[KMGT]?$/, 'memory is a number with an optional K, M, G or T suffix'),
   /** Slurm's --time: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS. */
-  time: z
-    .string()
-    .regex(/^(\d{1,3}-)?\d{1,4}(:\d{2}){0,2}$/, 'a time limit is like 90, 02:00:00 or 2-00:00:00')
-    .optional(),
+  time: z.string().regex(/^(\d{1,3}-)?\d{1,4}(:\d{2}){0,2}$/, 'a time limit is like 90, 02:00:00 or 2-00:00:00'),
+};
+
+/** What one run asks Slurm for; a cluster's defaults, completed by a submission's overrides. */
+export const SlurmResourcesSchema = z.object({
+  partition: slurmResourceFields.partition.optional(),
+  account: slurmResourceFields.account.optional(),
+  gpus: slurmResourceFields.gpus.default(1),
+  cpus: slurmResourceFields.cpus.default(4),
+  memory: slurmResourceFields.memory.optional(),
+  time: slurmResourceFields.time.optional(),
 });
+/** A submission's overrides of its cluster's defaults: only what is given changes. */
+export const SlurmResourceOverridesSchema = z.object(slurmResourceFields).partial();
 export type SlurmResources = z.infer<typeof SlurmResourcesSchema>;
 export type SlurmResourcesInput = z.input<typeof SlurmResourcesSchema>;
 

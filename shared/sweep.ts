@@ -3,6 +3,8 @@
  * becomes one run config per combination, in a stable order (the first axis varies slowest).
  * Values are parsed as JSON scalars where they can be (numbers, true/false), else strings.
  */
+import { z } from 'zod';
+
 export type SweepValue = number | boolean | string;
 
 export interface SweepAxis {
@@ -12,6 +14,11 @@ export interface SweepAxis {
 }
 
 export class SweepError extends Error {}
+
+export const SweepAxisSchema = z.object({
+  path: z.string().regex(/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/, 'a config field path (letters and digits, dotted)'),
+  values: z.array(z.union([z.number(), z.boolean(), z.string().max(200)])).min(1).max(1000),
+});
 
 const PATH = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
 /** Bounds a sweep so that a typo cannot queue thousands of runs. */

@@ -12,6 +12,7 @@ import { processContext, type CliContext } from './cli-context.ts';
 import { backendName, integerIn, nonEmptyText, numberIn, oneOf, positiveNumberUpTo } from './option-parsers.ts';
 import { registerDataCommand } from './data-command.ts';
 import { registerClusterJobCommand } from './cluster-job-command.ts';
+import { registerClusterCommands } from './cluster-command.ts';
 import { FOLDER_DATASET_KINDS } from '../../shared/run-config.ts';
 import type { TrainCommandInput } from './train-config.ts';
 import { runsCommand } from './runs-command.ts';
@@ -60,6 +61,7 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
 
   registerDataCommand(program, ctx, setExitCode);
   registerClusterJobCommand(program, ctx, setExitCode);
+  registerClusterCommands(program, ctx, setExitCode);
 
   const runs = program
     .command('runs')

@@ -14,6 +14,9 @@ import type { RunTableService } from './run-table-service.ts';
 import type { CheckpointCompareService } from './checkpoint-compare-service.ts';
 import type { RunsService } from './runs-service.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { ClustersService } from './clusters/clusters-service.ts';
+import type { ClusterRunsService } from './clusters/cluster-runs-service.ts';
+import type { RunSubmission } from './clusters/run-submission.ts';
 
 /** The services behind the contract's methods. */
 export interface ApiServices {
@@ -26,6 +29,9 @@ export interface ApiServices {
   runTable: RunTableService;
   checkpointCompare: CheckpointCompareService;
   doctor: DoctorService;
+  clusters: ClustersService;
+  clusterRuns: ClusterRunsService;
+  submission: RunSubmission;
 }
 
 export interface SystemFacts {
@@ -44,12 +50,21 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'runs.query': (input) => s.runTable.query(input),
     'runs.get': ({ id }) => s.runs.get(id),
     'runs.create': ({ config }) => s.runs.create(config),
-    'runs.cancel': ({ id }) => s.runs.cancel(id),
+    // A run lives either in this machine's queue or on a cluster; each has its own scheduler.
+    'runs.cancel': ({ id }) => (s.clusterRuns.isClusterRun(id) ? s.clusterRuns.cancel(id) : s.runs.cancel(id)),
     'runs.metrics': ({ id, keys, maxPoints }) => s.runs.metrics(keys ? { id, keys, maxPoints } : { id, maxPoints }),
     'runs.logs': ({ id, afterId, limit }) => s.runs.logs({ id, afterId, limit }),
     'runs.checkpoints': ({ id }) => s.runs.checkpoints(id),
-    'runs.resume': ({ id, checkpointId, startEpoch }) => s.runs.resume(id, checkpointId, startEpoch),
+    'runs.resume': ({ id, checkpointId, startEpoch }) =>
+      s.clusterRuns.isClusterRun(id) ? s.clusterRuns.resume(id, checkpointId) : s.runs.resume(id, checkpointId, startEpoch),
     'runs.locate': ({ ref }) => s.runs.locate(ref),
+    'runs.submit': (input) => s.submission.submit(input),
+    'runs.cluster': ({ id }) => s.clusterRuns.detail(id),
+    'checkpoints.fetch': ({ id }) => s.clusterRuns.fetchCheckpoint(id),
+    'clusters.list': () => s.clusters.list(),
+    'clusters.add': (input) => s.clusters.add(input),
+    'clusters.remove': ({ name }) => s.clusters.remove(name),
+    'clusters.check': ({ name, install }) => s.clusters.check(name, { install }),
     'runs.reorder': ({ ids }) => s.scheduler.reorder(ids),
     'runs.removeQueued': ({ id }) => {
       s.scheduler.removeQueued(id);

@@ -25,6 +25,9 @@ import { recoverOrphanedRuns, type RecoveryReport } from './run-recovery.ts';
 import { newRunId, type RunIdGenerator } from './run-id.ts';
 import { PresetsService } from './presets-service.ts';
 import { RunsService } from './runs-service.ts';
+import { ClustersService } from './clusters/clusters-service.ts';
+import { ClusterRunsService } from './clusters/cluster-runs-service.ts';
+import { RunSubmission } from './clusters/run-submission.ts';
 import { RunTableService } from './run-table-service.ts';
 import { CheckpointCompareService } from './checkpoint-compare-service.ts';
 import { Scheduler } from './scheduler.ts';
@@ -64,6 +67,8 @@ export interface CoreOptions {
   /** How nvidia-smi is run (tests pass a fake) and how often it is sampled while runs train (default 5 s). */
   gpuCommand?: CommandRunner;
   gpuSampleMs?: number;
+  /** How often cluster runs are polled while any is active (default 3 s). */
+  clusterPollMs?: number;
   /** Where CIFAR archives are downloaded from (default the official site); tests serve their own. */
   cifarSource?: CifarSource;
   /** How often what other processes stored is looked for and published on the bus (default 500 ms). */
@@ -143,8 +148,20 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       ...(options.cifarSource ? { cifarSource: options.cifarSource } : {}),
     });
     const presets = new PresetsService(datasets);
-    const runs = new RunsService({ store, bus, scheduler, datasets, newId: options.newRunId ?? newRunId, pid: process.pid, now });
+    const clusters = new ClustersService({ store, now });
+    const clusterRuns = new ClusterRunsService({
+      store,
+      bus,
+      paths,
+      clusters,
+      newId: options.newRunId ?? newRunId,
+      now,
+      diagnostics,
+      ...(options.clusterPollMs ? { pollMs: options.clusterPollMs } : {}),
+    });
+    const runs = new RunsService({ store, bus, scheduler, datasets, clusterRuns, newId: options.newRunId ?? newRunId, pid: process.pid, now });
     const housekeeping = new RunHousekeeping({ store, bus, paths });
+    const submission = new RunSubmission({ runs, housekeeping, clusterRuns, newId: options.newRunId ?? newRunId });
     const runTable = new RunTableService({ store });
     const doctor = new DoctorService(options.doctorWorkerEntry ? () => options.doctorWorkerEntry! : undefined);
     const evaluations = new EvaluationsService({
@@ -180,7 +197,9 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       shell: options.shell ?? 'serve',
     };
     const adopted = options.adoptQueued === false ? [] : scheduler.adoptOrphans(recovery.orphanedQueued);
-    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, doctor }, system);
+    // Cluster runs left active while the app was closed are reconciled by the first poll.
+    clusterRuns.start();
+    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, doctor, clusters, clusterRuns, submission }, system);
     let closing: Promise<void> | null = null;
     return {
       home,
@@ -207,6 +226,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
         closing ??= (async () => {
           gpuSampler.stop();
           changeWatcher.stop();
+          await clusterRuns.close();
           await scheduler.close(reason);
           await evaluations.close();
           await datasets.close();

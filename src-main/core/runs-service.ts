@@ -17,6 +17,7 @@ import type { RunIdGenerator } from './run-id.ts';
 import { assertResumeStartEpoch } from './run-resume.ts';
 import { summarizeAllRuns, summarizeRun, toRunSummary } from './run-summaries.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { ClusterRunsService } from './clusters/cluster-runs-service.ts';
 
 export interface MetricsQuery {
   id: string;
@@ -39,6 +40,8 @@ export interface RunsServiceDeps {
   newId: RunIdGenerator;
   pid: number;
   now(): number;
+  /** Runs on a cluster are cancelled and resumed through Slurm (runs.cancel / runs.resume route them there). */
+  clusterRuns?: Pick<ClusterRunsService, 'isClusterRun'>;
 }
 
 export class RunsService {
@@ -103,11 +106,13 @@ export class RunsService {
   }
 
   cancel(id: string): RunSummary {
+    this.refuseClusterRun(id, 'cancelled');
     return this.deps.scheduler.cancel(id);
   }
 
   /** Continues an interrupted, failed or cancelled run from its latest (or the given) checkpoint. */
   resume(id: string, checkpointId?: number, startEpoch?: number): RunSummary {
+    this.refuseClusterRun(id, 'resumed');
     if (startEpoch !== undefined) assertResumeStartEpoch(this.deps.store, id, checkpointId, startEpoch);
     return this.deps.scheduler.resume(id, checkpointId);
   }
@@ -146,6 +151,13 @@ export class RunsService {
   checkpoints(id: string): Checkpoint[] {
     this.requireRun(id);
     return this.deps.store.checkpoints.list(id);
+  }
+
+  /** The local queue never takes a cluster run: Slurm runs it (ClusterRunsService). */
+  private refuseClusterRun(id: string, what: string): void {
+    if (this.deps.clusterRuns?.isClusterRun(id)) {
+      throw new ApiError('conflict', `Run ${id} runs on a cluster: it is ${what} through Slurm (runs.${what === 'resumed' ? 'resume' : 'cancel'} of the contract), not by this machine's queue`);
+    }
   }
 
   private requireRun(id: string): void {

@@ -139,4 +139,25 @@ export class ClustersRepository {
   setLogOffset(runId: string, offset: number): void {
     this.db.prepare(`UPDATE cluster_runs SET log_offset = ? WHERE run = ?`).run(offset, runId);
   }
+
+  setCheckpointStep(checkpointId: number, step: number): void {
+    this.db.prepare(`INSERT OR REPLACE INTO cluster_checkpoint_steps (checkpoint, step) VALUES (?, ?)`).run(checkpointId, step);
+  }
+
+  checkpointStep(checkpointId: number): number | undefined {
+    return this.db.prepare(`SELECT step FROM cluster_checkpoint_steps WHERE checkpoint = ?`).pluck().get(checkpointId) as number | undefined;
+  }
+
+  /** Cluster runs whose job may still change or whose log may still grow. */
+  activeRuns(): ClusterRun[] {
+    return (
+      this.db
+        .prepare(`SELECT c.* FROM cluster_runs c JOIN runs r ON r.id = c.run WHERE r.status IN ('queued', 'running') ORDER BY c.cluster, c.run`)
+        .all() as ClusterRunRow[]
+    ).map(toClusterRun);
+  }
+
+  deleteRun(runId: string): void {
+    this.db.prepare(`DELETE FROM cluster_runs WHERE run = ?`).run(runId);
+  }
 }

@@ -260,6 +260,16 @@ export class MetricsRepository {
       .all(...runIds, ...(keys ?? [])) as MetricSummaryRow[];
   }
 
+  /** The highest step stored for a run's key (undefined without rows). */
+  lastStep(runId: string, key: string): number | undefined {
+    return this.db.prepare('SELECT last_step FROM metric_summary WHERE run = ? AND key = ?').pluck().get(runId, key) as number | undefined;
+  }
+
+  /** The highest step stored for a run over all keys (undefined without rows). */
+  maxStep(runId: string): number | undefined {
+    return (this.db.prepare('SELECT max(last_step) FROM metric_summary WHERE run = ?').pluck().get(runId) as number | null) ?? undefined;
+  }
+
   count(runId: string): number {
     return this.countStmt.get(runId) as number;
   }

@@ -24,8 +24,9 @@ export interface NewRun {
   configJson: string;
   createdAt: string;
   epochs: number;
-  ownerPid: number;
-  heartbeatAt: number;
+  /** The local process that owns the run; null for a run a cluster runs (its state comes from Slurm). */
+  ownerPid: number | null;
+  heartbeatAt: number | null;
 }
 
 interface RunRow {
@@ -126,7 +127,10 @@ export class RunsRepository {
     this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id = ?`);
     this.listStmt = db.prepare(`SELECT ${COLUMNS} FROM runs ORDER BY created_at DESC, id DESC`);
     this.configStmt = db.prepare(`SELECT config FROM runs WHERE id = ?`).pluck();
-    this.activeStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, id`);
+    // Runs on a cluster are followed through Slurm, not through local owners and queues.
+    this.activeStmt = db.prepare(
+      `SELECT ${COLUMNS} FROM runs WHERE status IN ('queued', 'running') AND id NOT IN (SELECT run FROM cluster_runs) ORDER BY created_at, id`,
+    );
     this.backendStmt = db.prepare(`UPDATE runs SET backend = ?, device = ? WHERE id = ?`);
     this.epochsDoneStmt = db.prepare(`UPDATE runs SET epochs_done = ? WHERE id = ? AND epochs_done < ?`);
     this.requestCancelStmt = db.prepare(
@@ -252,7 +256,13 @@ export class RunsRepository {
 
   /** Queued runs in queue order. */
   listQueued(): RunRecord[] {
-    return (this.db.prepare(`SELECT ${COLUMNS} FROM runs WHERE status = 'queued' ORDER BY queue_position IS NULL, queue_position, created_at, id`).all() as RunRow[]).map(toRecord);
+    return (
+      this.db
+        .prepare(
+          `SELECT ${COLUMNS} FROM runs WHERE status = 'queued' AND id NOT IN (SELECT run FROM cluster_runs) ORDER BY queue_position IS NULL, queue_position, created_at, id`,
+        )
+        .all() as RunRow[]
+    ).map(toRecord);
   }
 
   /**

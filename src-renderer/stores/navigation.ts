@@ -1,6 +1,6 @@
 /**
  * A small hash router: a handful of screens do not need vue-router. Routes are `#/runs`,
- * `#/runs/new`, `#/runs/<id>`, `#/table` (the queryable runs table),
+ * `#/runs/new`, `#/runs/<id>`, `#/table` (the queryable runs table), `#/clusters`,
  * `#/compare?runs=a,b,c` and `#/compare-checkpoints?ids=1,2`; the hash keeps reloads and Electron's protocol loading simple.
  */
 import { defineStore } from 'pinia';
@@ -12,6 +12,7 @@ export type Route =
   | { view: 'new-run'; preset?: string }
   | { view: 'run'; id: string }
   | { view: 'table' }
+  | { view: 'clusters' }
   | { view: 'compare'; ids: string[] }
   | { view: 'compare-checkpoints'; ids: number[] };
 
@@ -29,6 +30,7 @@ export function parseHash(hash: string): Route {
     }
   });
   if (parts[0] === 'table' && parts.length === 1) return { view: 'table' };
+  if (parts[0] === 'clusters' && parts.length === 1) return { view: 'clusters' };
   if (parts[0] === 'compare' && parts.length === 1) {
     const ids = (new URLSearchParams(query).get('runs') ?? '').split(',').filter((id) => RunIdSchema.safeParse(id).success);
     return { view: 'compare', ids: [...new Set(ids)].slice(0, MAX_COMPARE_RUNS) };
@@ -56,6 +58,8 @@ export function formatHash(route: Route): string {
       return `#/runs/${encodeURIComponent(route.id)}`;
     case 'table':
       return '#/table';
+    case 'clusters':
+      return '#/clusters';
     case 'compare':
       return `#/compare?runs=${route.ids.map(encodeURIComponent).join(',')}`;
     case 'compare-checkpoints':

@@ -367,6 +367,25 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
     'datasets.download': ({ kind, root }) => mockDatasetJob(kind, root ?? `/tmp/snca-mock/datasets/${kind}`, 'download'),
     'datasets.import': ({ kind, root }) => mockDatasetJob(kind, root ?? `/tmp/snca-mock/datasets/${kind}`, 'import'),
     'datasets.cancelDownload': () => ({ cancelled: true }),
+    'runs.submit': () => {
+      throw new ApiError('unavailable', 'not in the mock');
+    },
+    'runs.cluster': ({ id }) => {
+      throw ApiError.notFound(`Cluster run ${id}`);
+    },
+    'checkpoints.fetch': ({ id }) => {
+      throw ApiError.notFound(`Checkpoint ${id}`);
+    },
+    'clusters.list': () => [],
+    'clusters.add': () => {
+      throw new ApiError('unavailable', 'not in the mock');
+    },
+    'clusters.remove': ({ name }) => {
+      throw ApiError.notFound(`Cluster "${name}"`);
+    },
+    'clusters.check': ({ name }) => {
+      throw ApiError.notFound(`Cluster "${name}"`);
+    },
   };
 
   function send(res: ServerResponse, status: number, body: CallResult<unknown>) {

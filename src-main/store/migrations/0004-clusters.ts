@@ -1,7 +1,8 @@
 /**
  * Schema version 4: registered clusters, and the cluster side of runs submitted to one —
  * the Slurm job (and array task) running it, its folder on the shared filesystem, the byte
- * offset up to which its event log has been ingested, and how often it was resubmitted.
+ * offset up to which its event log has been ingested, how often it was resubmitted, and the
+ * training step of each checkpoint it wrote.
  */
 import type { Db } from '../migrator.ts';
 
@@ -31,5 +32,12 @@ export function up(db: Db): void {
       submitted_at   TEXT
     ) STRICT;
     CREATE INDEX cluster_runs_by_cluster ON cluster_runs (cluster, job_id);
+
+    -- The training step a cluster checkpoint was written at (the last metric step before it in
+    -- the event log): a resume deletes the metric rows after it, as for a local run.
+    CREATE TABLE cluster_checkpoint_steps (
+      checkpoint     INTEGER PRIMARY KEY REFERENCES checkpoints (id) ON DELETE CASCADE,
+      step           INTEGER NOT NULL
+    ) STRICT;
   `);
 }

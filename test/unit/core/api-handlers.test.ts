@@ -52,6 +52,13 @@ test('every contract method maps to the core and returns contract-valid results'
       'datasets.download': { kind: 'cifar10', root: cifarRoot },
       'datasets.import': { kind: 'cifar10', archivePath: join(t.home, 'missing.tar.gz'), root: join(t.home, 'imported') },
       'datasets.cancelDownload': { jobId: 'no-such-job' },
+      'runs.submit': { config: demoConfig({ name: 'swept' }), sweep: [{ path: 'seed', values: [1, 2] }] },
+      'runs.cluster': { id },
+      'checkpoints.fetch': { id: 987654 },
+      'clusters.list': {},
+      'clusters.add': { name: 'c1', route: { kind: 'local' }, workDir: join(t.home, 'cluster-work'), defaults: {} },
+      'clusters.remove': { name: 'no-such-cluster' },
+      'clusters.check': { name: 'no-such-cluster' },
     };
     const results: Partial<Record<MethodName, unknown>> = {};
     for (const m of METHOD_NAMES) {
@@ -68,6 +75,10 @@ test('every contract method maps to the core and returns contract-valid results'
         'compare.checkpoints': 'not_found',
         'compare.neighbours': 'not_found',
         'evaluations.cancel': 'not_found',
+        'runs.cluster': 'not_found',
+        'checkpoints.fetch': 'not_found',
+        'clusters.remove': 'not_found',
+        'clusters.check': 'not_found',
       };
       if (expectedError[m]) {
         assert.ok(!r.ok && r.error.code === expectedError[m], `${m}: ${JSON.stringify(r)}`);
@@ -92,6 +103,10 @@ test('every contract method maps to the core and returns contract-valid results'
     const series = results['runs.metrics'] as { key: string; value: number[] }[];
     assert.deepEqual(series.map((s) => s.key), ['loss', 'lr', 'knn_top1']);
     assert.ok(series[0]!.value.length <= 5);
+    const swept = results['runs.submit'] as { sweep: string; runs: { name: string; tags: string[]; status: string }[] };
+    assert.deepEqual(swept.runs.map((r) => r.name), ['swept [seed=1]', 'swept [seed=2]'], 'a local sweep queues one run per point');
+    assert.ok(swept.runs.every((r) => r.tags.includes(`sweep:${swept.sweep}`)));
+    assert.equal((results['clusters.add'] as { name: string }).name, 'c1');
     const missing = await dispatchCall(t.core.handlers, 'runs.get', { id: 'missing' });
     assert.ok(!missing.ok && missing.error.code === 'not_found');
     const badConfig = await dispatchCall(t.core.handlers, 'runs.create', { config: { ...demoConfig(), lr: -1 } });

@@ -38,6 +38,13 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'datasets.download': fail,
     'datasets.import': fail,
     'datasets.cancelDownload': fail,
+    'runs.submit': fail,
+    'runs.cluster': fail,
+    'checkpoints.fetch': fail,
+    'clusters.list': fail,
+    'clusters.add': fail,
+    'clusters.remove': fail,
+    'clusters.check': fail,
     ...overrides,
   };
 }

@@ -11,7 +11,7 @@ test('0004 adds STRICT clusters and cluster_runs tables; a cluster run goes with
   db.prepare(`INSERT INTO runs (id, name, preset, arch, dataset_kind, config, status, created_at, epochs)
     VALUES ('r', 'n', 'p', 'a', 'mnist', '{}', 'queued', 'x', 1)`).run();
   up0004(db);
-  for (const t of ['clusters', 'cluster_runs']) {
+  for (const t of ['clusters', 'cluster_runs', 'cluster_checkpoint_steps']) {
     assert.match(db.prepare(`SELECT sql FROM sqlite_master WHERE name = ?`).pluck().get(t) as string, /STRICT/, t);
   }
   db.prepare(`INSERT INTO clusters VALUES ('c', '{"kind":"local"}', '/w', '{}', 0, 'x')`).run();

@@ -1,0 +1,230 @@
+/**
+ * Runs on the real one-node Slurm cluster (test/cluster/slurm-one-node.sh, started by .ci/run),
+ * submitted through the contract like the GUI and the CLI do, running the real app's
+ * `snca cluster-job` on the node and followed through the event log:
+ * a reduced MNIST-demo run queued → running → completed with every metric row once; a 3-point
+ * sweep as one job array; scancel; a time limit → interrupted → resumed → completed with the
+ * same final weights as an uninterrupted run; the app closed and reopened mid-run; and the bad
+ * inputs that must leave nothing half-submitted.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { MethodInput, MethodName, MethodOutput } from '../../../shared/api.ts';
+import { findPreset, RunConfigSchema, type RunConfig } from '../../../shared/run-config.ts';
+import { createCore, type Core } from '../../../src-main/core/core.ts';
+import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
+import { LocalShell } from '../../../src-main/cluster/cluster-shell.ts';
+import { makeTempDir, type TempDir } from '../../fixtures/temp-home.ts';
+import { waitUntil } from '../../fixtures/cluster/wait-until.ts';
+
+let tmp: TempDir;
+let workDir: string;
+
+before(async () => {
+  const info = await new LocalShell().run('sinfo', ['-h', '-o', '%T']).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
+  assert.ok(info.code === 0 && /idle|mixed|allocated/.test(info.stdout), `no Slurm cluster answers here: start one with test/cluster/slurm-one-node.sh start (${info.stderr.trim()})`);
+  tmp = makeTempDir('snca-cluster-runs-');
+  chmodSync(tmp.dir, 0o755);
+  workDir = join(tmp.dir, 'work');
+  mkdirSync(workDir);
+  // The login node is this machine: the installed app is this checkout (`cluster check --install`
+  // copies a built app instead; tested below on its own).
+  symlinkSync(resolve('.'), join(workDir, 'app'));
+});
+
+after(() => tmp.cleanup());
+
+function call<M extends MethodName>(core: Core, method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
+  return core.call(method, input);
+}
+
+function demo(overrides: Partial<RunConfig> = {}, trainSize = 300): RunConfig {
+  const preset = findPreset('mnist-demo')!;
+  return RunConfigSchema.parse({ ...preset.config, name: 'cluster demo', epochs: 2, batchSize: 50, workers: 0, dataset: { kind: 'mnist', trainSize, valSize: 100 }, ...overrides });
+}
+
+async function openCore(home: string): Promise<Core> {
+  return createCore({ home, clusterPollMs: 300, diagnostics: () => {} });
+}
+
+async function registerLocal(core: Core, name = 'local', extra: Partial<MethodInput<'clusters.add'>> = {}) {
+  return call(core, 'clusters.add', { name, route: { kind: 'local' }, workDir, defaults: { gpus: 0, cpus: 1, time: '10' }, autoResubmit: 0, ...extra });
+}
+
+async function whenStatus(core: Core, id: string, statuses: readonly string[], timeoutMs: number) {
+  let last = '';
+  await waitUntil(async () => {
+    last = (await call(core, 'runs.get', { id })).status;
+    return statuses.includes(last);
+  }, timeoutMs, () => `run ${id} is ${last}`);
+  return call(core, 'runs.get', { id });
+}
+
+async function metricRowsUnique(core: Core, id: string) {
+  const series = await call(core, 'runs.metrics', { id, maxPoints: 100_000 });
+  for (const s of series) assert.equal(new Set(s.step).size, s.step.length, `${s.key}: no step twice`);
+  return new Map(series.map((s) => [s.key, s]));
+}
+
+test('a reduced MNIST-demo run goes queued → running → completed on the cluster, every metric row ingested once, its checkpoint listed', { timeout: 240_000 }, async () => {
+  const home = join(tmp.dir, 'home-1');
+  const core = await openCore(home);
+  const seen: string[] = [];
+  core.bus.on('run.changed', (s) => seen.at(-1) !== s.status && seen.push(s.status));
+  try {
+    await registerLocal(core);
+    const { runs, sweep } = await call(core, 'runs.submit', { config: demo(), cluster: 'local' });
+    assert.equal(sweep, null);
+    assert.equal(runs.length, 1);
+    const id = runs[0]!.id;
+    assert.equal(runs[0]!.status, 'queued');
+    const ended = await whenStatus(core, id, ['completed', 'failed', 'cancelled', 'interrupted'], 200_000);
+    assert.equal(ended.status, 'completed', ended.error ?? '');
+    assert.deepEqual(seen.filter((s, i) => i === 0 || s !== seen[i - 1]), ['queued', 'running', 'completed']);
+    assert.equal(ended.epochsDone, 2);
+    assert.match(ended.device ?? '', /wasm/);
+    const byKey = await metricRowsUnique(core, id);
+    assert.equal(byKey.get('loss')?.value.length, 12, 'one loss per iteration: 2 epochs × 300/50');
+    assert.ok((byKey.get('knn_top1')?.value.length ?? 0) >= 1);
+    const checkpoints = await call(core, 'runs.checkpoints', { id });
+    const latest = checkpoints.find((c) => c.kind === 'latest');
+    assert.ok(latest && latest.path.startsWith(join(workDir, 'runs', id, 'checkpoints')), 'checkpoints are listed by their path on the cluster');
+    const detail = await call(core, 'runs.cluster', { id });
+    assert.equal(detail.cluster, 'local');
+    assert.equal(detail.slurmState, 'COMPLETED');
+    assert.match(detail.script ?? '', /#SBATCH --job-name=snca-/);
+    assert.match(detail.script ?? '', /cluster-job "\$RUN_DIR"/);
+
+    // Fetch brings the checkpoint home, verified.
+    const fetched = await call(core, 'checkpoints.fetch', { id: latest.id });
+    assert.ok(fetched.path.startsWith(join(home, 'runs', id)));
+    assert.equal(fetched.sha256, latest.sha256);
+  } finally {
+    await core.close();
+  }
+});
+
+test('a 3-point sweep is one job array: 3 runs, tagged with the sweep, all completed', { timeout: 240_000 }, async () => {
+  const core = await openCore(join(tmp.dir, 'home-2'));
+  try {
+    await registerLocal(core);
+    const { runs, sweep } = await call(core, 'runs.submit', { config: demo({ epochs: 1 }, 100), cluster: 'local', sweep: [{ path: 'lr', values: [0.1, 0.05, 0.02] }] });
+    assert.ok(sweep);
+    assert.equal(runs.length, 3);
+    const details = await Promise.all(runs.map((r) => call(core, 'runs.cluster', { id: r.id })));
+    assert.equal(new Set(details.map((d) => d.jobId)).size, 1, 'one Slurm job');
+    assert.deepEqual(details.map((d) => d.arrayTask), [0, 1, 2]);
+    for (const r of runs) {
+      assert.deepEqual(r.tags, [`sweep:${sweep}`]);
+      const ended = await whenStatus(core, r.id, ['completed', 'failed', 'cancelled', 'interrupted'], 200_000);
+      assert.equal(ended.status, 'completed', ended.error ?? '');
+    }
+    const lrs = await Promise.all(runs.map(async (r) => (await call(core, 'runs.get', { id: r.id })).config.lr));
+    assert.deepEqual(lrs, [0.1, 0.05, 0.02]);
+  } finally {
+    await core.close();
+  }
+});
+
+test('scancel mid-run: the run ends cancelled', { timeout: 240_000 }, async () => {
+  const core = await openCore(join(tmp.dir, 'home-3'));
+  try {
+    await registerLocal(core);
+    const { runs } = await call(core, 'runs.submit', { config: demo({ epochs: 500 }, 100), cluster: 'local' });
+    const id = runs[0]!.id;
+    await whenStatus(core, id, ['running'], 120_000);
+    await waitUntil(async () => ((await call(core, 'runs.metrics', { id, keys: ['loss'], maxPoints: 10 }))[0]?.value.length ?? 0) > 0, 120_000, () => 'no metrics yet');
+    await call(core, 'runs.cancel', { id });
+    const ended = await whenStatus(core, id, ['completed', 'failed', 'cancelled', 'interrupted'], 60_000);
+    assert.equal(ended.status, 'cancelled');
+  } finally {
+    await core.close();
+  }
+});
+
+test('a time limit interrupts a run; resumed, it completes with no metric row twice and the weights of an uninterrupted run', { timeout: 600_000 }, async () => {
+  const home = join(tmp.dir, 'home-4');
+  let core = await openCore(home);
+  try {
+    await registerLocal(core);
+    const config = demo({ epochs: 6 }, 300);
+    const limited = (await call(core, 'runs.submit', { config, cluster: 'local', resources: { time: '1' } })).runs[0]!.id;
+    const whole = (await call(core, 'runs.submit', { config, cluster: 'local', resources: { time: '30' } })).runs[0]!.id;
+    // Make the 1-minute limit bite whatever this machine's speed: once the first epoch's checkpoint
+    // is in, the job's process is paused (SIGSTOP), so it is still running when Slurm's limit ends it.
+    await waitUntil(async () => (await call(core, 'runs.get', { id: limited })).epochsDone >= 1, 300_000, () => 'no checkpoint yet');
+    const shell = new LocalShell();
+    const pids = (await shell.run('pgrep', ['-f', `cluster-job ${join(workDir, 'runs', limited)}`])).stdout.trim().split(/\s+/).filter(Boolean);
+    assert.ok(pids.length > 0, 'the job process is found on the node');
+    for (const pid of pids) process.kill(Number(pid), 'SIGSTOP');
+    const interrupted = await whenStatus(core, limited, ['completed', 'failed', 'cancelled', 'interrupted'], 300_000);
+    assert.equal(interrupted.status, 'interrupted', `${interrupted.status}: ${interrupted.error}`);
+    assert.match(interrupted.error ?? '', /TIMEOUT/);
+    assert.ok(interrupted.epochsDone >= 1 && interrupted.epochsDone < 6, `epochs done ${interrupted.epochsDone}`);
+
+    // The app is closed while the uninterrupted run goes on, and reopened: it catches up.
+    await core.close();
+    core = await openCore(home);
+    await call(core, 'runs.resume', { id: limited });
+    const [a, b] = await Promise.all([
+      whenStatus(core, limited, ['completed', 'failed', 'cancelled', 'interrupted'], 400_000),
+      whenStatus(core, whole, ['completed', 'failed', 'cancelled', 'interrupted'], 400_000),
+    ]);
+    assert.equal(a.status, 'completed', a.error ?? '');
+    assert.equal(b.status, 'completed', b.error ?? '');
+    const rowsA = await metricRowsUnique(core, limited);
+    const rowsB = await metricRowsUnique(core, whole);
+    assert.equal(rowsA.get('loss')?.value.length, 36, 'one loss row per iteration: 6 epochs × 300/50, none twice');
+    assert.deepEqual(rowsA.get('loss')?.value, rowsB.get('loss')?.value, 'the resumed run continued bit for bit');
+    const finalOf = async (id: string) => (await call(core, 'runs.checkpoints', { id })).find((c) => c.kind === 'latest')!;
+    const ca = readCheckpoint((await finalOf(limited)).path);
+    const cb = readCheckpoint((await finalOf(whole)).path);
+    assert.equal(ca.header.epoch, 6);
+    for (const [name, t] of cb.tensors) assert.deepEqual(ca.tensors.get(name)?.data, t.data, `${name} equal`);
+    const detail = await call(core, 'runs.cluster', { id: limited });
+    assert.equal(detail.slurmState, 'COMPLETED');
+  } finally {
+    await core.close();
+  }
+});
+
+test('bad input leaves nothing half-submitted: unknown partition, unreachable host, unwritable work folder, app not installed', { timeout: 120_000 }, async () => {
+  const core = await openCore(join(tmp.dir, 'home-5'));
+  try {
+    await registerLocal(core);
+    const before = (await call(core, 'runs.list', {})).length;
+    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'local', resources: { partition: 'gpu-huge' } }), /resources\.partition: "gpu-huge" is not a partition of cluster local; it has: debug/);
+    await call(core, 'clusters.add', { name: 'far', route: { kind: 'ssh', target: '127.0.0.1', port: 1, options: ['-o', 'ConnectTimeout=2'] }, workDir, defaults: { gpus: 0, cpus: 1 }, autoResubmit: 0 });
+    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'far' }), /Cluster far \(ssh 127\.0\.0\.1\) cannot be reached.*nothing was submitted/);
+    await registerLocal(core, 'readonly', { workDir: '/proc/snca-not-writable' });
+    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'readonly' }), /app is not installed|not writable/);
+    const bare = join(tmp.dir, 'bare');
+    mkdirSync(bare);
+    await registerLocal(core, 'bare', { workDir: bare });
+    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'bare' }), /app is not installed on cluster bare .*snca cluster check bare --install/);
+    assert.equal((await call(core, 'runs.list', {})).length, before, 'no run was stored');
+    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'nowhere' }), /Cluster "nowhere" was not found/);
+
+    const checks = await call(core, 'clusters.check', { name: 'bare', install: false });
+    assert.deepEqual(checks.map((c) => [c.name, c.ok]), [['route', true], ['slurm', true], ['partition', true], ['work-folder', true], ['app', false]]);
+    assert.match(checks.at(-1)!.detail, /snca cluster check bare --install/);
+    const unreachable = await call(core, 'clusters.check', { name: 'far', install: false });
+    assert.deepEqual(unreachable.map((c) => [c.name, c.ok]), [['route', false]]);
+  } finally {
+    await core.close();
+  }
+});
+
+test('cluster check passes every step on the local cluster, running the app on a compute node', { timeout: 180_000 }, async () => {
+  const core = await openCore(join(tmp.dir, 'home-6'));
+  try {
+    await registerLocal(core);
+    const checks = await call(core, 'clusters.check', { name: 'local', install: false });
+    assert.deepEqual(checks.map((c) => [c.name, c.ok]), [['route', true], ['slurm', true], ['partition', true], ['work-folder', true], ['app', true], ['compute-node', true]], JSON.stringify(checks));
+    assert.match(checks.at(-1)!.detail, /ran the app on a compute node: snca \d+\.\d+\.\d+/);
+  } finally {
+    await core.close();
+  }
+});
