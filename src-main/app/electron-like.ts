@@ -5,7 +5,6 @@
  */
 
 import type { MenuItemTemplate } from './app-menu.ts';
-import type { DialogLike } from './native-dialogs.ts';
 
 export interface PreventableEvent {
   preventDefault(): void;
@@ -96,4 +95,15 @@ export interface ElectronMainModule {
   Menu: { buildFromTemplate(template: MenuItemTemplate[]): unknown; setApplicationMenu(menu: unknown): void };
   Notification: { new (options: { title: string; body: string }): { show(): void }; isSupported(): boolean };
   screen: { getAllDisplays(): { workArea: { x: number; y: number; width: number; height: number } }[] };
+}
+
+/** Electron's dialog module, as far as the native file dialogs use it. */
+export interface OpenDialogOptionsLike {
+  title: string;
+  properties: string[];
+  filters?: { name: string; extensions: string[] }[];
+}
+
+export interface DialogLike {
+  showOpenDialog(options: OpenDialogOptionsLike): Promise<{ canceled: boolean; filePaths: string[] }>;
 }

@@ -4,20 +4,11 @@
  * null; the preload exposes them as `window.sncaDesktop`. Serve mode has no such thing: the
  * page types paths there.
  */
-import type { IpcInvokeEventLike, IpcMainLike } from './electron-like.ts';
+import type { DialogLike, IpcInvokeEventLike, IpcMainLike, OpenDialogOptionsLike } from './electron-like.ts';
 
 export const DIALOG_CHANNELS = { folder: 'snca:dialog:folder', checkpoint: 'snca:dialog:checkpoint' } as const;
 export const DESKTOP_GLOBAL = 'sncaDesktop';
 
-export interface OpenDialogOptionsLike {
-  title: string;
-  properties: string[];
-  filters?: { name: string; extensions: string[] }[];
-}
-
-export interface DialogLike {
-  showOpenDialog(options: OpenDialogOptionsLike): Promise<{ canceled: boolean; filePaths: string[] }>;
-}
 
 /** What each dialog shows: folders only, or safetensors checkpoints. */
 export const DIALOG_OPTIONS: Record<keyof typeof DIALOG_CHANNELS, OpenDialogOptionsLike> = {

@@ -4,9 +4,9 @@
  * through the contract's `system.doctor` method. Exit code 0 when a backend other than the
  * pure-JS cpu one loads (the app can run), 1 otherwise.
  */
-import { dispatchCall } from '../core/call-dispatch.ts';
+import { ApiError } from '../../shared/api-error.ts';
 import { createCore } from '../core/core.ts';
-import { DoctorReportSchema, type DoctorReport } from '../../shared/domain.ts';
+import type { DoctorReport } from '../../shared/domain.ts';
 import type { CliContext } from './cli-context.ts';
 
 export function formatDoctorReport(report: DoctorReport): string {
@@ -32,12 +32,14 @@ export async function doctorCommand(opts: { json: boolean }, ctx: CliContext): P
   const diagnostics = ctx.coreOptions.diagnostics ?? ((line: string) => ctx.io.stderr(`snca: ${line}\n`));
   const core = await createCore({ ...ctx.coreOptions, adoptQueued: false, diagnostics });
   try {
-    const answer = await dispatchCall(core.handlers, 'system.doctor', { refresh: true }, diagnostics);
-    if (!answer.ok) {
-      ctx.io.stderr(`error: ${answer.error.message}\n`);
+    let report: DoctorReport;
+    try {
+      report = await core.call('system.doctor', { refresh: true });
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      ctx.io.stderr(`error: ${err.message}\n`);
       return 1;
     }
-    const report = DoctorReportSchema.parse(answer.result);
     ctx.io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report));
     return report.backends.some((b) => b.loads && b.backend !== 'cpu') ? 0 : 1;
   } finally {
