@@ -223,7 +223,7 @@ export const methods = {
   ),
   'runs.cluster': method(
     RunRef,
-    z.object({
+    z.nullable(z.object({
       cluster: z.string(),
       jobId: z.int().nullable(),
       arrayTask: z.int().nullable(),
@@ -231,8 +231,8 @@ export const methods = {
       runDir: z.string(),
       script: z.string().nullable(),
       resubmits: z.int(),
-    }),
-    'Where a cluster run runs: its Slurm job, state, folder on the cluster and the submitted sbatch script.',
+    })),
+    'Where a cluster run runs: its Slurm job, state, folder on the cluster and the submitted sbatch script; null for a run on this machine.',
   ),
   'checkpoints.fetch': method(
     z.object({ id: z.int() }).strict(),

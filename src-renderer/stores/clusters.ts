@@ -12,7 +12,7 @@ import { parseSweepAxis, SweepError, type SweepAxis } from '../../shared/sweep.t
 import { useApiClient } from '../api/client-holder.ts';
 
 export type ClusterChecks = MethodOutput<'clusters.check'>;
-export type ClusterRunDetail = MethodOutput<'runs.cluster'>;
+export type ClusterRunDetail = NonNullable<MethodOutput<'runs.cluster'>>;
 
 /** Sweep editor rows (`lr` + `0.1, 0.05`) as axes; the first bad row is reported with its field. */
 export function sweepAxesOf(rows: ReadonlyArray<{ path: string; values: string }>): { axes: SweepAxis[]; error: string | null } {
@@ -76,13 +76,7 @@ export const useClustersStore = defineStore('clusters', () => {
 
   /** The cluster side of a run; null for a run on this machine. */
   async function loadDetail(runId: string) {
-    try {
-      const d = await api.call('runs.cluster', { id: runId });
-      details.value = { ...details.value, [runId]: d };
-    } catch (err) {
-      if (ApiError.from(err).code !== 'not_found') throw err;
-      details.value = { ...details.value, [runId]: null };
-    }
+    details.value = { ...details.value, [runId]: await api.call('runs.cluster', { id: runId }) };
   }
 
   async function fetchCheckpoint(id: number) {

@@ -324,9 +324,13 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
       throw ApiError.notFound(`Evaluation ${id}`);
     },
     'system.hardware': () => ({ backend: 'cpu', device: 'mock CPU', cpuCount: 2, gpus: null, gpuNote: 'nvidia-smi was not found on this machine (mock)' }),
-    'system.doctor': () => {
-      throw new ApiError('unavailable', 'system.doctor is answered only by the real core');
-    },
+    // The hardware panel asks for it on every run page: one fixed report.
+    'system.doctor': () => ({
+      backends: [{ backend: 'cpu', installed: true, loads: true, device: 'CPU (mock)', software: false, gflops: 1, probeSize: 256, reason: null, fix: null }],
+      chosen: 'cpu',
+      measuredAt: 0,
+      platform: process.platform,
+    }),
     'runs.resume': ({ id }) => {
       const s = runs.get(id);
       if (!s) throw ApiError.notFound(`Run ${id}`);
@@ -370,9 +374,7 @@ export async function startMockServer(options: MockServerOptions): Promise<MockS
     'runs.submit': () => {
       throw new ApiError('unavailable', 'not in the mock');
     },
-    'runs.cluster': ({ id }) => {
-      throw ApiError.notFound(`Cluster run ${id}`);
-    },
+    'runs.cluster': () => null,
     'checkpoints.fetch': ({ id }) => {
       throw ApiError.notFound(`Checkpoint ${id}`);
     },

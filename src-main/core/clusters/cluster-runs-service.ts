@@ -135,8 +135,10 @@ export class ClusterRunsService {
   }
 
   /** Cluster details of a run: where it runs, its job, and the sbatch script that was submitted. */
-  async detail(runId: string): Promise<{ cluster: string; jobId: number | null; arrayTask: number | null; slurmState: string | null; runDir: string; script: string | null; resubmits: number }> {
-    const row = this.requireClusterRun(runId);
+  async detail(runId: string): Promise<{ cluster: string; jobId: number | null; arrayTask: number | null; slurmState: string | null; runDir: string; script: string | null; resubmits: number } | null> {
+    if (!this.deps.store.runs.get(runId)) throw ApiError.notFound(`Run ${runId}`);
+    const row = this.deps.store.clusters.getRun(runId);
+    if (!row) return null;
     let script: string | null = null;
     if (row.scriptPath) {
       const bytes = await this.deps.clusters.shell(this.deps.clusters.get(row.cluster)).readFrom(row.scriptPath, 0, 1 << 20);

@@ -91,7 +91,7 @@ test('a reduced MNIST-demo run goes queued → running → completed on the clus
     const checkpoints = await call(core, 'runs.checkpoints', { id });
     const latest = checkpoints.find((c) => c.kind === 'latest');
     assert.ok(latest && latest.path.startsWith(join(workDir, 'runs', id, 'checkpoints')), 'checkpoints are listed by their path on the cluster');
-    const detail = await call(core, 'runs.cluster', { id });
+    const detail = (await call(core, 'runs.cluster', { id }))!;
     assert.equal(detail.cluster, 'local');
     assert.equal(detail.slurmState, 'COMPLETED');
     assert.match(detail.script ?? '', /#SBATCH --job-name=snca-/);
@@ -113,7 +113,7 @@ test('a 3-point sweep is one job array: 3 runs, tagged with the sweep, all compl
     const { runs, sweep } = await call(core, 'runs.submit', { config: demo({ epochs: 1 }, 100), cluster: 'local', sweep: [{ path: 'lr', values: [0.1, 0.05, 0.02] }] });
     assert.ok(sweep);
     assert.equal(runs.length, 3);
-    const details = await Promise.all(runs.map((r) => call(core, 'runs.cluster', { id: r.id })));
+    const details = await Promise.all(runs.map(async (r) => (await call(core, 'runs.cluster', { id: r.id }))!));
     assert.equal(new Set(details.map((d) => d.jobId)).size, 1, 'one Slurm job');
     assert.deepEqual(details.map((d) => d.arrayTask), [0, 1, 2]);
     for (const r of runs) {
@@ -183,7 +183,7 @@ test('a time limit interrupts a run; resumed, it completes with no metric row tw
     const cb = readCheckpoint((await finalOf(whole)).path);
     assert.equal(ca.header.epoch, 6);
     for (const [name, t] of cb.tensors) assert.deepEqual(ca.tensors.get(name)?.data, t.data, `${name} equal`);
-    const detail = await call(core, 'runs.cluster', { id: limited });
+    const detail = (await call(core, 'runs.cluster', { id: limited }))!;
     assert.equal(detail.slurmState, 'COMPLETED');
   } finally {
     await core.close();

@@ -75,7 +75,6 @@ test('every contract method maps to the core and returns contract-valid results'
         'compare.checkpoints': 'not_found',
         'compare.neighbours': 'not_found',
         'evaluations.cancel': 'not_found',
-        'runs.cluster': 'not_found',
         'checkpoints.fetch': 'not_found',
         'clusters.remove': 'not_found',
         'clusters.check': 'not_found',
@@ -107,6 +106,7 @@ test('every contract method maps to the core and returns contract-valid results'
     assert.deepEqual(swept.runs.map((r) => r.name), ['swept [seed=1]', 'swept [seed=2]'], 'a local sweep queues one run per point');
     assert.ok(swept.runs.every((r) => r.tags.includes(`sweep:${swept.sweep}`)));
     assert.equal((results['clusters.add'] as { name: string }).name, 'c1');
+    assert.equal(results['runs.cluster'], null, 'a run on this machine has no cluster side');
     const missing = await dispatchCall(t.core.handlers, 'runs.get', { id: 'missing' });
     assert.ok(!missing.ok && missing.error.code === 'not_found');
     const badConfig = await dispatchCall(t.core.handlers, 'runs.create', { config: { ...demoConfig(), lr: -1 } });
