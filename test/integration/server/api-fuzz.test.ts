@@ -26,8 +26,14 @@ after(async () => {
   await t.dispose();
 });
 
-/** Downloads would reach for the network; everything else is fair game. */
-const METHODS = METHOD_NAMES.filter((m) => m !== 'datasets.download');
+/**
+ * Left out, because a well-formed call is slow by design rather than by fault: downloads reach
+ * for the network, system.doctor probes every backend (a worker and a matmul per backend), and
+ * clusters.check runs a job on a compute node. Their inputs are still validated by the same
+ * dispatch as every other method's.
+ */
+const SLOW_BY_DESIGN = new Set(['datasets.download', 'system.doctor', 'clusters.check']);
+const METHODS = METHOD_NAMES.filter((m) => !SLOW_BY_DESIGN.has(m));
 
 const VALID_INPUTS: Record<string, unknown> = {
   'runs.create': { config: demoConfig({ epochs: 1, batchSize: 10 }) },
