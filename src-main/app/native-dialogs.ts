@@ -4,10 +4,11 @@
  * null; the preload exposes them as `window.sncaDesktop`. Serve mode has no such thing: the
  * page types paths there.
  */
+import type { DesktopBridge } from '../../shared/desktop.ts';
 import type { DialogLike, IpcInvokeEventLike, IpcMainLike, OpenDialogOptionsLike } from './electron-like.ts';
 
 export const DIALOG_CHANNELS = { folder: 'snca:dialog:folder', checkpoint: 'snca:dialog:checkpoint' } as const;
-export const DESKTOP_GLOBAL = 'sncaDesktop';
+export { DESKTOP_GLOBAL } from '../../shared/desktop.ts';
 
 
 /** What each dialog shows: folders only, or safetensors checkpoints. */
@@ -34,10 +35,6 @@ export function registerDialogHandlers(ipcMain: IpcMainLike, dialog: DialogLike,
   };
 }
 
-export interface DesktopBridge {
-  chooseFolder(): Promise<string | null>;
-  chooseCheckpoint(): Promise<string | null>;
-}
 
 /** The page's side: two functions, each answering a path or null (never Electron objects). */
 export function createDesktopBridge(invoke: (channel: string) => Promise<unknown>): DesktopBridge {
