@@ -13,7 +13,7 @@ const cases: [string[], RegExp][] = [
   [['train', '--lr', 'fast'], /'--lr <x>' argument 'fast' is invalid\. Expected a number greater than 0/],
   [['train', '--lr', '0'], /'--lr <x>'/],
   [['train', '--seed', '-1'], /'--seed <n>'/],
-  [['train', '--backend', 'gpu'], /'--backend <name>' argument 'gpu' is invalid\. Expected one of: tensorflow-gpu, tensorflow, wasm, cpu/],
+  [['train', '--backend', 'gpu'], /'--backend <name>' argument 'gpu' is invalid\. Expected one of: tensorflow-gpu, webgpu, tensorflow, wasm, cpu/],
   [['train', '--name', '   '], /'--name <text>'/],
   [['train', '--preset', 'imagenet-full'], /--preset: unknown preset "imagenet-full"; available: mnist-demo/],
   [['train', '--epochs'], /option '--epochs <n>' argument missing/],

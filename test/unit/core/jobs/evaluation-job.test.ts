@@ -27,8 +27,14 @@ async function call(t: TestCore, method: 'evaluations.create' | 'evaluations.can
   return r.result as Evaluation;
 }
 
+/**
+ * The statuses an evaluation went through, as its events tell. Events are snapshots: the change
+ * watcher may deliver one again when another connection (the test's own) wrote in the same
+ * poll, so repeats of the same status are one step.
+ */
 function statusesOf(t: TestCore, id: number): string[] {
-  return t.events.flatMap((e) => (e.event === 'evaluation.changed' && e.payload.id === id ? [e.payload.status] : []));
+  const all = t.events.flatMap((e) => (e.event === 'evaluation.changed' && e.payload.id === id ? [e.payload.status] : []));
+  return all.filter((s, i) => i === 0 || s !== all[i - 1]);
 }
 
 test('an evaluation cancelled mid-run ends cancelled, a waiting one at once, and the next evaluation runs', { timeout: 60_000 }, async () => {
