@@ -17,6 +17,7 @@ import type { RunIdGenerator } from './run-id.ts';
 import { assertResumeStartEpoch } from './run-resume.ts';
 import { summarizeAllRuns, summarizeRun, toRunSummary } from './run-summaries.ts';
 import type { Scheduler } from './scheduler.ts';
+import { newRunOf } from '../store/runs-repository.ts';
 import type { ClusterRunsService } from './clusters/cluster-runs-service.ts';
 
 export interface MetricsQuery {
@@ -60,18 +61,7 @@ export class RunsService {
     const { store, bus, scheduler } = this.deps;
     const id = this.deps.newId();
     const now = this.deps.now();
-    store.runs.insert({
-      id,
-      name: config.name,
-      preset: config.preset,
-      arch: config.arch,
-      datasetKind: config.dataset.kind,
-      configJson: JSON.stringify(config),
-      createdAt: new Date(now).toISOString(),
-      epochs: config.epochs,
-      ownerPid: this.deps.pid,
-      heartbeatAt: now,
-    });
+    store.runs.insert(newRunOf(id, config, { createdAt: now, ownerPid: this.deps.pid, heartbeatAt: now }));
     bus.emit('run.changed', this.summary(id));
     scheduler.enqueue(id);
     return this.summary(id);

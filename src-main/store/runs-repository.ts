@@ -3,6 +3,7 @@
  * two processes (GUI and CLI) share the file: whoever loses the race sees `false` and
  * leaves the row alone. Deciding WHICH transition happens is the scheduler's job.
  */
+import type { RunConfig } from '../../shared/run-config.ts';
 import { RunStatusSchema, type RunStatus, type RunSummary } from '../../shared/domain.ts';
 import type { Db } from './migrator.ts';
 
@@ -27,6 +28,26 @@ export interface NewRun {
   /** The local process that owns the run; null for a run a cluster runs (its state comes from Slurm). */
   ownerPid: number | null;
   heartbeatAt: number | null;
+}
+
+/** The stored row of a new run: the columns the runs list shows come from its config. */
+export function newRunOf(
+  id: string,
+  config: Pick<RunConfig, 'name' | 'preset' | 'arch' | 'dataset' | 'epochs'>,
+  owner: { createdAt: number; ownerPid: number | null; heartbeatAt: number | null },
+): NewRun {
+  return {
+    id,
+    name: config.name,
+    preset: config.preset,
+    arch: config.arch,
+    datasetKind: config.dataset.kind,
+    configJson: JSON.stringify(config),
+    createdAt: new Date(owner.createdAt).toISOString(),
+    epochs: config.epochs,
+    ownerPid: owner.ownerPid,
+    heartbeatAt: owner.heartbeatAt,
+  };
 }
 
 interface RunRow {

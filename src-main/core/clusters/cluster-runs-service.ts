@@ -30,6 +30,7 @@ import { renderSbatchScript } from '../../cluster/sbatch-script.ts';
 import { shellQuote } from '../../cluster/shell-quote.ts';
 import { jobKey, SlurmClient, type JobState } from '../../cluster/slurm-client.ts';
 import type { ClusterRun } from '../../store/clusters-repository.ts';
+import { newRunOf } from '../../store/runs-repository.ts';
 import type { Store } from '../../store/store.ts';
 import type { DataPaths } from '../data-home.ts';
 import type { EventBus } from '../event-bus.ts';
@@ -102,18 +103,8 @@ export class ClusterRunsService {
     const runDirs = ids.map((id) => `${cluster.workDir}/runs/${id}`);
     store.transaction(() => {
       configs.forEach((config, i) => {
-        store.runs.insert({
-          id: ids[i]!,
-          name: config.name,
-          preset: config.preset,
-          arch: config.arch,
-          datasetKind: config.dataset.kind,
-          configJson: JSON.stringify(config),
-          createdAt: new Date(now).toISOString(),
-          epochs: config.epochs,
-          ownerPid: null,
-          heartbeatAt: null,
-        });
+        // No local owner: Slurm runs it, and this service follows it.
+        store.runs.insert(newRunOf(ids[i]!, config, { createdAt: now, ownerPid: null, heartbeatAt: null }));
         if (req.sweep) store.runs.updateDetails(ids[i]!, { tags: [sweepTag(req.sweep)] });
         store.clusters.addRun({ runId: ids[i]!, cluster: cluster.name, runDir: runDirs[i]!, resources, sweep: req.sweep ?? null });
       });
