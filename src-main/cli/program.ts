@@ -57,6 +57,11 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .option('--name <text>', 'name of the run', nonEmptyText(120))
     .option('--seed <n>', 'random seed', integerIn(0, 2 ** 31 - 1))
     .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, backendName)
+    .option('--on <cluster>', 'submit to a registered Slurm cluster (snca cluster add) instead of training here', nonEmptyText(40))
+    .option('--partition <name>', "with --on: Slurm partition (default: the cluster's)", nonEmptyText(64))
+    .option('--gpus <n>', "with --on: GPUs per run (default: the cluster's)", integerIn(0, 64))
+    .option('--time <limit>', "with --on: Slurm time limit, e.g. 2-00:00:00 (default: the cluster's)", nonEmptyText(32))
+    .option('--sweep <path=v1,v2>', 'one run per combination of swept values (repeatable), e.g. --sweep lr=0.1,0.05', (v: string, all: string[] = []) => [...all, v])
     .action(async (dataPath: string | undefined, opts: TrainOptions) => setExitCode(await trainCommand({ ...opts, dataPath }, ctx)));
 
   registerDataCommand(program, ctx, setExitCode);

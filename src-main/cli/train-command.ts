@@ -7,8 +7,10 @@
  * core's.
  */
 import { ApiError } from '../../shared/api-error.ts';
+import type { RunConfig } from '../../shared/run-config.ts';
+import { parseSweepAxis, SweepError } from '../../shared/sweep.ts';
 import type { RunSummary } from '../../shared/domain.ts';
-import { createCore } from '../core/core.ts';
+import { createCore, type Core } from '../core/core.ts';
 import type { CliContext } from './cli-context.ts';
 import { EXIT_FAILED, followRunToEnd } from './run-follow.ts';
 import { ProgressPrinter } from './progress-printer.ts';
@@ -38,7 +40,11 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
     io.stderr('error: --dataset: says what kind DATAPATH is, but no DATAPATH was given\n');
     return EXIT_FAILED;
   }
-  const { dataPath, dataset: forcedKind, resume: _r, startEpoch: _s, evaluate: _e, k: _k, ...rest } = input;
+  if (input.on === undefined && (input.partition !== undefined || input.gpus !== undefined || input.time !== undefined)) {
+    io.stderr('error: --partition, --gpus and --time are Slurm resources: they go with --on CLUSTER; nothing was started\n');
+    return EXIT_FAILED;
+  }
+  const { dataPath, dataset: forcedKind, resume: _r, startEpoch: _s, evaluate: _e, k: _k, on: _on, partition: _p, gpus: _g, time: _t, sweep: _sw, ...rest } = input;
   let flags: TrainFlags;
   try {
     flags = { ...rest, ...(dataPath !== undefined ? { dataset: await inferDataPath(dataPath, forcedKind) } : {}) };
@@ -67,6 +73,7 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
       }
       built.config.startEpoch = input.startEpoch;
     }
+    if (input.on !== undefined || (input.sweep?.length ?? 0) > 0) return await submitCommand(core, input, built.config, ctx, say);
     const printer = new ProgressPrinter(say);
     let runId: string | null = null;
     core.bus.on('run.progress', (p) => p.runId === runId && printer.progress(p));
@@ -96,4 +103,43 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
   } finally {
     await core.close();
   }
+}
+
+/**
+ * `--on CLUSTER` and/or `--sweep`: through `runs.submit`. On a cluster the runs are submitted
+ * and the command ends (the app follows them; `snca runs` lists them); here a sweep's runs are
+ * queued and followed one after the other, and the worst exit code is returned.
+ */
+async function submitCommand(core: Core, input: TrainCommandInput, config: RunConfig, ctx: CliContext, say: (line: string) => void): Promise<number> {
+  let sweep;
+  try {
+    sweep = (input.sweep ?? []).map(parseSweepAxis);
+  } catch (err) {
+    if (!(err instanceof SweepError)) throw err;
+    ctx.io.stderr(`error: ${err.message}; nothing was started\n`);
+    return EXIT_FAILED;
+  }
+  const resources = {
+    ...(input.partition !== undefined ? { partition: input.partition } : {}),
+    ...(input.gpus !== undefined ? { gpus: input.gpus } : {}),
+    ...(input.time !== undefined ? { time: input.time } : {}),
+  };
+  let submitted;
+  try {
+    submitted = await core.call('runs.submit', { config, sweep, ...(input.on !== undefined ? { cluster: input.on, resources } : {}) });
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    ctx.io.stderr(`error: ${err.message}\n`);
+    return EXIT_FAILED;
+  }
+  const where = input.on !== undefined ? `cluster ${input.on}` : 'this machine';
+  say(`${submitted.runs.length === 1 ? 'Run' : `Sweep ${submitted.sweep} of ${submitted.runs.length} runs`} on ${where} — data in ${core.home}`);
+  for (const r of submitted.runs) say(`  ${r.id} "${r.name}" (${r.status})`);
+  if (input.on !== undefined) {
+    say('The cluster runs them; the app (or `snca runs`) follows their progress.');
+    return 0;
+  }
+  let worst = 0;
+  for (const r of submitted.runs) worst = Math.max(worst, await followRunToEnd(core, r.id, ctx, say));
+  return worst;
 }

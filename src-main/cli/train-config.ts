@@ -37,6 +37,14 @@ export type TrainCommandInput = Omit<TrainFlags, 'dataset'> & {
   evaluate?: boolean;
   /** --k: neighbours that vote, with -e only. */
   k?: number;
+  /** --on NAME: submit to a registered Slurm cluster instead of training here. */
+  on?: string;
+  /** --partition / --gpus / --time: overrides of the cluster's defaults, with --on only. */
+  partition?: string;
+  gpus?: number;
+  time?: string;
+  /** --sweep PATH=V1,V2 (repeatable): one run per combination. */
+  sweep?: string[];
 };
 
 /** A preset as `presets.list` gives it (a CIFAR one already points at the default download folder). */

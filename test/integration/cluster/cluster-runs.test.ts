@@ -228,3 +228,33 @@ test('cluster check passes every step on the local cluster, running the app on a
     await core.close();
   }
 });
+
+test('the CLI registers a cluster and submits to it: snca cluster add, snca train --on, snca cluster list', { timeout: 120_000 }, async () => {
+  const home = join(tmp.dir, 'home-cli');
+  const { runCli } = await import('../../../src-main/cli/program.ts');
+  const { recordingContext } = await import('../../fixtures/cli-context.ts');
+  const add = recordingContext({ home });
+  assert.equal(await runCli(['cluster', 'add', 'here', '--local', '--work-dir', workDir, '--gpus', '0', '--cpus', '1', '--time', '10'], add), 0, add.err());
+  assert.match(add.out(), /Cluster here registered \(local, work folder .*\)\. Next: snca cluster check here --install/);
+  const submit = recordingContext({ home });
+  const code = await runCli(['train', '--preset', 'mnist-demo', '--epochs', '1', '--on', 'here', '--time', '5', '--sweep', 'seed=1,2'], submit);
+  assert.equal(code, 0, submit.err());
+  assert.match(submit.out(), /^Sweep [0-9a-z]{15} of 2 runs on cluster here/);
+  const list = recordingContext({ home });
+  assert.equal(await runCli(['cluster', 'list'], list), 0);
+  assert.match(list.out(), /^here\tlocal\t.*\t0 GPU, 1 CPU, time 10\n$/);
+  // Leave nothing running on the cluster: cancel both through the contract.
+  const core = await openCore(home);
+  try {
+    const runs = await call(core, 'runs.list', {});
+    assert.equal(runs.length, 2);
+    for (const r of runs) {
+      const detail = (await call(core, 'runs.cluster', { id: r.id }))!;
+      assert.equal(detail.cluster, 'here');
+      assert.match(detail.script ?? '', /#SBATCH --time=5\n/);
+      await call(core, 'runs.cancel', { id: r.id }).catch(() => undefined);
+    }
+  } finally {
+    await core.close();
+  }
+});
