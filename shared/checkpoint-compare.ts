@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DatasetSpecSchema } from './run-config.ts';
 import { EvaluationSchema } from './domain.ts';
+import { DatasetIdSchema } from './thumbnails.ts';
 
 export const CompareCheckpointsInputSchema = z
   .object({
@@ -40,6 +41,8 @@ export type CheckpointComparison = z.infer<typeof CheckpointComparisonSchema>;
 export const CompareCheckpointsResultSchema = z.object({
   /** True when every evaluation completed with per-sample results. */
   ready: z.boolean(),
+  /** Names the dataset's images for thumbnails (shared/thumbnails.ts): val split for the queries, train for the neighbours. */
+  datasetId: DatasetIdSchema,
   /** One per checkpoint, in the order asked; running ones report through evaluation.changed. */
   evaluations: z.array(EvaluationSchema),
   comparison: CheckpointComparisonSchema.nullable(),

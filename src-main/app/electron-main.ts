@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const openExternal = (url: string) => {
     if (isSafeExternalUrl(url)) void shell.openExternal(url);
   };
-  protocol.handle(APP_SCHEME, createAppProtocolHandler(DEFAULT_RENDERER_DIR));
+  protocol.handle(APP_SCHEME, createAppProtocolHandler(DEFAULT_RENDERER_DIR, core.thumbnails.source));
   hardenSession(session.defaultSession);
   const removeIpc = registerIpcHandlers(ipcMain, core.handlers, {
     isTrustedSender: isTrustedAppSender,

@@ -64,6 +64,7 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
     const options = {
       handlers: core.handlers,
       bus: core.bus,
+      thumbnails: core.thumbnails.source,
       host: flags.host,
       ...(flags.publicName && flags.publicName.length > 0 ? { publicNames: flags.publicName } : {}),
       ...(tls ? { tls } : {}),

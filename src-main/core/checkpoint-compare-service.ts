@@ -18,6 +18,8 @@ export interface CheckpointCompareDeps {
   store: Store;
   home: string;
   evaluate(req: EvaluationRequest): Promise<Evaluation>;
+  /** The thumbnails id of the dataset compared on (its val images, and the train neighbours). */
+  datasetIdOf(spec: DatasetSpecInput): string;
 }
 
 export interface CompareCheckpointsRequest {
@@ -53,24 +55,25 @@ export class CheckpointCompareService {
       sigma ??= effectiveSigma(config.data);
       dataset ??= config.data.dataset;
     }
+    const datasetId = this.deps.datasetIdOf(dataset);
     const evaluations: Evaluation[] = [];
     for (const c of checkpoints) {
       evaluations.push(await this.deps.evaluate({ checkpointId: c.id, k: req.k, sigma, recomputeMemory: req.recomputeMemory, dataset }));
     }
     const failed = evaluations.find((e) => e.status !== 'completed' && e.status !== 'running');
-    if (failed) return { ready: false, evaluations, comparison: null, problem: `The evaluation of checkpoint ${failed.checkpointId} ${failed.status}: ${failed.error ?? 'no message'}` };
-    if (evaluations.some((e) => e.status === 'running')) return { ready: false, evaluations, comparison: null, problem: null };
+    if (failed) return { ready: false, datasetId, evaluations, comparison: null, problem: `The evaluation of checkpoint ${failed.checkpointId} ${failed.status}: ${failed.error ?? 'no message'}` };
+    if (evaluations.some((e) => e.status === 'running')) return { ready: false, datasetId, evaluations, comparison: null, problem: null };
     const results: PerSampleResults[] = [];
     for (const e of evaluations) {
       const r = this.samplesOf(e.id);
-      if (!r) return { ready: false, evaluations, comparison: null, problem: `Evaluation ${e.id} was stored without per-sample results; delete it and evaluate again.` };
+      if (!r) return { ready: false, datasetId, evaluations, comparison: null, problem: `Evaluation ${e.id} was stored without per-sample results; delete it and evaluate again.` };
       results.push(r);
     }
     const classNames = evaluations[0]!.perClass?.map((c) => c.name) ?? [];
     try {
-      return { ready: true, evaluations, comparison: compareSamples(results, classNames), problem: null };
+      return { ready: true, datasetId, evaluations, comparison: compareSamples(results, classNames), problem: null };
     } catch (err) {
-      if (err instanceof SampleMismatchError) return { ready: false, evaluations, comparison: null, problem: err.message };
+      if (err instanceof SampleMismatchError) return { ready: false, datasetId, evaluations, comparison: null, problem: err.message };
       throw err;
     }
   }

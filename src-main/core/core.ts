@@ -30,6 +30,7 @@ import { ClusterRunsService } from './clusters/cluster-runs-service.ts';
 import { RunSubmission } from './clusters/run-submission.ts';
 import { RunTableService } from './run-table-service.ts';
 import { CheckpointCompareService } from './checkpoint-compare-service.ts';
+import { ThumbnailsService } from './thumbnails-service.ts';
 import { Scheduler } from './scheduler.ts';
 import { appVersion, defaultBackend } from './system-info.ts';
 import { DoctorService } from './doctor-service.ts';
@@ -84,6 +85,8 @@ export interface Core {
   readonly evaluations: EvaluationsService;
   readonly runTable: RunTableService;
   readonly checkpointCompare: CheckpointCompareService;
+  /** PNG thumbnails of dataset images for the app protocol and serve mode's /thumbnails route. */
+  readonly thumbnails: ThumbnailsService;
   readonly datasets: DatasetsService;
   readonly presets: PresetsService;
   readonly scheduler: Scheduler;
@@ -176,7 +179,11 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       ...(options.evaluateWorkerEntry ? { entry: options.evaluateWorkerEntry } : {}),
       ...(options.backend ? { backend: options.backend } : {}),
     });
-    const checkpointCompare = new CheckpointCompareService({ store, home, evaluate: (req) => evaluations.create(req) });
+    const thumbnails = new ThumbnailsService({
+      home,
+      knownDatasetJsons: () => [...store.runs.datasetJsons(), ...store.evaluations.datasetJsons()],
+    });
+    const checkpointCompare = new CheckpointCompareService({ store, home, evaluate: (req) => evaluations.create(req), datasetIdOf: (spec) => thumbnails.datasetIdOf(spec) });
     const gpuSampler = new GpuSampler({
       store,
       bus,
@@ -214,6 +221,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       evaluations,
       runTable,
       checkpointCompare,
+      thumbnails,
       handlers,
       call: async <M extends MethodName>(method: M, input: MethodInput<M>) => {
         const answer = await dispatchCall(handlers, method, input, diagnostics);

@@ -20,6 +20,8 @@ import { redactTokens, requestFailureLine } from './log-redaction.ts';
 import { AccessPolicyError, allowedHostNames, isAllowedHost, isAllowedOrigin, isAuthorized, type AccessPolicy } from './request-guards.ts';
 import { sendText, setBaselineHeaders } from './response-headers.ts';
 import { handleStaticRequest } from './static-route.ts';
+import { answerThumbnail } from './thumbnail-route.ts';
+import { THUMBNAIL_PATH_PREFIX, type ThumbnailSource } from '../../shared/thumbnails.ts';
 
 export const DEFAULT_PORT = 4170;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -42,6 +44,8 @@ export interface ServerOptions {
   rendererDir?: string;
   bodyLimitBytes?: number;
   diagnostics?: Diagnostics;
+  /** Dataset thumbnails served at /thumbnails/… to holders of the token; absent: 404. */
+  thumbnails?: ThumbnailSource;
 }
 
 export interface RunningServer {
@@ -125,11 +129,39 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await handleApiRequest(req, res, pathname, { handlers: options.handlers, bodyLimitBytes, diagnostics });
       return;
     }
+    if (pathname.startsWith(THUMBNAIL_PATH_PREFIX)) {
+      await serveThumbnail(req, res, pathname);
+      return;
+    }
     if (pathname === transportNames.wsPath) {
       sendText(res, 426, 'Connect with a WebSocket', 'text/plain; charset=utf-8');
       return;
     }
     await handleStaticRequest(req, res, pathname, { rendererDir, connectSrc });
+  }
+
+  /** `<img>` cannot send a header: the token may come as `?token=`, as for the WebSocket. */
+  async function serveThumbnail(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendText(res, 405, 'Method not allowed');
+      return;
+    }
+    if (!isAllowedOrigin(headerValue(req.headers.origin), req.headers.host, policy)) {
+      sendText(res, 403, 'Cross-origin requests are not accepted');
+      return;
+    }
+    if (!isAuthorized(req, token, true)) {
+      sendText(res, 401, 'Missing or wrong access token');
+      return;
+    }
+    const answer = await answerThumbnail(pathname, new URL(req.url ?? '/', 'http://localhost').searchParams, options.thumbnails);
+    res.statusCode = answer.status;
+    res.setHeader('Content-Type', answer.contentType);
+    res.setHeader('Cache-Control', answer.cacheControl);
+    const body = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
+    res.setHeader('Content-Length', body.byteLength);
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {

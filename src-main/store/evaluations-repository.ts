@@ -155,6 +155,11 @@ export class EvaluationsRepository {
   }
 
   /** The per-sample results file of an evaluation (relative to the data folder), or null. */
+  /** The distinct dataset specs evaluated on, as JSON. */
+  datasetJsons(): string[] {
+    return this.db.prepare('SELECT DISTINCT dataset FROM evaluations').pluck().all() as string[];
+  }
+
   samplesPath(id: number): string | null {
     return (this.db.prepare('SELECT samples_path FROM evaluations WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
   }

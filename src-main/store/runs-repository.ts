@@ -181,6 +181,11 @@ export class RunsRepository {
     return this.configStmt.get(id) as string | undefined;
   }
 
+  /** The distinct dataset specs of all runs' configs, as JSON. */
+  datasetJsons(): string[] {
+    return this.db.prepare(`SELECT DISTINCT json_extract(config, '$.dataset') FROM runs WHERE json_extract(config, '$.dataset') IS NOT NULL`).pluck().all() as string[];
+  }
+
   /** Queued and running runs, oldest first. */
   listActive(): RunRecord[] {
     return (this.activeStmt.all() as RunRow[]).map(toRecord);

@@ -12,6 +12,11 @@ export interface RendererApiClient extends ApiClient {
   readonly connection: ConnectionState;
   /** Called with every state change; returns an unsubscribe function. */
   onConnection(listener: (state: ConnectionState) => void): () => void;
+  /**
+   * The URL of a file route of the app (a thumbnail: shared/thumbnails.ts), with the access
+   * token where the transport needs one, for `<img src>` which cannot send headers.
+   */
+  assetUrl(path: string): string;
   /** Stops the event link for good (tests, page unload). */
   close(): void;
 }

@@ -202,6 +202,9 @@ export function createHttpClient(options: HttpClientOptions): RendererApiClient 
       ensureStarted();
       return off;
     },
+    assetUrl(path) {
+      return `${baseUrl}${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(options.token)}`;
+    },
     onConnection(listener) {
       connectionListeners.add(listener);
       ensureStarted();

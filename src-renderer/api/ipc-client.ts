@@ -31,6 +31,10 @@ export function createIpcClient(bridge: PreloadBridge): RendererApiClient {
     on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) {
       return hub.on(event, listener);
     },
+    // The page itself is on snca://app, whose protocol handler serves these paths.
+    assetUrl(path) {
+      return path;
+    },
     onConnection(listener) {
       connectionListeners.add(listener);
       return () => connectionListeners.delete(listener);

@@ -122,7 +122,7 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
       const cmpTimes: number[] = [];
       for (let i = 0; i < 3; i++) {
         // A new service each time: the per-sample files are read cold (no parse cache).
-        const svc = new CheckpointCompareService({ store, home: tmp.dir, evaluate: async (req) => store.evaluations.get(store.evaluations.listByRun('ckpt-run').find((e) => e.checkpointId === req.checkpointId)!.id)! });
+        const svc = new CheckpointCompareService({ store, home: tmp.dir, datasetIdOf: () => '00112233445566ff', evaluate: async (req) => store.evaluations.get(store.evaluations.listByRun('ckpt-run').find((e) => e.checkpointId === req.checkpointId)!.id)! });
         const c0 = performance.now();
         const r = await svc.compare({ checkpointIds: ckpts, k: 30, sigma: 0.05, recomputeMemory: false, dataset: { kind: 'mnist' } });
         cmpTimes.push(performance.now() - c0);

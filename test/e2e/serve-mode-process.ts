@@ -12,7 +12,7 @@ const portArg = process.argv.indexOf('--port');
 const port = portArg >= 0 ? Number(process.argv[portArg + 1]) : 0;
 
 const core = await createCore({ shell: 'serve' });
-const server = await startServer({ handlers: core.handlers, bus: core.bus, host: '127.0.0.1', port });
+const server = await startServer({ handlers: core.handlers, bus: core.bus, thumbnails: core.thumbnails.source, host: '127.0.0.1', port });
 console.log(`SNCA Studio serve mode: ${server.url}`);
 
 let stopping = false;

@@ -45,7 +45,7 @@ export function sniffProblem(head: Uint8Array, fileSize: number): string | null 
 }
 
 /** Decodes an encoded image; `path` only names it in errors. */
-async function decodeImage(buf: Uint8Array, path: string): Promise<DecodedImage> {
+export async function decodeImage(buf: Uint8Array, path: string): Promise<DecodedImage> {
   const problem = sniffProblem(buf.subarray(0, 16), buf.length);
   if (problem) throw new ImageDecodeError(path, problem);
   const format = sniffImageFormat(buf.subarray(0, 16));

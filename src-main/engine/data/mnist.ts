@@ -61,7 +61,7 @@ export function stratifiedQuotas(classSizes: readonly number[], take: number): n
   return quotas;
 }
 
-function buildSplit(id: string, picks: { cls: number; row: number }[], perClass: Float32Array[]) {
+function buildSplit(id: string, picks: MnistPick[], perClass: Float32Array[]) {
   const images = new Float32Array(picks.length * PIXELS);
   const labels = new Int32Array(picks.length);
   picks.forEach(({ cls, row }, k) => {
@@ -80,8 +80,13 @@ function buildSplit(id: string, picks: { cls: number; row: number }[], perClass:
   return new InMemoryLoader(split, images);
 }
 
-export async function openMnist(spec: MnistSpec): Promise<Dataset> {
-  const perClass = await readDigits();
+interface MnistPick {
+  cls: number;
+  row: number;
+}
+
+/** The digits of each split (class-major, rows ascending), the same for every run of a spec. */
+function mnistPicks(perClass: Float32Array[], spec: MnistSpec): { train: MnistPick[]; val: MnistPick[] } {
   const sizes = perClass.map((a) => a.length / PIXELS);
   const total = sizes.reduce((a, b) => a + b, 0);
   if (spec.trainSize + spec.valSize > total) {
@@ -89,8 +94,8 @@ export async function openMnist(spec: MnistSpec): Promise<Dataset> {
   }
   const trainQ = stratifiedQuotas(sizes, spec.trainSize);
   const valQ = stratifiedQuotas(sizes, spec.valSize);
-  const train: { cls: number; row: number }[] = [];
-  const val: { cls: number; row: number }[] = [];
+  const train: MnistPick[] = [];
+  const val: MnistPick[] = [];
   sizes.forEach((n, cls) => {
     const perm = seededPermutation(n, SPLIT_SEED + cls);
     const tq = trainQ[cls]!;
@@ -100,9 +105,15 @@ export async function openMnist(spec: MnistSpec): Promise<Dataset> {
     for (let k = 0; k < vq; k++) val.push({ cls, row: perm[tq + k]! });
   });
   // Split order is class-major, rows ascending: stable, readable, independent of the quota math.
-  const byClassRow = (a: { cls: number; row: number }, b: { cls: number; row: number }) => a.cls - b.cls || a.row - b.row;
+  const byClassRow = (a: MnistPick, b: MnistPick) => a.cls - b.cls || a.row - b.row;
   train.sort(byClassRow);
   val.sort(byClassRow);
+  return { train, val };
+}
+
+export async function openMnist(spec: MnistSpec): Promise<Dataset> {
+  const perClass = await readDigits();
+  const { train, val } = mnistPicks(perClass, spec);
   const trainLoader = buildSplit('mnist/train', train, perClass);
   const valLoader = buildSplit('mnist/val', val, perClass);
   return {
@@ -112,3 +123,29 @@ export async function openMnist(spec: MnistSpec): Promise<Dataset> {
     close: async () => {},
   };
 }
+
+/** One split's digits as 8-bit grey pixels (28×28 each, un-normalised) with their labels. */
+export interface MnistSplitPixels {
+  readonly count: number;
+  readonly pixels: Uint8Array;
+  readonly labels: Int32Array;
+}
+
+/** Both splits of a spec as pixels, for showing the digits (thumbnails), not for training. */
+export async function mnistSplitPixels(spec: MnistSpec): Promise<{ train: MnistSplitPixels; val: MnistSplitPixels }> {
+  const perClass = await readDigits();
+  const { train, val } = mnistPicks(perClass, spec);
+  const toPixels = (picks: MnistPick[]): MnistSplitPixels => {
+    const pixels = new Uint8Array(picks.length * PIXELS);
+    const labels = new Int32Array(picks.length);
+    picks.forEach(({ cls, row }, k) => {
+      const src = perClass[cls]!.subarray(row * PIXELS, (row + 1) * PIXELS);
+      for (let p = 0; p < PIXELS; p++) pixels[k * PIXELS + p] = Math.round(Math.min(1, Math.max(0, src[p]!)) * 255);
+      labels[k] = cls;
+    });
+    return { count: picks.length, pixels, labels };
+  };
+  return { train: toPixels(train), val: toPixels(val) };
+}
+
+export const MNIST_SIDE = SIDE;

@@ -35,6 +35,7 @@ test('evaluations share K, sigma and dataset; running â†’ not ready; completed â
     const svc = new CheckpointCompareService({
       store,
       home: tmp.dir,
+      datasetIdOf: () => '00112233445566ff',
       evaluate: async (req) => {
         asked.push(req);
         const e = store.evaluations.get(evalIds.get(req.checkpointId!)!)!;

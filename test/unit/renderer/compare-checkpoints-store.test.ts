@@ -25,9 +25,10 @@ test('pending comparison: waits for evaluation.changed of its evaluations, then 
   let calls = 0;
   client.respond('compare.checkpoints', (): CompareCheckpointsResult => {
     calls++;
-    if (calls === 1) return { ready: false, evaluations: [evaluation(1, 'completed'), evaluation(2, 'running')], comparison: null, problem: null };
+    if (calls === 1) return { ready: false, datasetId: '00112233445566ff', evaluations: [evaluation(1, 'completed'), evaluation(2, 'running')], comparison: null, problem: null };
     return {
       ready: true,
+      datasetId: '00112233445566ff',
       evaluations: [evaluation(1, 'completed'), evaluation(2, 'completed')],
       comparison: { samples: 1, classNames: ['a'], pairs: [], perClass: [], confusionChanges: [], disagreementTotal: 0, disagreements: [] },
       problem: null,

@@ -26,6 +26,10 @@ export class FakeClient implements RendererApiClient {
     return (await r(input)) as MethodOutput<M>;
   }
 
+  assetUrl(path: string): string {
+    return `http://fake${path}`;
+  }
+
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) {
     return this.hub.on(event, listener);
   }
