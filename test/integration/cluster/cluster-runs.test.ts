@@ -17,7 +17,7 @@ import { createCore, type Core } from '../../../src-main/core/core.ts';
 import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
 import { LocalShell } from '../../../src-main/cluster/cluster-shell.ts';
 import { makeTempDir, type TempDir } from '../../fixtures/temp-home.ts';
-import { waitUntil } from '../../fixtures/cluster/wait-until.ts';
+import { waitFor } from '../../fixtures/wait-for.ts';
 
 let tmp: TempDir;
 let workDir: string;
@@ -55,10 +55,10 @@ async function registerLocal(core: Core, name = 'local', extra: Partial<MethodIn
 
 async function whenStatus(core: Core, id: string, statuses: readonly string[], timeoutMs: number) {
   let last = '';
-  await waitUntil(async () => {
+  await waitFor(async () => {
     last = (await call(core, 'runs.get', { id })).status;
     return statuses.includes(last);
-  }, timeoutMs, () => `run ${id} is ${last}`);
+  }, () => `run ${id} to be ${statuses.join(' or ')} (it is ${last})`, timeoutMs, 250);
   return call(core, 'runs.get', { id });
 }
 
@@ -135,7 +135,7 @@ test('scancel mid-run: the run ends cancelled', { timeout: 240_000 }, async () =
     const { runs } = await call(core, 'runs.submit', { config: demo({ epochs: 500 }, 100), cluster: 'local' });
     const id = runs[0]!.id;
     await whenStatus(core, id, ['running'], 120_000);
-    await waitUntil(async () => ((await call(core, 'runs.metrics', { id, keys: ['loss'], maxPoints: 10 }))[0]?.value.length ?? 0) > 0, 120_000, () => 'no metrics yet');
+    await waitFor(async () => ((await call(core, 'runs.metrics', { id, keys: ['loss'], maxPoints: 10 }))[0]?.value.length ?? 0) > 0, 'the first loss rows', 120_000, 250);
     await call(core, 'runs.cancel', { id });
     const ended = await whenStatus(core, id, ['completed', 'failed', 'cancelled', 'interrupted'], 60_000);
     assert.equal(ended.status, 'cancelled');
@@ -154,7 +154,7 @@ test('a time limit interrupts a run; resumed, it completes with no metric row tw
     const whole = (await call(core, 'runs.submit', { config, cluster: 'local', resources: { time: '30' } })).runs[0]!.id;
     // Make the 1-minute limit bite whatever this machine's speed: once the first epoch's checkpoint
     // is in, the job's process is paused (SIGSTOP), so it is still running when Slurm's limit ends it.
-    await waitUntil(async () => (await call(core, 'runs.get', { id: limited })).epochsDone >= 1, 300_000, () => 'no checkpoint yet');
+    await waitFor(async () => (await call(core, 'runs.get', { id: limited })).epochsDone >= 1, 'the first checkpoint', 300_000, 250);
     const shell = new LocalShell();
     const pids = (await shell.run('pgrep', ['-f', `cluster-job ${join(workDir, 'runs', limited)}`])).stdout.trim().split(/\s+/).filter(Boolean);
     assert.ok(pids.length > 0, 'the job process is found on the node');

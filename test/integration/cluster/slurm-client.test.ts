@@ -14,7 +14,7 @@ import { parseEventLogChunk } from '../../../src-main/cluster/event-log.ts';
 import { renderSbatchScript } from '../../../src-main/cluster/sbatch-script.ts';
 import { jobKey, SlurmClient, type JobState } from '../../../src-main/cluster/slurm-client.ts';
 import { makeTempDir, type TempDir } from '../../fixtures/temp-home.ts';
-import { waitUntil } from '../../fixtures/cluster/wait-until.ts';
+import { waitFor } from '../../fixtures/wait-for.ts';
 
 const shell = new LocalShell();
 const slurm = new SlurmClient(shell);
@@ -57,10 +57,10 @@ function submission(name: string, behaviours: string[], time = '5') {
 
 async function statesWhen(jobId: number, done: (s: Map<string, JobState>) => boolean, timeoutMs: number): Promise<Map<string, JobState>> {
   let last = new Map<string, JobState>();
-  await waitUntil(async () => {
+  await waitFor(async () => {
     last = await slurm.states([jobId]);
     return done(last);
-  }, timeoutMs, () => `job ${jobId}: ${JSON.stringify([...last])}`);
+  }, () => `job ${jobId} (last seen: ${JSON.stringify([...last])})`, timeoutMs, 250);
   return last;
 }
 

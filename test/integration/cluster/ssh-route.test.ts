@@ -12,7 +12,7 @@ import { parseEventLogChunk } from '../../../src-main/cluster/event-log.ts';
 import { renderSbatchScript } from '../../../src-main/cluster/sbatch-script.ts';
 import { SlurmClient } from '../../../src-main/cluster/slurm-client.ts';
 import { makeTempDir, type TempDir } from '../../fixtures/temp-home.ts';
-import { waitUntil } from '../../fixtures/cluster/wait-until.ts';
+import { waitFor } from '../../fixtures/wait-for.ts';
 
 const SCRIPT = resolve('test/cluster/sshd-loopback.sh');
 const PORT = 2200 + (process.pid % 500);
@@ -52,10 +52,10 @@ test('through ssh: a job is submitted, followed to COMPLETED, and its event log 
   });
   const jobId = await slurm.submit(join(runDir, 'job.sbatch'), script);
   let state = '';
-  await waitUntil(async () => {
+  await waitFor(async () => {
     state = (await slurm.states([jobId])).get(String(jobId))?.state ?? '';
     return state === 'COMPLETED';
-  }, 60_000, () => `job ${jobId} is ${state}`);
+  }, () => `job ${jobId} to complete (it is ${state})`, 60_000, 250);
   const path = join(runDir, 'events.jsonl');
   const head = await shell.readFrom(path, 0, 20);
   const first = parseEventLogChunk(head!, 0, path);
