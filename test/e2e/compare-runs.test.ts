@@ -7,26 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { RunSummary } from '../../shared/domain.ts';
 import { demoConfig } from '../fixtures/run-records.ts';
-import { artifactPath, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
+import { artifactPath, callServeMode, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
 
 const skip = e2eSkipReason() ?? false;
 let browser: Browser | undefined;
 let serve: ServeMode | undefined;
-
-async function call<T>(method: string, input: unknown): Promise<T> {
-  const url = new URL(serve!.appUrl);
-  const token = url.searchParams.get('token')!;
-  const res = await fetch(new URL(`/api/${method}`, url.origin), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(input),
-  });
-  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!body.ok) throw new Error(`${method}: ${body.error?.message}`);
-  return body.result;
-}
 
 before(async () => {
   if (skip) return;
@@ -49,11 +35,11 @@ test('compare 3 demo runs differing in lr and seed: the diff lists exactly lr an
   const ids: string[] = [];
   for (const v of variants) {
     const config = demoConfig({ ...v, epochs: 2, batchSize: 50, lowDim: 16, dataset: { kind: 'mnist', trainSize: 300, valSize: 100 } });
-    ids.push((await call<RunSummary>('runs.create', { config })).id);
+    ids.push((await callServeMode(serve!, 'runs.create', { config })).id);
   }
   const deadline = Date.now() + 300_000;
   for (;;) {
-    const runs = await call<RunSummary[]>('runs.list', {});
+    const runs = await callServeMode(serve!, 'runs.list', {});
     const mine = runs.filter((r) => ids.includes(r.id));
     if (mine.every((r) => r.status === 'completed')) break;
     const bad = mine.find((r) => r.status === 'failed' || r.status === 'cancelled');

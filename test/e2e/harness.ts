@@ -1,7 +1,8 @@
 /**
  * E2E helpers: build the renderer when its sources are newer than dist/renderer, start the
- * real serve mode (SNCA_HOME in a temp folder, a free port) or the mock, launch Debian's
- * Chromium through playwright-core, open the tokened URL, keep screenshots in test/artifacts/.
+ * real serve mode (SNCA_HOME in a temp folder, a free port; fakes only for what cannot run
+ * offline), launch Debian's Chromium through playwright-core, open the tokened URL, keep
+ * screenshots in test/artifacts/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { MethodInput, MethodName, MethodOutput } from '../../shared/api.ts';
+import type { FakeWorker } from '../fixtures/workers/fake-workers.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const RENDERER_DIST = join(REPO, 'dist/renderer');
@@ -78,12 +81,29 @@ export interface ServeMode {
   stop(): Promise<void>;
 }
 
+/** What a test replaces in serve mode because the real thing cannot run here. */
+export interface ServeFakes {
+  /** A fake training worker (test/fixtures/workers) instead of the real trainer. */
+  worker?: FakeWorker;
+  /** Where CIFAR archives are downloaded from, and their md5 (a local server instead of the official site). */
+  cifar?: { url: string; md5: string };
+}
+
 /**
- * How serve mode is started: SNCA_SERVE_CMD (a JSON array; `--port N` is appended) when set,
- * else the package's bin `snca serve` when bin/snca.js exists, else the launcher beside this
- * file (the main side's createCore + startServer, the same code `snca serve` runs).
+ * How serve mode is started. With fakes: the launcher beside this file, which runs the CLI's
+ * `snca serve` in-process with those fakes in its core options. Without: SNCA_SERVE_CMD (a
+ * JSON array; `--port N` is appended) when set, else the package's bin `snca serve` when
+ * bin/snca.js exists, else the launcher.
  */
-export function serveCommand(port: number): { argv: string[]; via: string } {
+export function serveCommand(port: number, fakes?: ServeFakes): { argv: string[]; via: string } {
+  const launcher = join(REPO, 'test/e2e/serve-mode-process.ts');
+  const launch = (extra: string[]) => ({ argv: [process.execPath, '--import', 'tsx', launcher, '--port', String(port), ...extra], via: 'test/e2e/serve-mode-process.ts' });
+  if (fakes) {
+    return launch([
+      ...(fakes.worker ? ['--fake-worker', fakes.worker] : []),
+      ...(fakes.cifar ? ['--cifar-url', fakes.cifar.url, '--cifar-md5', fakes.cifar.md5] : []),
+    ]);
+  }
   if (process.env.SNCA_SERVE_CMD) {
     return { argv: [...(JSON.parse(process.env.SNCA_SERVE_CMD) as string[]), '--port', String(port)], via: 'SNCA_SERVE_CMD' };
   }
@@ -91,17 +111,30 @@ export function serveCommand(port: number): { argv: string[]; via: string } {
   if (existsSync(bin) && !process.env.SNCA_E2E_NO_CLI) {
     return { argv: [process.execPath, bin, 'serve', '--host', '127.0.0.1', '--port', String(port)], via: 'bin/snca.js serve' };
   }
-  const launcher = join(REPO, 'test/e2e/serve-mode-process.ts');
-  return { argv: [process.execPath, '--import', 'tsx', launcher, '--port', String(port)], via: 'test/e2e/serve-mode-process.ts' };
+  return launch([]);
 }
 
 const TOKEN_URL = /(http:\/\/127\.0\.0\.1:\d+\/?\?token=[A-Za-z0-9_-]+)/;
 
+export interface ServeModeOptions {
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  fakes?: ServeFakes;
+  /** Fills the fresh data folder before the server opens it (runs left by earlier sessions). */
+  prepareHome?: (home: string) => Promise<void>;
+}
+
 /** Starts the real serve mode with a fresh SNCA_HOME and waits for it to print its URL. */
-export async function startServeMode(options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ServeMode> {
+export async function startServeMode(options: ServeModeOptions = {}): Promise<ServeMode> {
   const home = mkdtempSync(join(tmpdir(), 'snca-e2e-home-'));
+  try {
+    await options.prepareHome?.(home);
+  } catch (err) {
+    rmSync(home, { recursive: true, force: true });
+    throw err;
+  }
   const port = await freePort();
-  const { argv, via } = serveCommand(port);
+  const { argv, via } = serveCommand(port, options.fakes);
   const [cmd, ...args] = argv;
   const child: ChildProcess = spawn(cmd, args, {
     cwd: REPO,
@@ -150,6 +183,19 @@ export async function startServeMode(options: { timeoutMs?: number; env?: Record
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** One contract call over serve mode's HTTP API with its token, as any client makes it; rejects with the error's message. */
+export async function callServeMode<M extends MethodName>(serve: Pick<ServeMode, 'appUrl'>, method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
+  const url = new URL(serve.appUrl);
+  const res = await fetch(new URL(`/api/${method}`, url.origin), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${url.searchParams.get('token')}` },
+    body: JSON.stringify(input),
+  });
+  const body = (await res.json()) as { ok: true; result: MethodOutput<M> } | { ok: false; error: { message: string } };
+  if (!body.ok) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
 }
 
 export async function launchChromium(): Promise<Browser> {

@@ -1,27 +1,39 @@
 /**
- * The real serve mode in a child process, assembled from the main side's own pieces
- * (createCore + startServer) for as long as the `snca serve` CLI is not there; the harness
- * prefers the CLI when it exists. Prints the tokened URL like `snca serve` does, and shuts
- * the core down cleanly on SIGTERM/SIGINT.
+ * `snca serve` (the CLI's own serve command, createCore + startServer) in a child process,
+ * with the fakes a browser test needs where the real thing cannot run offline: a fake
+ * training worker from test/fixtures/workers, and a CIFAR archive served on 127.0.0.1 instead
+ * of the official site. Everything else (core, store, transport, renderer) is the real one.
  * Usage: SNCA_HOME=… node --import tsx test/e2e/serve-mode-process.ts --port N
+ *          [--fake-worker NAME] [--cifar-url URL --cifar-md5 MD5]
  */
-import { createCore } from '../../src-main/core/core.ts';
-import { startServer } from '../../src-main/server/http-server.ts';
+import { parseArgs } from 'node:util';
+import { processContext } from '../../src-main/cli/cli-context.ts';
+import { runCli } from '../../src-main/cli/program.ts';
+import type { CoreOptions } from '../../src-main/core/core.ts';
+import { FAKE_WORKERS, fakeWorker, type FakeWorker } from '../fixtures/workers/fake-workers.ts';
 
-const portArg = process.argv.indexOf('--port');
-const port = portArg >= 0 ? Number(process.argv[portArg + 1]) : 0;
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    'fake-worker': { type: 'string' },
+    'cifar-url': { type: 'string' },
+    'cifar-md5': { type: 'string' },
+  },
+});
 
-const core = await createCore({ shell: 'serve' });
-const server = await startServer({ handlers: core.handlers, bus: core.bus, thumbnails: core.thumbnails.source, host: '127.0.0.1', port });
-console.log(`SNCA Studio serve mode: ${server.url}`);
-
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
-  await server.close();
-  await core.close('The e2e serve process was stopped.');
-  process.exit(0);
+function isFakeWorker(name: string): name is FakeWorker {
+  return (FAKE_WORKERS as readonly string[]).includes(name);
 }
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
+
+const coreOptions: CoreOptions = {};
+const worker = values['fake-worker'];
+if (worker !== undefined) {
+  if (!isFakeWorker(worker)) throw new Error(`--fake-worker ${worker}: not one of ${FAKE_WORKERS.join(', ')}`);
+  coreOptions.workerEntry = fakeWorker(worker);
+}
+const cifarUrl = values['cifar-url'];
+const cifarMd5 = values['cifar-md5'];
+if ((cifarUrl === undefined) !== (cifarMd5 === undefined)) throw new Error('--cifar-url and --cifar-md5 go together');
+if (cifarUrl !== undefined && cifarMd5 !== undefined) coreOptions.cifarSource = () => ({ url: cifarUrl, md5: cifarMd5 });
+
+process.exitCode = await runCli(['serve', '--host', '127.0.0.1', '--port', values.port], { ...processContext(), coreOptions });
