@@ -18,6 +18,13 @@ import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
 import { ClusterNameSchema, ClusterSchema, SlurmResourceOverridesSchema } from './cluster.ts';
 import { SweepAxisSchema } from './sweep.ts';
 import {
+  GalleryBankEventSchema,
+  GalleryExportInputSchema,
+  GalleryResultSchema,
+  GallerySearchInputSchema,
+  GallerySourceInfoSchema,
+} from './gallery.ts';
+import {
   CompareCheckpointsInputSchema,
   CompareCheckpointsResultSchema,
   CompareNeighboursInputSchema,
@@ -247,6 +254,19 @@ export const methods = {
     z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })),
     'Verify route, Slurm, partition, work folder, app install (installing it with install: true) and a compute node; each failing step says what to fix.',
   ),
+  // ---- gallery (nearest-neighbour galleries) ----
+  'gallery.sources': method(Empty, z.array(GallerySourceInfoSchema), 'Feature sources a gallery can show: the checkpoints of our runs and the raw-image baseline.'),
+  'gallery.search': method(
+    GallerySearchInputSchema,
+    GalleryResultSchema,
+    "Top-k train images most similar to a train or val image of a dataset, one row per source, exact. A source without a bank for the dataset starts computing it as a job (status computing, progress as gallery.bank); search again once it completed.",
+  ),
+  'gallery.cancelBank': method(z.object({ jobId: z.string().min(1).max(64) }).strict(), z.object({ cancelled: z.boolean() }), 'Stop a bank job; nothing is cached.'),
+  'gallery.export': method(
+    GalleryExportInputSchema,
+    z.object({ filename: z.string(), mediaType: z.string(), content: z.string() }),
+    'Several queries × several sources as one standalone HTML page, images inlined as data: URIs, viewable offline (every bank must be ready).',
+  ),
 } as const;
 
 export const events = {
@@ -261,6 +281,8 @@ export const events = {
   'evaluation.changed': EvaluationSchema,
   /** A dataset download or import job moved on (phases download → verify → extract → done | error). */
   'dataset.progress': DatasetProgressSchema,
+  /** A gallery bank job moved on (running with progress, then completed | failed | cancelled | interrupted). */
+  'gallery.bank': GalleryBankEventSchema,
 } as const;
 
 export type Methods = typeof methods;

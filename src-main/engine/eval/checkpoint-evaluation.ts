@@ -8,10 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DatasetSpecInput } from '../../../shared/run-config.ts';
 import { MEMORY_TENSOR } from '../checkpoint/checkpoint-format.ts';
-import { CheckpointError, readCheckpoint } from '../checkpoint/checkpoint-reader.ts';
+import { CheckpointError, readCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint-reader.ts';
 import { openDataset } from '../data/open-dataset.ts';
 import type { DatasetReaders } from '../data/dataset-readers.ts';
-import { createModel } from '../models/model.ts';
+import type { ImageShape } from '../data/dataset.ts';
+import { createModel, type Model } from '../models/model.ts';
 import { importStateDict, type StateDictInput } from '../models/state-dict.ts';
 import { embedSplit } from '../train/knn-evaluation.ts';
 import { knnAccuracy, knnClassify } from './knn.ts';
@@ -42,6 +43,26 @@ export interface CheckpointEvaluationResult {
   wallSeconds: number;
 }
 
+/** The checkpoint's model (architecture and width from its header config) with its weights, for images of `inputShape`. */
+export function modelFromCheckpoint(ckpt: LoadedCheckpoint, checkpointPath: string, inputShape: ImageShape): Model {
+  const config = ckpt.header.config;
+  const model = createModel(config.arch, { lowDim: config.lowDim, inputShape: [...inputShape], seed: config.seed });
+  try {
+    const wanted = new Set(model.stateDict.map((s) => s.name));
+    const entries = new Map<string, StateDictInput>();
+    for (const [name, t] of ckpt.tensors) {
+      if (!wanted.has(name)) continue;
+      if (t.dtype !== 'F32' && t.dtype !== 'I64') throw new CheckpointError(checkpointPath, `tensor ${name} has dtype ${t.dtype}`);
+      entries.set(name, { shape: t.shape, dtype: t.dtype === 'I64' ? 'int64' : 'float32', data: t.data as Float32Array | BigInt64Array });
+    }
+    importStateDict(model, entries);
+    return model;
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
 export async function evaluateCheckpoint(
   spec: CheckpointEvaluationSpec,
   hooks: { log(message: string): void; cancelRequested(): boolean } = { log: () => {}, cancelRequested: () => false },
@@ -53,18 +74,10 @@ export async function evaluateCheckpoint(
   try {
     const train = dataset.train.split;
     const val = dataset.val.split;
-    const model = createModel(config.arch, { lowDim: config.lowDim, inputShape: [...train.imageShape], seed: config.seed });
+    const model = modelFromCheckpoint(ckpt, spec.checkpointPath, train.imageShape);
     let bank: tf.Tensor2D | null = null;
     let queries: tf.Tensor2D | null = null;
     try {
-      const wanted = new Set(model.stateDict.map((s) => s.name));
-      const entries = new Map<string, StateDictInput>();
-      for (const [name, t] of ckpt.tensors) {
-        if (!wanted.has(name)) continue;
-        if (t.dtype !== 'F32' && t.dtype !== 'I64') throw new CheckpointError(spec.checkpointPath, `tensor ${name} has dtype ${t.dtype}`);
-        entries.set(name, { shape: t.shape, dtype: t.dtype === 'I64' ? 'int64' : 'float32', data: t.data as Float32Array | BigInt64Array });
-      }
-      importStateDict(model, entries);
       const batchSize = spec.batchSize ?? 256;
       if (!spec.recomputeMemory) {
         const mem = ckpt.tensors.get(MEMORY_TENSOR);

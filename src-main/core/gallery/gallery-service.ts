@@ -1,0 +1,283 @@
+/**
+ * Nearest-neighbour galleries (gallery.*): for a query image of a dataset and each chosen
+ * feature source, the top-k most similar train images, exact.
+ *
+ * Each (source, dataset) pair has a bank under SNCA_HOME/cache/galleries/<source>/<dataset>/
+ * (engine/eval/gallery-bank.ts: train and val features with their labels). A missing bank
+ * is computed by a job through the job supervisor, one job at a time, with progress
+ * (gallery.bank events) and cancel; searches run in the search worker_thread, which keeps
+ * banks resident. A split query's features are its own row of the split's feature file, so
+ * a train image always finds itself (similarity 1) among its neighbours.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { ApiError } from '../../../shared/api-error.ts';
+import type { EventBus } from '../event-bus.ts';
+import type { GalleryHit, GalleryQuery, GalleryResult, GalleryRow, GallerySource, GallerySourceInfo } from '../../../shared/gallery.ts';
+import { DatasetSpecSchema, RunConfigSchema, type DatasetSpec } from '../../../shared/run-config.ts';
+import type { BackendName } from '../../../shared/domain.ts';
+import { bankFiles, readBankMeta, type BankMeta } from '../../engine/eval/gallery-bank.ts';
+import type { Store } from '../../store/store.ts';
+import type { GalleryBankJob } from '../../workers/gallery-bank-protocol.ts';
+import { resolveWorkerEntry, type WorkerEntry } from '../../workers/worker-entry.ts';
+import { canonicalJson } from '../evaluations-service.ts';
+import type { JobTiming } from '../jobs/job-supervisor.ts';
+import { BankSearcher } from './bank-searcher.ts';
+import { startGalleryBankJob, type GalleryBankJobHandle } from './gallery-bank-job.ts';
+
+export interface GalleryDeps {
+  store: Store;
+  bus: EventBus;
+  home: string;
+  timing: JobTiming;
+  diagnostics(line: string): void;
+  backend?: BackendName;
+  /** Worker entries (tests inject their own); default the built or source workers. */
+  bankWorkerEntry?: WorkerEntry;
+  searchWorkerEntry?: WorkerEntry;
+}
+
+export interface GallerySearchRequest {
+  dataset: DatasetSpec;
+  query: GalleryQuery;
+  sources: GallerySource[];
+  k: number;
+}
+
+interface ResolvedSource {
+  source: GallerySource;
+  title: string;
+  /** Folder name of the source's banks. */
+  key: string;
+  feature: GalleryBankJob['source'];
+}
+
+interface BankJob {
+  id: string;
+  dir: string;
+  source: GallerySource;
+  job: GalleryBankJob;
+  handle: GalleryBankJobHandle | null;
+  done: number;
+  total: number;
+}
+
+/** Label files kept parsed (a gallery shows a few sources of one dataset). */
+const LABEL_CACHE = 8;
+
+export class GalleryService {
+  private readonly searcher: BankSearcher;
+  /** Bank jobs by bank folder: the one running first, then those waiting. */
+  private readonly jobs = new Map<string, BankJob>();
+  private readonly labels = new Map<string, Int32Array>();
+  private nextJob = 1;
+  private closed = false;
+
+  constructor(private readonly deps: GalleryDeps) {
+    this.searcher = new BankSearcher(() => deps.searchWorkerEntry ?? resolveWorkerEntry('gallery-search-worker'), deps.diagnostics);
+  }
+
+  sources(): GallerySourceInfo[] {
+    const out: GallerySourceInfo[] = [];
+    for (const run of this.deps.store.runs.list()) {
+      const dataset = this.datasetOfRun(run.id);
+      for (const c of this.deps.store.checkpoints.list(run.id)) {
+        out.push({ source: { kind: 'checkpoint', checkpointId: c.id }, title: checkpointTitle(run.id, run.name, c.epoch, c.kind), dataset });
+      }
+    }
+    out.push({ source: { kind: 'raw' }, title: 'raw pixels', dataset: null });
+    return out;
+  }
+
+  async search(req: GallerySearchRequest): Promise<GalleryResult> {
+    this.checkOpen();
+    const dataset = parseDataset(req.dataset);
+    const resolved = req.sources.map((s) => this.resolve(s));
+    let queryLabel: number | null = null;
+    let className: string | null = null;
+    const rows: GalleryRow[] = [];
+    // Ready banks first tell the query's label, which every row's same-class marks need.
+    const ready: { r: ResolvedSource; dir: string; meta: BankMeta }[] = [];
+    for (const r of resolved) {
+      const dir = this.bankDir(r.key, dataset);
+      const meta = this.metaOrJob(dir, r, dataset);
+      if (meta) ready.push({ r, dir, meta });
+    }
+    const first = ready[0];
+    if (first) {
+      const n = req.query.split === 'train' ? first.meta.trainRows : first.meta.valRows;
+      if (req.query.index >= n) {
+        throw ApiError.invalidInput([{ path: 'query.index', message: `image ${req.query.index} is outside the ${n} images of the ${req.query.split} split` }]);
+      }
+      queryLabel = this.labelsOf(first.dir, req.query.split)[req.query.index] ?? null;
+      className = queryLabel === null ? null : (first.meta.classNames[queryLabel] ?? String(queryLabel));
+    }
+    for (const r of resolved) {
+      const dir = this.bankDir(r.key, dataset);
+      const hit = ready.find((x) => x.r === r);
+      if (!hit) {
+        const job = this.jobs.get(dir);
+        rows.push({ source: r.source, title: r.title, status: 'computing', jobId: job?.id ?? null, error: null, hits: [] });
+        continue;
+      }
+      try {
+        const hits = await this.searchBank(hit.dir, hit.meta, req.query, req.k, queryLabel);
+        rows.push({ source: r.source, title: r.title, status: 'ready', jobId: null, error: null, hits });
+      } catch (err) {
+        rows.push({ source: r.source, title: r.title, status: 'failed', jobId: null, error: err instanceof Error ? err.message : String(err), hits: [] });
+      }
+    }
+    return { query: { split: req.query.split, index: req.query.index, label: queryLabel, className }, rows };
+  }
+
+  cancelBank(jobId: string): { cancelled: boolean } {
+    for (const [dir, job] of this.jobs) {
+      if (job.id !== jobId) continue;
+      if (job.handle) {
+        job.handle.cancel();
+      } else {
+        this.jobs.delete(dir);
+        this.emit(job, 'cancelled', null);
+      }
+      return { cancelled: true };
+    }
+    return { cancelled: false };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const running = [...this.jobs.values()].filter((j) => j.handle);
+    for (const j of running) j.handle!.interrupt('SNCA Studio was closed while the bank was being computed.');
+    await Promise.all(running.map((j) => j.handle!.ended));
+    this.jobs.clear();
+    await this.searcher.close();
+  }
+
+  private async searchBank(dir: string, meta: BankMeta, query: GalleryQuery, k: number, queryLabel: number | null): Promise<GalleryHit[]> {
+    const vector = readRow(bankFiles(dir, query.split).features, query.index, meta.dim);
+    const [list] = await this.searcher.search(bankFiles(dir, 'train').features, meta.trainRows, meta.dim, vector, k);
+    const labels = this.labelsOf(dir, 'train');
+    const hits: GalleryHit[] = [];
+    for (let i = 0; i < list!.rows.length; i++) {
+      const index = list!.rows[i]!;
+      const label = labels[index]!;
+      hits.push({ index, similarity: list!.similarities[i]!, label, className: meta.classNames[label] ?? String(label), sameClass: label === queryLabel });
+    }
+    return hits;
+  }
+
+  /** The bank's description when it is complete; otherwise its job is queued (once) and null returned. */
+  private metaOrJob(dir: string, r: ResolvedSource, dataset: DatasetSpec): BankMeta | null {
+    const meta = readBankMeta(dir);
+    if (meta) return meta;
+    if (!this.jobs.has(dir)) {
+      const job: BankJob = {
+        id: `bank-${this.nextJob++}`,
+        dir,
+        source: r.source,
+        job: { source: r.feature, dataset, dir, ...(this.deps.backend ? { backend: this.deps.backend } : {}) },
+        handle: null,
+        done: 0,
+        total: 0,
+      };
+      this.jobs.set(dir, job);
+      this.emit(job, 'running', null);
+      this.startNext();
+    }
+    return null;
+  }
+
+  private startNext(): void {
+    if (this.closed || [...this.jobs.values()].some((j) => j.handle)) return;
+    const next = this.jobs.values().next().value;
+    if (!next) return;
+    const entry = this.deps.bankWorkerEntry ?? resolveWorkerEntry('gallery-bank-worker');
+    this.searcher.evict(bankFiles(next.dir, 'train').features);
+    next.handle = startGalleryBankJob({ entry, timing: this.deps.timing, diagnostics: this.deps.diagnostics }, next.id, next.job, (done, total) => {
+      next.done = done;
+      next.total = total;
+      this.emit(next, 'running', null);
+    });
+    void next.handle.ended.then((outcome) => {
+      this.jobs.delete(next.dir);
+      for (const split of ['train', 'val'] as const) this.labels.delete(bankFiles(next.dir, split).labels);
+      if (outcome.status === 'completed' && !outcome.meta) {
+        this.emit(next, 'failed', 'The bank worker reported completion without a bank.');
+      } else {
+        this.emit(next, outcome.status, outcome.error);
+      }
+      this.startNext();
+    });
+  }
+
+  private emit(job: BankJob, status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted', error: string | null): void {
+    this.deps.bus.emit('gallery.bank', { jobId: job.id, source: job.source, status, done: job.done, total: job.total, error });
+  }
+
+  private resolve(source: GallerySource): ResolvedSource {
+    if (source.kind === 'raw') return { source, title: 'raw pixels', key: 'raw', feature: { kind: 'raw' } };
+    const c = this.deps.store.checkpoints.get(source.checkpointId);
+    if (!c) throw ApiError.notFound(`Checkpoint ${source.checkpointId}`);
+    const run = this.deps.store.runs.get(c.runId);
+    const path = isAbsolute(c.path) ? c.path : join(this.deps.home, c.path);
+    return {
+      source,
+      title: checkpointTitle(c.runId, run?.name ?? null, c.epoch, c.kind),
+      key: `checkpoint-${c.sha256.slice(0, 16)}`,
+      feature: { kind: 'checkpoint', checkpointPath: path, expectedSha256: c.sha256 },
+    };
+  }
+
+  private bankDir(sourceKey: string, dataset: DatasetSpec): string {
+    const datasetKey = createHash('sha256').update(canonicalJson(dataset)).digest('hex').slice(0, 16);
+    return join(this.deps.home, 'cache', 'galleries', sourceKey, datasetKey);
+  }
+
+  private labelsOf(dir: string, split: 'train' | 'val'): Int32Array {
+    const file = bankFiles(dir, split).labels;
+    const hit = this.labels.get(file);
+    if (hit) return hit;
+    const buf = readFileSync(file);
+    if (buf.length % 4 !== 0) throw new Error(`${file}: ${buf.length} bytes is not a whole number of int32 labels`);
+    const labels = new Int32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+    this.labels.set(file, labels);
+    if (this.labels.size > LABEL_CACHE) this.labels.delete(this.labels.keys().next().value!);
+    return labels;
+  }
+
+  private datasetOfRun(runId: string): DatasetSpec | null {
+    const json = this.deps.store.runs.configJson(runId);
+    if (json === undefined) return null;
+    const parsed = RunConfigSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data.dataset : null;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ApiError('unavailable', 'SNCA Studio is shutting down.');
+  }
+}
+
+function parseDataset(spec: DatasetSpec): DatasetSpec {
+  const parsed = DatasetSpecSchema.safeParse(spec);
+  if (!parsed.success) throw ApiError.invalidInput(parsed.error.issues.map((i) => ({ path: `dataset.${i.path.join('.')}`, message: i.message })));
+  return parsed.data;
+}
+
+function checkpointTitle(runId: string, runName: string | null, epoch: number, kind: string): string {
+  return `${runName ?? runId} · epoch ${epoch} (${kind})`;
+}
+
+/** Row `index` of a float32 [n, dim] file. */
+function readRow(file: string, index: number, dim: number): Float32Array {
+  const out = new Float32Array(dim);
+  const view = new Uint8Array(out.buffer);
+  const fd = openSync(file, 'r');
+  try {
+    const got = readSync(fd, view, 0, view.length, index * dim * 4);
+    if (got !== view.length) throw new Error(`${file}: row ${index} lies past the end of the file`);
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}

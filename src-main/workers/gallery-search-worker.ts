@@ -1,0 +1,73 @@
+/**
+ * worker_thread entry of gallery searches: answers search requests one at a time against
+ * banks it keeps resident, least recently used first out once they exceed the budget
+ * (SNCA_GALLERY_RESIDENT_MB, default 1536 MB of float32 rows).
+ */
+import { parentPort } from 'node:worker_threads';
+import { describeIssues, issuesOf } from '../../shared/validation.ts';
+import { selectBackend } from '../engine/backend.ts';
+import { provideThreadStarter } from '../engine/engine-threads.ts';
+import { BankIndex } from '../engine/eval/bank-search.ts';
+import { ToSearchWorkerSchema, type FromSearchWorker } from './gallery-search-protocol.ts';
+import { startWorkerEntryThread } from './worker-entry.ts';
+
+const port = parentPort;
+if (!port) throw new Error('gallery-search-worker must run inside a worker_thread');
+const post = (m: FromSearchWorker) => port.postMessage(m);
+provideThreadStarter(startWorkerEntryThread);
+
+const budgetBytes = (Number(process.env.SNCA_GALLERY_RESIDENT_MB) || 1536) * 1e6;
+/** Resident banks by file, least recently used first (Map keeps insertion order). */
+const resident = new Map<string, BankIndex>();
+const backend = selectBackend();
+
+function bankOf(file: string, rows: number, dim: number): BankIndex {
+  const hit = resident.get(file);
+  if (hit && hit.size === rows && hit.dim === dim) {
+    resident.delete(file);
+    resident.set(file, hit);
+    return hit;
+  }
+  if (hit) {
+    hit.dispose();
+    resident.delete(file);
+  }
+  const wanted = rows * dim * 4;
+  let held = [...resident.values()].reduce((n, b) => n + b.size * b.dim * 4, 0);
+  for (const [f, b] of resident) {
+    if (held + wanted <= budgetBytes) break;
+    b.dispose();
+    resident.delete(f);
+    held -= b.size * b.dim * 4;
+  }
+  const index = BankIndex.fromFile(file, dim, { expectedRows: rows });
+  if (index === 'cancelled') throw new Error(`${file}: loading was cancelled`);
+  resident.set(file, index);
+  return index;
+}
+
+// One request at a time, in order: a search holds the backend for its whole pass.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (raw: unknown) => {
+  queue = queue.then(async () => {
+    const parsed = ToSearchWorkerSchema.safeParse(raw);
+    if (!parsed.success) {
+      const id = typeof raw === 'object' && raw !== null && 'id' in raw && typeof raw.id === 'number' ? raw.id : -1;
+      post({ type: 'error', id, message: `Invalid search request: ${describeIssues(issuesOf(parsed.error))}` });
+      return;
+    }
+    const msg = parsed.data;
+    if (msg.type === 'evict') {
+      resident.get(msg.file)?.dispose();
+      resident.delete(msg.file);
+      return;
+    }
+    try {
+      const info = await backend;
+      const lists = bankOf(msg.file, msg.rows, msg.dim).search(msg.queries, msg.k);
+      post({ type: 'result', id: msg.id, lists: lists.map((l) => ({ rows: l.rows, similarities: l.similarities })), backend: info.name });
+    } catch (err) {
+      post({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+});
