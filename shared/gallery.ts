@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DatasetSpecSchema } from './run-config.ts';
+import { DatasetIdSchema } from './thumbnails.ts';
 
 /** What retrievals are computed with. */
 export const GallerySourceSchema = z.discriminatedUnion('kind', [
@@ -62,6 +63,8 @@ export const GalleryRowSchema = z.object({
 export type GalleryRow = z.infer<typeof GalleryRowSchema>;
 
 export const GalleryResultSchema = z.object({
+  /** Thumbnails id of the dataset (shared/thumbnails.ts) when its images are reachable (a run of ours uses it); null: no images. */
+  datasetId: DatasetIdSchema.nullable(),
   query: z.object({ split: GallerySplitSchema, index: z.int(), label: z.int().nullable(), className: z.string().nullable() }),
   rows: z.array(GalleryRowSchema),
 });

@@ -17,6 +17,7 @@ import type { Scheduler } from './scheduler.ts';
 import type { ClustersService } from './clusters/clusters-service.ts';
 import type { ClusterRunsService } from './clusters/cluster-runs-service.ts';
 import type { RunSubmission } from './clusters/run-submission.ts';
+import type { GalleryService } from './gallery/gallery-service.ts';
 
 /** The services behind the contract's methods. */
 export interface ApiServices {
@@ -32,6 +33,7 @@ export interface ApiServices {
   clusters: ClustersService;
   clusterRuns: ClusterRunsService;
   submission: RunSubmission;
+  gallery: GalleryService;
 }
 
 export interface SystemFacts {
@@ -85,5 +87,9 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'datasets.import': (input) => s.datasets.import(input),
     'datasets.cancelDownload': ({ jobId }) => s.datasets.cancel(jobId),
     'system.doctor': ({ refresh }) => s.doctor.report(refresh ?? false),
+    'gallery.sources': () => s.gallery.sources(),
+    'gallery.search': (input) => s.gallery.search(input),
+    'gallery.cancelBank': ({ jobId }) => s.gallery.cancelBank(jobId),
+    'gallery.export': (input) => s.gallery.export(input),
   };
 }

@@ -31,6 +31,7 @@ import { RunSubmission } from './clusters/run-submission.ts';
 import { RunTableService } from './run-table-service.ts';
 import { CheckpointCompareService } from './checkpoint-compare-service.ts';
 import { ThumbnailsService } from './thumbnails-service.ts';
+import { GalleryService } from './gallery/gallery-service.ts';
 import { Scheduler } from './scheduler.ts';
 import { appVersion, defaultBackend } from './system-info.ts';
 import { DoctorService } from './doctor-service.ts';
@@ -65,6 +66,9 @@ export interface CoreOptions {
   newRunId?: RunIdGenerator;
   /** The evaluation worker; default the built or source `evaluate-worker`. */
   evaluateWorkerEntry?: WorkerEntry;
+  /** The gallery's bank and search workers; default the built or source ones. */
+  galleryBankWorkerEntry?: WorkerEntry;
+  gallerySearchWorkerEntry?: WorkerEntry;
   /** How nvidia-smi is run (tests pass a fake) and how often it is sampled while runs train (default 5 s). */
   gpuCommand?: CommandRunner;
   gpuSampleMs?: number;
@@ -87,6 +91,8 @@ export interface Core {
   readonly checkpointCompare: CheckpointCompareService;
   /** PNG thumbnails of dataset images for the app protocol and serve mode's /thumbnails route. */
   readonly thumbnails: ThumbnailsService;
+  /** Nearest-neighbour galleries: banks (computed as jobs) and exact searches. */
+  readonly gallery: GalleryService;
   readonly datasets: DatasetsService;
   readonly presets: PresetsService;
   readonly scheduler: Scheduler;
@@ -206,7 +212,19 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
     const adopted = options.adoptQueued === false ? [] : scheduler.adoptOrphans(recovery.orphanedQueued);
     // Cluster runs left active while the app was closed are reconciled by the first poll.
     clusterRuns.start();
-    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, doctor, clusters, clusterRuns, submission }, system);
+    const gallery = new GalleryService({
+      store,
+      bus,
+      home,
+      timing,
+      diagnostics,
+      thumbnail: (ref) => thumbnails.thumbnail(ref),
+      datasetIdOf: (spec) => thumbnails.datasetIdOf(spec),
+      ...(options.backend ? { backend: options.backend } : {}),
+      ...(options.galleryBankWorkerEntry ? { bankWorkerEntry: options.galleryBankWorkerEntry } : {}),
+      ...(options.gallerySearchWorkerEntry ? { searchWorkerEntry: options.gallerySearchWorkerEntry } : {}),
+    });
+    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, doctor, clusters, clusterRuns, submission, gallery }, system);
     let closing: Promise<void> | null = null;
     return {
       home,
@@ -222,6 +240,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       runTable,
       checkpointCompare,
       thumbnails,
+      gallery,
       handlers,
       call: async <M extends MethodName>(method: M, input: MethodInput<M>) => {
         const answer = await dispatchCall(handlers, method, input, diagnostics);
@@ -238,6 +257,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
           await scheduler.close(reason);
           await evaluations.close();
           await datasets.close();
+          await gallery.close();
           bus.clear();
           store.close();
         })();

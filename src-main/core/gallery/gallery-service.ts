@@ -25,6 +25,7 @@ import { canonicalJson } from '../evaluations-service.ts';
 import type { JobTiming } from '../jobs/job-supervisor.ts';
 import { BankSearcher } from './bank-searcher.ts';
 import { startGalleryBankJob, type GalleryBankJobHandle } from './gallery-bank-job.ts';
+import { renderGalleryHtml } from './gallery-html.ts';
 
 export interface GalleryDeps {
   store: Store;
@@ -36,6 +37,10 @@ export interface GalleryDeps {
   /** Worker entries (tests inject their own); default the built or source workers. */
   bankWorkerEntry?: WorkerEntry;
   searchWorkerEntry?: WorkerEntry;
+  /** PNG thumbnail of an image of a known dataset (the thumbnails service). */
+  thumbnail(ref: { datasetId: string; split: 'train' | 'val'; index: number; size: number }): Promise<Buffer>;
+  /** The thumbnails id of a dataset the main side holds (a run's config); registers it as reachable. */
+  datasetIdOf(spec: DatasetSpec): string;
 }
 
 export interface GallerySearchRequest {
@@ -128,7 +133,49 @@ export class GalleryService {
         rows.push({ source: r.source, title: r.title, status: 'failed', jobId: null, error: err instanceof Error ? err.message : String(err), hits: [] });
       }
     }
-    return { query: { split: req.query.split, index: req.query.index, label: queryLabel, className }, rows };
+    return { datasetId: this.knownDatasetId(dataset), query: { split: req.query.split, index: req.query.index, label: queryLabel, className }, rows };
+  }
+
+  /**
+   * Several queries × several sources as one HTML page with the images inlined. Every bank
+   * must be ready: missing ones are started and the export is refused until they complete.
+   */
+  async export(req: { dataset: DatasetSpec; queries: GalleryQuery[]; sources: GallerySource[]; k: number }): Promise<{ filename: string; mediaType: string; content: string }> {
+    const results: GalleryResult[] = [];
+    for (const query of req.queries) {
+      const r = await this.search({ dataset: req.dataset, query, sources: req.sources, k: req.k });
+      const waiting = r.rows.find((row) => row.status !== 'ready');
+      if (waiting) {
+        throw new ApiError('conflict', `The bank of ${waiting.title} is ${waiting.status === 'computing' ? `being computed (job ${waiting.jobId ?? '?'})` : `not available: ${waiting.error ?? 'failed'}`}; export once it is ready.`);
+      }
+      results.push(r);
+    }
+    const datasetId = results[0]?.datasetId ?? null;
+    const images = new Map<string, Buffer | null>();
+    if (datasetId) {
+      const wanted = new Set<string>();
+      for (const r of results) {
+        wanted.add(`${r.query.split}/${r.query.index}`);
+        for (const row of r.rows) for (const h of row.hits) wanted.add(`train/${h.index}`);
+      }
+      for (const key of wanted) {
+        const [split, index] = key.split('/') as ['train' | 'val', string];
+        try {
+          images.set(key, await this.deps.thumbnail({ datasetId, split, index: Number(index), size: 64 }));
+        } catch {
+          // Images not on disk: the tile keeps its index, class and similarity.
+          images.set(key, null);
+        }
+      }
+    }
+    const content = renderGalleryHtml({
+      title: 'SNCA Studio nearest-neighbour gallery',
+      datasetTitle: datasetTitle(req.dataset),
+      results,
+      image: (split, index) => images.get(`${split}/${index}`) ?? null,
+    });
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    return { filename: `gallery-${stamp}.html`, mediaType: 'text/html', content };
   }
 
   cancelBank(jobId: string): { cancelled: boolean } {
@@ -246,6 +293,16 @@ export class GalleryService {
     return labels;
   }
 
+  /** The thumbnails id of the dataset when a run of ours uses it (only those are reachable); else null. */
+  private knownDatasetId(dataset: DatasetSpec): string | null {
+    const wanted = canonicalJson(dataset);
+    for (const run of this.deps.store.runs.list()) {
+      const d = this.datasetOfRun(run.id);
+      if (d && canonicalJson(d) === wanted) return this.deps.datasetIdOf(d);
+    }
+    return null;
+  }
+
   private datasetOfRun(runId: string): DatasetSpec | null {
     const json = this.deps.store.runs.configJson(runId);
     if (json === undefined) return null;
@@ -256,6 +313,10 @@ export class GalleryService {
   private checkOpen(): void {
     if (this.closed) throw new ApiError('unavailable', 'SNCA Studio is shutting down.');
   }
+}
+
+function datasetTitle(d: DatasetSpec): string {
+  return d.kind === 'mnist' ? `MNIST demo (${d.trainSize} train / ${d.valSize} val)` : `${d.kind} at ${d.root}`;
 }
 
 function parseDataset(spec: DatasetSpec): DatasetSpec {

@@ -59,6 +59,11 @@ test('every contract method maps to the core and returns contract-valid results'
       'clusters.add': { name: 'c1', route: { kind: 'local' }, workDir: join(t.home, 'cluster-work'), defaults: {} },
       'clusters.remove': { name: 'no-such-cluster' },
       'clusters.check': { name: 'no-such-cluster' },
+      // A checkpoint that does not exist (the gallery tests cover banks and searches).
+      'gallery.sources': {},
+      'gallery.search': { dataset: { kind: 'mnist' }, query: { split: 'val', index: 0 }, sources: [{ kind: 'checkpoint', checkpointId: 999 }] },
+      'gallery.cancelBank': { jobId: 'no-such-job' },
+      'gallery.export': { dataset: { kind: 'mnist' }, queries: [{ split: 'val', index: 0 }], sources: [{ kind: 'checkpoint', checkpointId: 999 }] },
     };
     const results: Partial<Record<MethodName, unknown>> = {};
     for (const m of METHOD_NAMES) {
@@ -78,6 +83,8 @@ test('every contract method maps to the core and returns contract-valid results'
         'checkpoints.fetch': 'not_found',
         'clusters.remove': 'not_found',
         'clusters.check': 'not_found',
+        'gallery.search': 'not_found',
+        'gallery.export': 'not_found',
       };
       if (expectedError[m]) {
         assert.ok(!r.ok && r.error.code === expectedError[m], `${m}: ${JSON.stringify(r)}`);

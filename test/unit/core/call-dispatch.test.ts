@@ -45,6 +45,10 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'clusters.add': fail,
     'clusters.remove': fail,
     'clusters.check': fail,
+    'gallery.sources': fail,
+    'gallery.search': fail,
+    'gallery.cancelBank': fail,
+    'gallery.export': fail,
     ...overrides,
   };
 }
