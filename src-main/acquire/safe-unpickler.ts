@@ -5,6 +5,14 @@
  * builtins.eval, a user class — is refused with an error naming it, before anything is
  * called: there is nothing to call, the allow-listed "callables" are plain data builders.
  *
+ * Torch checkpoints (torch-pickle.ts) widen this in two ways, both still running nothing:
+ * the caller adds its own data builders (`builders`, e.g. torch._utils._rebuild_tensor_v2)
+ * and resolves persistent ids (`persistentLoad`); and with `inertObjects` a class that is not
+ * allow-listed becomes a PyClass that can only be instantiated as an inert PyObject record
+ * (NEWOBJ, copyreg._reconstructor) whose state BUILD stores, never called through REDUCE.
+ * Modules that only hold code to run (os, posix, subprocess, builtins, ...) are refused by
+ * name even then, so a hostile file fails at the global it names.
+ *
  * Python 2 `str` (and Python 3 `bytes`) become Uint8Array, as `pickle.load(f, encoding='bytes')`
  * would give; dict lookups by name accept either str or bytes keys.
  */
@@ -33,7 +41,39 @@ export type PyValue =
   | PySet
   | NdArray
   | DType
-  | PyGlobal;
+  | PyGlobal
+  | PyClass
+  | PyObject
+  | PyOpaque;
+
+/** Base of values a caller's builder makes (e.g. torch tensors); the unpickler only carries them. */
+export abstract class PyOpaque {
+  abstract describe(): string;
+}
+
+/** A class that is not allow-listed, named but inert: it can be recorded, never called. */
+export class PyClass {
+  constructor(readonly qualified: string) {}
+}
+
+/**
+ * An instance of a class that is not allow-listed (a user nn.Module, argparse.Namespace,
+ * ...): its class name, the arguments it was created with, and the state BUILD gave it,
+ * usually its __dict__. Nothing of the class runs.
+ */
+export class PyObject {
+  state: PyValue | undefined = undefined;
+  constructor(
+    readonly className: string,
+    readonly args: readonly PyValue[],
+  ) {}
+
+  /** An attribute of the __dict__ state (BUILD's dict, or the dict of a (dict, slots) pair). */
+  attr(name: string): PyValue | undefined {
+    const st = this.state instanceof PyTuple ? this.state.items[0] : this.state;
+    return st instanceof PyDict ? st.get(name) : undefined;
+  }
+}
 
 export class PyTuple {
   constructor(readonly items: readonly PyValue[]) {}
@@ -68,6 +108,8 @@ function keyId(k: PyValue): string {
 
 export class PyDict {
   private readonly map = new Map<string, [PyValue, PyValue]>();
+  /** State a BUILD gave the dict (an OrderedDict's attributes such as state_dict `_metadata`). */
+  attributes: PyValue | undefined = undefined;
   set(key: PyValue, value: PyValue): void {
     this.map.set(keyId(key), [key, value]);
   }
@@ -85,6 +127,10 @@ export class PyDict {
   }
   get size(): number {
     return this.map.size;
+  }
+  /** [key, value] pairs in insertion order. */
+  entries(): Array<[PyValue, PyValue]> {
+    return [...this.map.values()];
   }
 }
 
@@ -170,7 +216,62 @@ type Builder =
   | 'frombuffer'
   | 'scalar'
   | 'codecs-encode'
-  | 'bytearray';
+  | 'bytearray'
+  | 'caller';
+
+/** A data builder the caller allow-lists: it gets the REDUCE arguments and returns a value. */
+export type PickleBuilder = (args: readonly PyValue[]) => PyValue;
+
+/** Builders every `inertObjects` reader knows: containers and the plain-object reconstructor. */
+const INERT_MODE_BUILDERS: ReadonlyMap<string, PickleBuilder> = new Map<string, PickleBuilder>([
+  ['collections.OrderedDict', orderedDict],
+  ['collections.defaultdict', () => new PyDict()],
+  ['builtins.set', (args) => new PySet(listArg(args[0]), false)],
+  ['__builtin__.set', (args) => new PySet(listArg(args[0]), false)],
+  ['builtins.frozenset', (args) => new PySet(listArg(args[0]), true)],
+  ['__builtin__.frozenset', (args) => new PySet(listArg(args[0]), true)],
+  ['copyreg._reconstructor', reconstructor],
+  ['copy_reg._reconstructor', reconstructor],
+]);
+
+/** Globals that are inert when only named (copyreg._reconstructor's base class). */
+const NAMED_ONLY = new Set(['builtins.object', '__builtin__.object']);
+
+/**
+ * Modules whose globals are code to run, refused by name even in inertObjects mode (where
+ * other unknown globals become inert classes): a hostile pickle fails at the name it gives.
+ */
+const REFUSED_MODULES = new Set([
+  'builtins', '__builtin__', 'os', 'posix', 'nt', 'posixpath', 'ntpath', 'subprocess', 'sys', 'shutil', 'socket',
+  'importlib', 'runpy', 'pty', 'code', 'codeop', 'ctypes', 'pickle', '_pickle', 'cPickle', 'marshal', 'types',
+  'functools', 'operator', 'io', '_io', 'tempfile', 'webbrowser', 'multiprocessing', 'signal', 'commands',
+  'platform', 'pdb', 'timeit', 'trace', 'profile', 'cProfile', 'inspect', 'gc', 'eval', 'exec', 'torch.hub',
+  'torch.storage', 'torch.serialization', 'torch.jit', 'torch._C', 'torch.ops', 'numpy.testing', 'numpy.f2py',
+]);
+
+function listArg(v: PyValue | undefined): PyValue[] {
+  if (v === undefined) return [];
+  if (Array.isArray(v)) return [...v];
+  if (v instanceof PyTuple) return [...v.items];
+  if (v instanceof PySet) return [...v.items];
+  throw new TypeError(`expected a list, got ${describe(v)}`);
+}
+
+function orderedDict(args: readonly PyValue[]): PyValue {
+  const d = new PyDict();
+  for (const pair of listArg(args[0])) {
+    const kv = pair instanceof PyTuple ? pair.items : Array.isArray(pair) ? pair : null;
+    if (!kv || kv.length !== 2) throw new TypeError('OrderedDict items must be (key, value) pairs');
+    d.set(kv[0]!, kv[1]!);
+  }
+  return d;
+}
+
+function reconstructor(args: readonly PyValue[]): PyValue {
+  const [cls] = args;
+  if (!(cls instanceof PyClass)) throw new TypeError(`copyreg._reconstructor expects a class, got ${describe(cls)}`);
+  return new PyObject(cls.qualified, []);
+}
 
 const ALLOWED_GLOBALS: ReadonlyMap<string, Builder> = new Map([
   ['numpy.core.multiarray._reconstruct', 'ndarray-reconstruct'],
@@ -191,6 +292,8 @@ export class PyGlobal {
   constructor(
     readonly qualified: string,
     readonly builder: Builder,
+    /** The caller's builder, for builder 'caller'. */
+    readonly build?: PickleBuilder,
   ) {}
 }
 
@@ -206,6 +309,9 @@ function describe(v: unknown): string {
   if (v instanceof NdArray) return 'ndarray';
   if (v instanceof DType) return 'dtype';
   if (v instanceof PyGlobal) return `global ${v.qualified}`;
+  if (v instanceof PyClass) return `class ${v.qualified}`;
+  if (v instanceof PyObject) return `${v.className} object`;
+  if (v instanceof PyOpaque) return v.describe();
   if (v === MARK) return 'mark';
   return typeof v;
 }
@@ -277,19 +383,35 @@ function intValue(v: bigint): number | bigint {
 export interface UnpickleOptions {
   /** Name of the file for error messages. */
   source?: string;
+  /** Where the pickle starts in `data` (error offsets stay offsets in `data`). */
+  start?: number;
+  /** Added to every offset an error reports (where `data` itself starts in the file). */
+  offsetBase?: number;
+  /** More allow-listed data builders, by qualified name (module.name). */
+  builders?: ReadonlyMap<string, PickleBuilder>;
+  /** Resolves a persistent id (PERSID/BINPERSID); without it they are refused. */
+  persistentLoad?: (pid: PyValue) => PyValue;
+  /** Classes that are not allow-listed become inert PyClass/PyObject records instead of errors. */
+  inertObjects?: boolean;
 }
 
 /** Reads one pickled object from `data`. Throws PickleError on anything unsafe or malformed. */
 export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue {
+  return unpickleAt(data, opts).value;
+}
+
+/** Reads one pickled object starting at `opts.start`; also returns where it ended (after STOP). */
+export function unpickleAt(data: Uint8Array, opts: UnpickleOptions = {}): { value: PyValue; end: number } {
   const source = opts.source ?? '<pickle>';
+  const base = opts.offsetBase ?? 0;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let pos = 0;
+  let pos = opts.start ?? 0;
   let opStart = 0;
   const stack: StackItem[] = [];
   const memo = new Map<number, StackItem>();
 
   const fail = (problem: string): never => {
-    throw new PickleError(source, opStart, problem);
+    throw new PickleError(source, base + opStart, problem);
   };
   const need = (n: number): void => {
     if (n < 0 || pos + n > data.length) fail(`truncated: needs ${n} more bytes, file has ${data.length - pos}`);
@@ -370,11 +492,21 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       return fail('invalid UTF-8 in a unicode string');
     }
   };
-  const resolveGlobal = (module: string, name: string): PyGlobal => {
+  const resolveGlobal = (module: string, name: string): PyGlobal | PyClass => {
     const q = `${module}.${name}`;
     const b = ALLOWED_GLOBALS.get(q);
-    if (!b) fail(`refusing global '${q}': only numpy array reconstruction is allowed in data files`);
-    return new PyGlobal(q, b as Builder);
+    if (b) return new PyGlobal(q, b);
+    const own = opts.builders?.get(q) ?? (opts.inertObjects ? INERT_MODE_BUILDERS.get(q) : undefined);
+    if (own) return new PyGlobal(q, 'caller', own);
+    if (opts.inertObjects) {
+      if (NAMED_ONLY.has(q)) return new PyClass(q);
+      const top = module.split('.')[0]!;
+      if (REFUSED_MODULES.has(module) || REFUSED_MODULES.has(top)) {
+        fail(`refusing global '${q}': it names code to run, and a data file only needs data`);
+      }
+      return new PyClass(q);
+    }
+    return fail(`refusing global '${q}': only numpy array reconstruction is allowed in data files`);
   };
   const call = (fn: PyGlobal, args: readonly PyValue[]): PyValue => {
     switch (fn.builder) {
@@ -431,6 +563,8 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       }
       case 'ndarray-type':
         return fail('numpy.ndarray cannot be called directly');
+      case 'caller':
+        return (fn.build as PickleBuilder)(args);
     }
   };
   const shapeOf = (t: PyValue): number[] => {
@@ -465,15 +599,24 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
       obj.byteOrder = bo === '=' ? '<' : bo;
       return;
     }
+    if (obj instanceof PyObject) {
+      obj.state = state;
+      return;
+    }
+    if (obj instanceof PyDict && opts.inertObjects) {
+      obj.attributes = state;
+      return;
+    }
     fail(`BUILD on ${describe(obj)} is not allowed`);
   };
 
   try {
-    return run();
+    const value = run();
+    return { value, end: pos };
   } catch (err) {
     if (err instanceof PickleError) throw err;
-    // Anything else (an array too large to allocate, a deep structure) still names the file and offset.
-    throw new PickleError(source, opStart, err instanceof Error ? err.message : String(err));
+    // Anything else (an array too large to allocate, a deep structure, a builder's refusal) still names the file and offset.
+    throw new PickleError(source, base + opStart, err instanceof Error ? err.message : String(err));
   }
 
   function run(): PyValue {
@@ -651,6 +794,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         case 0x52: { // REDUCE
           const args = popValue();
           const fn = pop();
+          if (fn instanceof PyClass) fail(`refusing to call '${fn.qualified}': only allow-listed reconstructors are interpreted`);
           if (!(fn instanceof PyGlobal)) fail(`REDUCE on ${describe(fn)}`);
           if (!(args instanceof PyTuple)) fail(`REDUCE arguments must be a tuple, got ${describe(args)}`);
           stack.push(call(fn as PyGlobal, (args as PyTuple).items));
@@ -663,9 +807,33 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
         }
         case 0x69: fail('refusing INST opcode (instantiates arbitrary classes)'); break;
         case 0x6f: fail('refusing OBJ opcode (instantiates arbitrary classes)'); break;
-        case 0x81: fail('refusing NEWOBJ opcode (instantiates arbitrary classes)'); break;
-        case 0x92: fail('refusing NEWOBJ_EX opcode (instantiates arbitrary classes)'); break;
-        case 0x50: case 0x51: fail('refusing persistent ids (PERSID/BINPERSID)'); break;
+        case 0x81: { // NEWOBJ: cls.__new__(cls, *args), recorded inertly
+          const args = popValue();
+          const cls = popValue();
+          if (!opts.inertObjects) fail('refusing NEWOBJ opcode (instantiates arbitrary classes)');
+          stack.push(newObject(cls, args, null));
+          break;
+        }
+        case 0x92: { // NEWOBJ_EX
+          const kwargs = popValue();
+          const args = popValue();
+          const cls = popValue();
+          if (!opts.inertObjects) fail('refusing NEWOBJ_EX opcode (instantiates arbitrary classes)');
+          stack.push(newObject(cls, args, kwargs));
+          break;
+        }
+        case 0x50: { // PERSID
+          const pid = line();
+          if (!opts.persistentLoad) fail('refusing persistent ids (PERSID/BINPERSID)');
+          stack.push(persistent(pid));
+          break;
+        }
+        case 0x51: { // BINPERSID
+          const pid = popValue();
+          if (!opts.persistentLoad) fail('refusing persistent ids (PERSID/BINPERSID)');
+          stack.push(persistent(pid));
+          break;
+        }
         case 0x82: case 0x83: case 0x84: fail('refusing extension registry opcodes (EXT1/2/4)'); break;
         case 0x97: fail('refusing out-of-band buffers (NEXT_BUFFER)'); break;
         default:
@@ -674,6 +842,18 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions = {}): PyValue 
     }
   }
 
+  function newObject(cls: PyValue, args: PyValue, _kwargs: PyValue): PyValue {
+    if (cls instanceof PyGlobal && cls.builder === 'caller') {
+      // An allow-listed type instantiated without arguments to its constructor (e.g. OrderedDict).
+      return call(cls, []);
+    }
+    if (!(cls instanceof PyClass)) return fail(`NEWOBJ on ${describe(cls)}`);
+    if (!(args instanceof PyTuple)) return fail(`NEWOBJ arguments must be a tuple, got ${describe(args)}`);
+    return new PyObject(cls.qualified, args.items);
+  }
+  function persistent(pid: PyValue): PyValue {
+    return (opts.persistentLoad as (p: PyValue) => PyValue)(pid);
+  }
   function fromMemo(k: number): StackItem {
     if (!memo.has(k)) fail(`memo key ${k} is not defined`);
     return memo.get(k) as StackItem;

@@ -46,6 +46,8 @@ export interface Model {
 /** What createModel hands an architecture's builder, validated and with defaults filled in. */
 export interface BuildOptions {
   readonly lowDim: number;
+  /** ResNets: channels of the stem and first stage, doubled by each later stage (64 = the reference). */
+  readonly width: number;
   readonly inputShape: [number, number, number];
   readonly seed: number;
 }

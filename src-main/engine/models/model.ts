@@ -7,6 +7,7 @@ import { ARCHS } from '../../../shared/run-config.ts';
 import { ModelConfigError } from './model-errors.ts';
 import { registerModelGradients } from './model-gradients.ts';
 import { buildResNet } from './resnet.ts';
+import { DEFAULT_RESNET_WIDTH } from './resnet-layout.ts';
 import { buildSmallConvNet } from './small-convnet.ts';
 import type { ArchName, Model } from './model-contract.ts';
 
@@ -22,6 +23,11 @@ export interface ModelOptions {
   inputShape?: [number, number, number];
   /** Initialisation seed; default 0, so a model built twice without a seed is the same model. */
   seed?: number;
+  /**
+   * ResNets: channels of the stem and first stage, doubled by each later stage; default 64,
+   * the reference's. Imported checkpoints of reduced width set it (resnet-layout.ts).
+   */
+  width?: number;
 }
 
 function isArchName(s: string): s is ArchName {
@@ -48,16 +54,19 @@ export function createModel(arch: ArchName, opts: ModelOptions = {}): Model {
   }
   const seed = opts.seed ?? 0;
   if (!Number.isFinite(seed)) throw new ModelConfigError(`seed must be a finite number, got ${seed}`);
+  const width = opts.width ?? DEFAULT_RESNET_WIDTH;
+  if (!Number.isInteger(width) || width < 1 || width > 4096) throw new ModelConfigError(`width must be an integer in 1..4096, got ${width}`);
+  if (arch === 'small-convnet' && width !== DEFAULT_RESNET_WIDTH) throw new ModelConfigError('width applies to the ResNets only, not small-convnet');
   const shape: [number, number, number] = [inputShape[0], inputShape[1], inputShape[2]];
   switch (arch) {
     case 'small-convnet':
-      return buildSmallConvNet({ lowDim, inputShape: shape, seed });
+      return buildSmallConvNet({ lowDim, inputShape: shape, seed, width });
     case 'cifar-resnet18':
     case 'cifar-resnet34':
     case 'cifar-resnet50':
     case 'resnet18':
     case 'resnet34':
     case 'resnet50':
-      return buildResNet(arch, { lowDim, inputShape: shape, seed });
+      return buildResNet(arch, { lowDim, inputShape: shape, seed, width });
   }
 }

@@ -14,6 +14,7 @@
  *
  * The pooling before the head is a global average (layers/pooling.ts), identical to the
  * reference at 32×32 (CIFAR) and 224×224 (ImageNet) and defined at other sizes.
+ * The channel widths follow `width` (resnet-layout.ts): the reference's is 64.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConvInit, InitContext } from './initializers.ts';
@@ -23,27 +24,10 @@ import { l2Normalize } from './layers/l2-normalize.ts';
 import { Linear } from './layers/linear.ts';
 import { globalAvgPool, maxPool2d } from './layers/pooling.ts';
 import { checkInput } from './input-check.ts';
-import type { ArchName, BuildOptions, Model, StateDictSlot } from './model-contract.ts';
+import type { BuildOptions, Model, StateDictSlot } from './model-contract.ts';
 import { ModelConfigError } from './model-errors.ts';
 import { ParameterStore } from './parameter-store.ts';
-
-type ResNetArch = Exclude<ArchName, 'small-convnet'>;
-type BlockKind = 'basic' | 'bottleneck';
-
-interface ResNetSpec {
-  readonly block: BlockKind;
-  readonly counts: readonly [number, number, number, number];
-  readonly stem: 'cifar' | 'imagenet';
-}
-
-const SPECS: Record<ResNetArch, ResNetSpec> = {
-  'cifar-resnet18': { block: 'basic', counts: [2, 2, 2, 2], stem: 'cifar' },
-  'cifar-resnet34': { block: 'basic', counts: [3, 4, 6, 3], stem: 'cifar' },
-  'cifar-resnet50': { block: 'bottleneck', counts: [3, 4, 6, 3], stem: 'cifar' },
-  resnet18: { block: 'basic', counts: [2, 2, 2, 2], stem: 'imagenet' },
-  resnet34: { block: 'basic', counts: [3, 4, 6, 3], stem: 'imagenet' },
-  resnet50: { block: 'bottleneck', counts: [3, 4, 6, 3], stem: 'imagenet' },
-};
+import { BLOCK_EXPANSION, RESNET_SPECS, blockLayouts, stagePlanes, type ResNetArch, type ResNetSpec } from './resnet-layout.ts';
 
 /**
  * Smallest input side that leaves layer4 with at least a 1×1 map without padding-only
@@ -129,7 +113,7 @@ class Bottleneck implements Block {
 }
 
 export function buildResNet(arch: ResNetArch, opts: BuildOptions): Model {
-  const spec = SPECS[arch];
+  const spec = RESNET_SPECS[arch];
   const [h, w, c] = opts.inputShape;
   const minSize = MIN_SIZE[spec.stem];
   if (h < minSize || w < minSize) {
@@ -141,24 +125,15 @@ export function buildResNet(arch: ResNetArch, opts: BuildOptions): Model {
   const store = new ParameterStore(arch);
   const ctx: InitContext = { seed: opts.seed };
 
+  const width = opts.width;
   const stem = imagenet
-    ? new ConvBn(store, ctx, 'conv1', 'bn1', { inChannels: c, outChannels: 64, kernel: 7, stride: 2, padding: 3, init })
-    : new ConvBn(store, ctx, 'conv1', 'bn1', { inChannels: c, outChannels: 64, kernel: 3, stride: 1, padding: 1, init });
+    ? new ConvBn(store, ctx, 'conv1', 'bn1', { inChannels: c, outChannels: width, kernel: 7, stride: 2, padding: 3, init })
+    : new ConvBn(store, ctx, 'conv1', 'bn1', { inChannels: c, outChannels: width, kernel: 3, stride: 1, padding: 1, init });
 
-  const expansion = spec.block === 'basic' ? BasicBlock.expansion : Bottleneck.expansion;
-  const blocks: Block[] = [];
-  let cin = 64;
-  [64, 128, 256, 512].forEach((planes, li) => {
-    for (let bi = 0; bi < spec.counts[li]!; bi++) {
-      const stride = li > 0 && bi === 0 ? 2 : 1;
-      const prefix = `layer${li + 1}.${bi}`;
-      blocks.push(spec.block === 'basic'
-        ? new BasicBlock(store, ctx, prefix, shortcutName, cin, planes, stride, init)
-        : new Bottleneck(store, ctx, prefix, shortcutName, cin, planes, stride, init));
-      cin = planes * expansion;
-    }
-  });
-  const head = new Linear(store, ctx, imagenet ? 'fc' : 'linear', 512 * expansion, opts.lowDim);
+  const blocks: Block[] = blockLayouts(arch, width).map(({ prefix, inChannels, planes, stride }) => spec.block === 'basic'
+    ? new BasicBlock(store, ctx, prefix, shortcutName, inChannels, planes, stride, init)
+    : new Bottleneck(store, ctx, prefix, shortcutName, inChannels, planes, stride, init));
+  const head = new Linear(store, ctx, imagenet ? 'fc' : 'linear', stagePlanes(width)[3] * BLOCK_EXPANSION[spec.block], opts.lowDim);
 
   const inputShape = opts.inputShape;
   return {
