@@ -10,10 +10,9 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { openStore } from '../../../src-main/store/store.ts';
-import { createCore } from '../../../src-main/core/core.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 import { waitFor } from '../../fixtures/wait-for.ts';
 
 const CHILD = fileURLToPath(new URL('../../fixtures/queue-child.ts', import.meta.url));
@@ -73,28 +72,26 @@ test('SIGKILL mid-run: a live owner is left alone; after the kill the next start
     const id = await waitFor(() => /^OWNS (\S+)$/.exec(child.lines.find((l) => l.startsWith('OWNS')) ?? '')?.[1], 'child run');
     await waitFor(() => (committed.get(id) ?? 0) >= 30, 'metrics committed');
     // Another process opens the database while the owner is alive: nothing is interrupted.
-    const live = await createCore({ home: tmp.dir, workerEntry: fakeWorker('completing'), adoptQueued: false, diagnostics: () => {} });
+    const live = await startTestCore('completing', { home: tmp.dir, adoptQueued: false });
     try {
-      assert.deepEqual(live.recovery.interrupted, []);
-      assert.ok(live.recovery.ownedElsewhere.includes(id));
-      assert.equal(live.runs.summary(id).status, 'running');
+      assert.deepEqual(live.core.recovery.interrupted, []);
+      assert.ok(live.core.recovery.ownedElsewhere.includes(id));
+      assert.equal(live.core.runs.summary(id).status, 'running');
     } finally {
-      await live.close();
+      await live.dispose();
     }
     await kill(child);
     const lastCommitted = committed.get(id)!;
-    const after = await createCore({ home: tmp.dir, workerEntry: fakeWorker('completing'), adoptQueued: false, diagnostics: () => {} });
+    const after = await startTestCore('completing', { home: tmp.dir, adoptQueued: false });
     try {
-      assert.deepEqual(after.recovery.interrupted, [id]);
-      assert.equal(after.runs.summary(id).status, 'interrupted');
-      const store = openStore(after.paths.database);
-      const s = lossSteps(store.db, id);
-      store.close();
+      assert.deepEqual(after.core.recovery.interrupted, [id]);
+      assert.equal(after.core.runs.summary(id).status, 'interrupted');
+      const s = lossSteps(after.store.db, id);
       assert.ok(s.max >= lastCommitted, `rows up to step ${lastCommitted} were committed before the kill; found up to ${s.max}`);
       assert.equal(s.rows, s.max, 'steps 1..max each stored once (no hole, no duplicate)');
       assert.equal(s.distinct, s.max);
     } finally {
-      await after.close();
+      await after.dispose();
     }
   } finally {
     await kill(child);
@@ -113,7 +110,7 @@ test('load: 20 queued runs, 5 cancelled at random moments, two SIGKILLs mid-queu
   const random = () => ((rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const children: Child[] = [];
   const endedIn = (c: Child) => c.lines.filter((l) => / completed$/.test(l)).length;
-  const parent = await createCore({ home: tmp.dir, workerEntry: fakeWorker('paced'), adoptQueued: false, diagnostics: () => {} });
+  const parent = await startTestCore('paced', { home: tmp.dir, adoptQueued: false });
   try {
     const first = startChild(tmp.dir, 20, EPOCHS, ITERS);
     children.push(first);
@@ -124,7 +121,7 @@ test('load: 20 queued runs, 5 cancelled at random moments, two SIGKILLs mid-queu
     const cancels = toCancel.map(async (id) => {
       await new Promise((r) => setTimeout(r, Math.floor(random() * 4000)));
       try {
-        parent.runs.cancel(id);
+        parent.core.runs.cancel(id);
       } catch {
         // already ended: a cancel arriving late is refused, which is fine
       }
@@ -172,7 +169,7 @@ test('load: 20 queued runs, 5 cancelled at random moments, two SIGKILLs mid-queu
     assert.ok(Date.now() - started < 80_000, `bounded in time (took ${Date.now() - started} ms, seed ${seed})`);
   } finally {
     for (const c of children) await kill(c);
-    await parent.close();
+    await parent.dispose();
     tmp.cleanup();
   }
 });

@@ -9,16 +9,15 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createCore } from '../../../src-main/core/core.ts';
 import { findPreset, RunConfigSchema } from '../../../shared/run-config.ts';
-import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 import { fakeCifar, writeCifar } from '../../unit/engine/data/cifar-fixtures.ts';
 
 test('a 1-epoch run on a generated CIFAR-10 folder trains in a worker and completes with metrics', { timeout: 180_000 }, async () => {
-  const tmp = makeTempDir('snca-cifar-run-');
-  const core = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: () => {} });
+  const t = await startTestCore('real-trainer', { backend: 'wasm' });
+  const { core } = t;
   try {
-    const root = join(tmp.dir, 'cifar');
+    const root = join(t.home, 'cifar');
     writeCifar(root, 'cifar10', 'python', fakeCifar('cifar10', 40, 100));
     const config = RunConfigSchema.parse({
       ...findPreset('cifar10-paper')!.config,
@@ -47,16 +46,15 @@ test('a 1-epoch run on a generated CIFAR-10 folder trains in a worker and comple
     assert.ok(logs.some((l) => /Dataset cifar10: 200 train \/ 100 val samples, 10 classes/.test(l.message)), logs.map((l) => l.message).join('\n'));
     assert.ok(logs.some((l) => /\(python version\)/.test(l.message)), 'read by the pickle reader');
   } finally {
-    await core.close();
-    tmp.cleanup();
+    await t.dispose();
   }
 });
 
 test('a batch that does not fit the 4 GB wasm heap fails the run with an actionable message, and the next run trains', { timeout: 240_000 }, async () => {
-  const tmp = makeTempDir('snca-cifar-oom-');
-  const core = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: () => {} });
+  const t = await startTestCore('real-trainer', { backend: 'wasm' });
+  const { core } = t;
   try {
-    const root = join(tmp.dir, 'cifar');
+    const root = join(t.home, 'cifar');
     writeCifar(root, 'cifar10', 'binary', fakeCifar('cifar10', 100, 100));
     const paper = findPreset('cifar10-paper')!.config;
     // CIFAR ResNet-18 at batch 500 needs ~4.5 GB of tensors (measured: fails after ~22 s).
@@ -69,7 +67,6 @@ test('a batch that does not fit the 4 GB wasm heap fails the run with an actiona
     const after = await core.runs.whenEnded((await core.handlers['runs.create']({ config: small })).id);
     assert.equal(after.status, 'completed', after.error ?? '');
   } finally {
-    await core.close();
-    tmp.cleanup();
+    await t.dispose();
   }
 });

@@ -6,15 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { createCore } from '../../../src-main/core/core.ts';
 import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
 import { MEMORY_TENSOR } from '../../../src-main/engine/checkpoint/checkpoint-format.ts';
 import { findPreset, RunConfigSchema } from '../../../shared/run-config.ts';
-import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 
 test('a 1-epoch MNIST-demo run trains in a worker thread and lands in SQLite', { timeout: 180_000 }, async () => {
-  const tmp = makeTempDir('snca-demo-run-');
-  const core = await createCore({ home: tmp.dir, backend: 'wasm' });
+  const t = await startTestCore('real-trainer', { backend: 'wasm' });
+  const { core } = t;
   try {
     const preset = findPreset('mnist-demo')!;
     const config = RunConfigSchema.parse({
@@ -56,7 +55,6 @@ test('a 1-epoch MNIST-demo run trains in a worker thread and lands in SQLite', {
     assert.deepEqual(loaded.tensors.get(MEMORY_TENSOR)?.shape, [1000, 128]);
     assert.deepEqual(loaded.tensors.get('conv1.weight')?.shape, [32, 1, 3, 3]);
   } finally {
-    await core.close();
-    tmp.cleanup();
+    await t.dispose();
   }
 });

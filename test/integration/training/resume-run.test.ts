@@ -7,13 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCore } from '../../../src-main/core/core.ts';
-import { openStore } from '../../../src-main/store/store.ts';
 import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
 import { runCli } from '../../../src-main/cli/program.ts';
 import { findPreset, type RunConfigInput } from '../../../shared/run-config.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 
 const config = (name: string): RunConfigInput => ({
   ...findPreset('mnist-demo')!.config,
@@ -39,10 +38,10 @@ function tensorsEqual(a: string, b: string): void {
 
 test('cancel stops a real worker within an iteration; --resume continues the run without duplicating metrics', { timeout: 300_000 }, async () => {
   const tmp = makeTempDir('snca-resume-run-');
-  const diagnostics: string[] = [];
   try {
     // 1. Train and cancel during epoch 2, once epoch 1's checkpoint is recorded.
-    const core = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: (l) => diagnostics.push(l) });
+    const first = await startTestCore('real-trainer', { home: tmp.dir, backend: 'wasm' });
+    const { core, diagnostics } = first;
     let id = '';
     let cancelAt = 0;
     let stepsWhenCancelled = 0;
@@ -67,13 +66,11 @@ test('cancel stops a real worker within an iteration; --resume continues the run
       assert.deepEqual(core.scheduler.runningIds, [], 'the worker ended');
       assert.ok(!diagnostics.some((d) => /did not stop/.test(d)), `worker had to be terminated: ${diagnostics.join('\n')}`);
       assert.ok(stopSeconds < 2.5, `stopped ${stopSeconds.toFixed(2)} s after the cancel`);
-      const store = openStore(core.paths.database);
-      const loss = store.metrics.series(id, 'loss');
-      store.close();
+      const loss = first.store.metrics.series(id, 'loss');
       assert.ok(loss.step.length >= stepsWhenCancelled && loss.step.length < 64, `partial metrics stay: ${loss.step.length} loss rows`);
       // Metrics reach the bus in ~250 ms batches, so "within an iteration" is checked by the stop latency above.
     } finally {
-      await core.close();
+      await first.dispose();
     }
 
     // 2. Resume from the CLI, under the same id.
@@ -83,10 +80,10 @@ test('cancel stops a real worker within an iteration; --resume continues the run
     assert.match(ctx.out(), new RegExp(`Resuming run ${id} .* after epoch 1/2`));
     assert.match(ctx.out(), new RegExp(`Run ${id} completed`));
 
-    const check = await createCore({ home: tmp.dir, diagnostics: () => {} });
-    const checkStore = openStore(check.paths.database);
+    const check = await startTestCore('real-trainer', { home: tmp.dir });
+    const checkStore = check.store;
     try {
-      const run = check.runs.summary(id);
+      const run = check.core.runs.summary(id);
       assert.equal(run.status, 'completed');
       assert.equal(run.epochsDone, 2);
       const loss = checkStore.metrics.series(id, 'loss');
@@ -99,23 +96,21 @@ test('cancel stops a real worker within an iteration; --resume continues the run
       assert.equal(resumedLatest.epoch, 2);
 
     } finally {
-      checkStore.close();
-      await check.close();
+      await check.dispose();
     }
     // 3. The same config uninterrupted ends with the same bytes.
-    const core2 = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: () => {} });
-    const store2 = openStore(core2.paths.database);
+    const again = await startTestCore('real-trainer', { home: tmp.dir, backend: 'wasm' });
+    const store2 = again.store;
     try {
-      const fresh = await core2.runs.create(config('uninterrupted'));
-      const end = await core2.runs.whenEnded(fresh.id);
+      const fresh = await again.core.runs.create(config('uninterrupted'));
+      const end = await again.core.runs.whenEnded(fresh.id);
       assert.equal(end.status, 'completed', end.error ?? '');
       const a = store2.checkpoints.list(id).find((c) => c.kind === 'latest')!;
       const b = store2.checkpoints.list(fresh.id).find((c) => c.kind === 'latest')!;
       tensorsEqual(a.path, b.path);
       assert.deepEqual([...store2.metrics.series(id, 'loss').value], [...store2.metrics.series(fresh.id, 'loss').value]);
     } finally {
-      store2.close();
-      await core2.close();
+      await again.dispose();
     }
   } finally {
     tmp.cleanup();

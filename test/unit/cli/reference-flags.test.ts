@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import { runCli } from '../../../src-main/cli/program.ts';
 import { inferDataPath } from '../../../src-main/cli/datapath.ts';
 import { archFor, buildTrainConfig } from '../../../src-main/cli/train-config.ts';
-import { createCore } from '../../../src-main/core/core.ts';
 import { DatasetsService } from '../../../src-main/core/datasets-service.ts';
 import { EventBus } from '../../../src-main/core/event-bus.ts';
 import { PresetsService } from '../../../src-main/core/presets-service.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
 import { fakeCifar, writeCifar } from '../engine/data/cifar-fixtures.ts';
 import { writeImage } from '../engine/data/image-folder-fixtures.ts';
@@ -86,7 +86,8 @@ test('every reference flag lands in its config field (through the real command l
     const argv = ['train', data, '--arch', 'resnet18', '-j', '3', '-b', '64', '--lr', '0.03', '--momentum', '0.8', '--wd', '0.0001', '--epochs', '7',
       '--low-dim', '64', '--temperature', '0.07', '--memory-momentum', '0.6', '--iter-size', '2', '--margin', '0.1', '--name', 'ref flags'];
     assert.equal(await runCli(argv, ctx), 0, ctx.err());
-    const core = await createCore({ home: tmp.dir, adoptQueued: false, diagnostics: () => {} });
+    const t = await startTestCore('completing', { home: tmp.dir, adoptQueued: false });
+    const { core } = t;
     try {
       const [run] = core.runs.list();
       const c = core.runs.get(run!.id).config;
@@ -106,7 +107,7 @@ test('every reference flag lands in its config field (through the real command l
       assert.equal(c.iterSize, 2);
       assert.equal(c.margin, 0.1);
     } finally {
-      await core.close();
+      await t.dispose();
     }
   } finally {
     tmp.cleanup();

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../../src-main/cli/program.ts';
-import { createCore } from '../../../src-main/core/core.ts';
 import { openStore } from '../../../src-main/store/store.ts';
 import { writeFileAtomic } from '../../../src-main/engine/checkpoint/atomic-file.ts';
 import { CHECKPOINT_FORMAT } from '../../../src-main/engine/checkpoint/checkpoint-format.ts';
@@ -12,6 +11,7 @@ import { encodeSafetensors } from '../../../src-main/engine/checkpoint/safetenso
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
 
 test('train refuses --start-epoch at or past --epochs; --resume refuses config flags, unknown targets and foreign checkpoint files; a recorded file resumes its run', { timeout: 60_000 }, async () => {
@@ -39,8 +39,8 @@ test('train refuses --start-epoch at or past --epochs; --resume refuses config f
     assert.match(r.err, /foreign\.safetensors is not a checkpoint of any run in this database/);
 
     // A failed run with a real checkpoint file recorded.
-    const core = await createCore({ ...coreOptions, diagnostics: () => {} });
-    const store = openStore(core.paths.database);
+    const t = await startTestCore('completing', { home: tmp.dir });
+    const { core, store } = t;
     let id = '';
     let path = '';
     try {
@@ -55,8 +55,7 @@ test('train refuses --start-epoch at or past --epochs; --resume refuses config f
       path = w.path;
       store.checkpoints.record(id, { epoch: 1, kind: 'epoch', path, sha256: w.sha256, bytes: w.bytes, metrics: {} }, new Date().toISOString());
     } finally {
-      store.close();
-      await core.close();
+      await t.dispose();
     }
     r = await cli('train', '--resume', path);
     assert.equal(r.code, 0, r.err);

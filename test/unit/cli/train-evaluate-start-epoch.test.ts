@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatasetSpecSchema, effectiveSigma, type RunConfig } from '../../../shared/run-config.ts';
 import { runCli } from '../../../src-main/cli/program.ts';
-import { createCore } from '../../../src-main/core/core.ts';
 import { dataPaths } from '../../../src-main/core/data-home.ts';
 import { canonicalJson } from '../../../src-main/core/evaluations-service.ts';
 import { writeFileAtomic } from '../../../src-main/engine/checkpoint/atomic-file.ts';
@@ -24,6 +23,7 @@ import { openStore, type Store } from '../../../src-main/store/store.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import { demoConfig, newRun } from '../../fixtures/run-records.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 import { fakeWorker } from '../../fixtures/workers/fake-workers.ts';
 import { fakeCifar, writeCifar } from '../engine/data/cifar-fixtures.ts';
 import { useBackend } from '../engine/use-backend.ts';
@@ -193,12 +193,12 @@ test('--start-epoch 0 on a new run is the default; with --resume it must be the 
     r = await cli('train', '--resume', noCheckpoint, '--start-epoch', '1');
     assert.equal(r.code, 1);
     assert.match(r.err, /--start-epoch 1: this run continues at epoch 0 \(it has no checkpoint yet, so it starts over at epoch 0\)/);
-    const check = await createCore({ ...coreOptions, diagnostics: () => {} });
+    const check = await startTestCore('completing', { home: tmp.dir });
     try {
-      assert.equal(check.runs.get(id).status, 'failed', 'nothing was started');
-      assert.equal(check.runs.get(noCheckpoint).status, 'cancelled', 'nothing was started');
+      assert.equal(check.core.runs.get(id).status, 'failed', 'nothing was started');
+      assert.equal(check.core.runs.get(noCheckpoint).status, 'cancelled', 'nothing was started');
     } finally {
-      await check.close();
+      await check.dispose();
     }
 
     r = await cli('train', '--resume', id, '--start-epoch', '1');

@@ -1,11 +1,10 @@
-/** Scheduler behaviour through createCore: queueing, cancel, grace-period termination, shutdown, ownership. */
+/** Scheduler behaviour through the core: queueing, cancel, grace-period termination, shutdown, ownership. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ApiError } from '../../../shared/api-error.ts';
-import { createCore } from '../../../src-main/core/core.ts';
 import { demoConfig, newRun } from '../../fixtures/run-records.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 import { startTestCore, statusesOf } from '../../fixtures/test-core.ts';
@@ -80,16 +79,17 @@ test('closing the core interrupts a running run and leaves queued ones for the n
     const b = await t.core.runs.create(demoConfig({ name: 'queued' }));
     await waitFor(() => t.store.runs.get(a.id)!.backend, 'worker started');
     await t.core.close('test shutdown');
+    await t.dispose();
     // The same process reopens: b's owner (this pid) looks alive, so only a stale heartbeat frees it.
-    const again = await createCore({ home: tmp.dir, workerEntry: fakeWorker('completing'), diagnostics: () => {}, staleAfterMs: 0 });
+    const again = await startTestCore('completing', { home: tmp.dir, staleAfterMs: 0 });
     try {
-      const ra = again.runs.summary(a.id);
+      const ra = again.core.runs.summary(a.id);
       assert.equal(ra.status, 'interrupted');
       assert.equal(ra.error, 'test shutdown');
-      assert.deepEqual(again.recovery.adopted, [b.id]);
-      assert.equal((await again.runs.whenEnded(b.id)).status, 'completed');
+      assert.deepEqual(again.core.recovery.adopted, [b.id]);
+      assert.equal((await again.core.runs.whenEnded(b.id)).status, 'completed');
     } finally {
-      await again.close();
+      await again.dispose();
     }
   } finally {
     tmp.cleanup();
@@ -122,23 +122,23 @@ test('a run another live process trains is not interrupted by start-up recovery;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => (out += d));
     const id = await waitFor(() => /RUNNING (\S+)/.exec(out)?.[1], 'child run running', 20_000);
-    const gui = await createCore({ home: tmp.dir, workerEntry: fakeWorker('completing'), diagnostics: () => {} });
+    const gui = await startTestCore('completing', { home: tmp.dir });
     try {
-      assert.deepEqual(gui.recovery.interrupted, []);
-      assert.ok(gui.recovery.ownedElsewhere.includes(id));
-      assert.equal(gui.runs.summary(id).status, 'running');
+      assert.deepEqual(gui.core.recovery.interrupted, []);
+      assert.ok(gui.core.recovery.ownedElsewhere.includes(id));
+      assert.equal(gui.core.runs.summary(id).status, 'running');
     } finally {
-      await gui.close();
+      await gui.dispose();
     }
     child.kill('SIGKILL');
     await once(child, 'exit');
-    const after = await createCore({ home: tmp.dir, workerEntry: fakeWorker('completing'), diagnostics: () => {} });
+    const after = await startTestCore('completing', { home: tmp.dir });
     try {
-      assert.deepEqual(after.recovery.interrupted, [id]);
-      assert.equal(after.runs.summary(id).status, 'interrupted');
-      assert.equal(after.runs.summary(id).metrics.loss, 1 / 3, 'metrics written before the crash are kept');
+      assert.deepEqual(after.core.recovery.interrupted, [id]);
+      assert.equal(after.core.runs.summary(id).status, 'interrupted');
+      assert.equal(after.core.runs.summary(id).metrics.loss, 1 / 3, 'metrics written before the crash are kept');
     } finally {
-      await after.close();
+      await after.dispose();
     }
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
