@@ -23,6 +23,11 @@ export function isCifarKind(kind: string): kind is CifarKind {
   return (CIFAR_KINDS as readonly string[]).includes(kind);
 }
 
+/** Whether a dataset kind is read from a folder the user gives (everything but the built-in MNIST). */
+export function isFolderDatasetKind(kind: string): kind is FolderDatasetKind {
+  return (FOLDER_DATASET_KINDS as readonly string[]).includes(kind);
+}
+
 const pathField = z.string().trim().min(1, 'a folder path is required');
 
 export const DatasetSpecSchema = z.discriminatedUnion('kind', [

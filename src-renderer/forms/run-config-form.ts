@@ -4,7 +4,7 @@
  * No DOM and no Vue here, so it is tested under Node.
  */
 import type { z } from 'zod';
-import { ARCHS, DATASET_KINDS, MONITOR_KEYS, RunConfigSchema, isPlaceholderRoot, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
+import { ARCHS, DATASET_KINDS, FOLDER_DATASET_KINDS, MONITOR_KEYS, RunConfigSchema, isPlaceholderRoot, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
 import { fieldPath, type FieldIssue } from '../../shared/validation.ts';
 
 export type FieldKind = 'text' | 'int' | 'number' | 'select' | 'checkbox';
@@ -48,7 +48,7 @@ export const RUN_FORM_FIELDS: readonly FieldSpec[] = [
     label: 'Dataset folder',
     kind: 'text',
     group: 'data',
-    datasetKinds: ['cifar10', 'cifar100', 'imagefolder'],
+    datasetKinds: FOLDER_DATASET_KINDS,
   },
   {
     path: 'dataset.corruptThreshold',
