@@ -7,19 +7,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventEnvelope, EventPayload } from '../../../shared/api.ts';
-import { createCore } from '../../../src-main/core/core.ts';
+import type { EventPayload } from '../../../shared/api.ts';
 import { findPreset, RunConfigSchema } from '../../../shared/run-config.ts';
-import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 import { waitFor } from '../../fixtures/wait-for.ts';
 
 const DATASET = { kind: 'mnist' as const, trainSize: 300, valSize: 60 };
 
 test('gallery banks are computed as jobs, cached, and searched exactly; the export inlines every tile', { timeout: 300_000 }, async () => {
-  const tmp = makeTempDir('snca-gallery-');
-  const core = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: () => {} });
-  const events: EventEnvelope[] = [];
-  core.bus.onAny((e) => events.push(e));
+  const t = await startTestCore('real-trainer', { backend: 'wasm' });
+  const { core, events } = t;
   try {
     const config = RunConfigSchema.parse({ ...findPreset('mnist-demo')!.config, name: 'gallery run', epochs: 1, batchSize: 50, dataset: DATASET });
     const run = await core.call('runs.create', { config });
@@ -72,7 +69,7 @@ test('gallery banks are computed as jobs, cached, and searched exactly; the expo
     await assert.rejects(core.call('gallery.search', { ...request, query: { split: 'val', index: 60 } }), /outside the 60 images of the val split/);
 
     // Cached: the banks are on disk, a new search starts no job.
-    const cacheRoot = join(tmp.dir, 'cache', 'galleries');
+    const cacheRoot = join(t.home, 'cache', 'galleries');
     assert.equal(readdirSync(cacheRoot).length, 2);
     const before = bankEvents().length;
     await core.call('gallery.search', request);
@@ -89,16 +86,13 @@ test('gallery banks are computed as jobs, cached, and searched exactly; the expo
     assert.doesNotMatch(html, /src="(?!data:)/);
     assert.ok(existsSync(cacheRoot));
   } finally {
-    await core.close();
-    tmp.cleanup();
+    await t.dispose();
   }
 });
 
 test('a bank job can be cancelled; nothing is cached and the next search starts it again', { timeout: 120_000 }, async () => {
-  const tmp = makeTempDir('snca-gallery-cancel-');
-  const core = await createCore({ home: tmp.dir, backend: 'wasm', diagnostics: () => {} });
-  const events: EventEnvelope[] = [];
-  core.bus.onAny((e) => events.push(e));
+  const t = await startTestCore('real-trainer', { backend: 'wasm' });
+  const { core, events } = t;
   try {
     const request = { dataset: { kind: 'mnist' as const, trainSize: 9000, valSize: 990 }, query: { split: 'train' as const, index: 0 }, sources: [{ kind: 'raw' as const }] };
     const first = await core.call('gallery.search', request);
@@ -116,7 +110,6 @@ test('a bank job can be cancelled; nothing is cached and the next search starts 
     assert.equal(again.rows[0]!.status, 'computing');
     assert.notEqual(again.rows[0]!.jobId, jobId);
   } finally {
-    await core.close();
-    tmp.cleanup();
+    await t.dispose();
   }
 });
