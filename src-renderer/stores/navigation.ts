@@ -1,7 +1,7 @@
 /**
  * A small hash router: a handful of screens do not need vue-router. Routes are `#/runs`,
  * `#/runs/new`, `#/runs/<id>`, `#/table` (the queryable runs table), `#/clusters`,
- * `#/compare?runs=a,b,c` and `#/compare-checkpoints?ids=1,2`; the hash keeps reloads and Electron's protocol loading simple.
+ * `#/compare?runs=a,b,c`, `#/compare-checkpoints?ids=1,2` and `#/gallery`; the hash keeps reloads and Electron's protocol loading simple.
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
@@ -14,7 +14,8 @@ export type Route =
   | { view: 'table' }
   | { view: 'clusters' }
   | { view: 'compare'; ids: string[] }
-  | { view: 'compare-checkpoints'; ids: number[] };
+  | { view: 'compare-checkpoints'; ids: number[] }
+  | { view: 'gallery' };
 
 /** Runs one compare view shows at most. */
 export const MAX_COMPARE_RUNS = 50;
@@ -31,6 +32,7 @@ export function parseHash(hash: string): Route {
   });
   if (parts[0] === 'table' && parts.length === 1) return { view: 'table' };
   if (parts[0] === 'clusters' && parts.length === 1) return { view: 'clusters' };
+  if (parts[0] === 'gallery' && parts.length === 1) return { view: 'gallery' };
   if (parts[0] === 'compare' && parts.length === 1) {
     const ids = (new URLSearchParams(query).get('runs') ?? '').split(',').filter((id) => RunIdSchema.safeParse(id).success);
     return { view: 'compare', ids: [...new Set(ids)].slice(0, MAX_COMPARE_RUNS) };
@@ -64,6 +66,8 @@ export function formatHash(route: Route): string {
       return `#/compare?runs=${route.ids.map(encodeURIComponent).join(',')}`;
     case 'compare-checkpoints':
       return `#/compare-checkpoints?ids=${route.ids.join(',')}`;
+    case 'gallery':
+      return '#/gallery';
   }
 }
 

@@ -7,7 +7,8 @@
  * once when it is loaded. A search is then one matrix product per chunk (queries × chunk,
  * XNNPACK on wasm, a GPU kernel on webgpu/tensorflow) whose similarities are read back and
  * merged into each query's running top-k in JS: for k = 20 the merge is a threshold test
- * per value, far cheaper than the product, and it needs no sort of whole rows.
+ * per value, far cheaper than the product, and it needs no sort of whole rows. The k rows
+ * found are then ranked by their similarity recomputed in float64.
  *
  * Why transposed and resident: a [q, D] × [D, n] product is the layout every backend's
  * matmul takes without a copy; transposing per search (as knn.ts does for its one-off
@@ -161,7 +162,23 @@ export class BankIndex {
     } finally {
       q.dispose();
     }
-    return tops.map((t) => t.sorted());
+    return tops.map((t, i) => this.rescore(t.sorted(), queries.subarray(i * this.dim, (i + 1) * this.dim), kEff));
+  }
+
+  /**
+   * The k found rows ranked again by their similarity in float64. The float32 product can
+   * put a near-duplicate a rounding error above a row's similarity with itself; recomputed
+   * exactly, a bank row used as the query comes first unless another row equals it.
+   */
+  private rescore(list: TopKList, query: Float32Array, k: number): TopKList {
+    const top = new TopK(k);
+    for (const row of list.rows) {
+      const v = this.readRows(row, 1);
+      let s = 0;
+      for (let d = 0; d < this.dim; d++) s += v[d]! * query[d]!;
+      top.offer(s, row);
+    }
+    return top.sorted();
   }
 
   dispose(): void {

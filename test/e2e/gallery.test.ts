@@ -1,0 +1,133 @@
+/**
+ * The nearest-neighbour gallery on the real serve mode: a real 1-epoch MNIST run gives a
+ * checkpoint; in Chromium its gallery is opened next to the raw-pixel baseline, the banks
+ * are computed as jobs, and then: every row has 20 tiles, a train image used as query finds
+ * itself first in each bank, the two sources render together beside the query column,
+ * clicking / keyboard change the query and go back, and the exported HTML opens offline
+ * showing the same tiles.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { findPreset, RunConfigSchema } from '../../shared/run-config.ts';
+import { artifactPath, callServeMode, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
+
+const skip = e2eSkipReason() ?? false;
+const DATASET = { kind: 'mnist' as const, trainSize: 300, valSize: 60 };
+const QUERY = 7;
+
+let browser: Browser | undefined;
+let serve: ServeMode | undefined;
+
+before(async () => {
+  if (skip) return;
+  ensureRendererBuilt();
+  serve = await startServeMode();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+async function tileIndexes(page: Page, row: number): Promise<string[]> {
+  return page.getByTestId('gallery-row').nth(row).getByTestId('gallery-tile').evaluateAll((els) => els.map((e) => e.getAttribute('data-index') ?? ''));
+}
+
+test('gallery of a trained checkpoint next to raw pixels: 20 tiles per row, self first, navigation, offline HTML export', { skip, timeout: 480_000 }, async (t) => {
+  const config = RunConfigSchema.parse({ ...findPreset('mnist-demo')!.config, name: 'gallery e2e', epochs: 1, batchSize: 50, dataset: DATASET });
+  const run = await callServeMode(serve!, 'runs.create', { config });
+  const deadline = Date.now() + 240_000;
+  for (;;) {
+    const r = await callServeMode(serve!, 'runs.get', { id: run.id });
+    if (r.status === 'completed') break;
+    assert.ok(!['failed', 'cancelled', 'interrupted'].includes(r.status), `the run ended ${r.status}: ${r.error ?? ''}`);
+    assert.ok(Date.now() < deadline, 'the run completes within 4 minutes');
+    await new Promise((res) => setTimeout(res, 500));
+  }
+
+  const { page, errors, context } = await openApp(browser!, serve!.appUrl);
+  try {
+    await page.getByTestId('nav-gallery').click();
+    await page.getByTestId('view-gallery').waitFor();
+    const boxes = page.getByTestId('gallery-source');
+    await boxes.nth(1).waitFor();
+    // Defaults: the run's newest checkpoint (the run records a latest and a best one) and the raw baseline.
+    const checked = await boxes.evaluateAll((els) => els.filter((e) => (e as HTMLInputElement).checked).map((e) => e.getAttribute('data-source')));
+    assert.equal(checked.length, 2, JSON.stringify(checked));
+    assert.match(checked[0] ?? '', /^checkpoint:\d+$/);
+    assert.equal(checked[1], 'raw');
+    await page.getByTestId('gallery-split').selectOption('train');
+    await page.getByTestId('gallery-index').fill(String(QUERY));
+    await page.getByTestId('gallery-show').click();
+
+    const rows = page.getByTestId('gallery-row');
+    await rows.nth(1).waitFor();
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('[data-testid=gallery-row]')).every((r) => r.getAttribute('data-status') === 'ready'),
+      undefined,
+      { timeout: 240_000, polling: 250 },
+    );
+    assert.equal(await rows.count(), 2);
+    const shown: string[][] = [];
+    for (let r = 0; r < 2; r++) {
+      const idx = await tileIndexes(page, r);
+      assert.equal(idx.length, 20, `row ${r} has 20 tiles`);
+      assert.equal(idx[0], String(QUERY), `row ${r}: the query finds itself first in its own bank`);
+      shown.push(idx);
+    }
+    assert.notDeepEqual(shown[0], shown[1], 'the two sources rank differently');
+    // Thumbnails load through the authenticated route.
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('[data-testid=gallery-tile] img')).every((i) => i.complete && i.naturalWidth > 0));
+    // Side by side: the query column left of both rows, the rows one under the other, all in view.
+    const q = (await page.getByTestId('gallery-query').boundingBox())!;
+    const r0 = (await rows.nth(0).boundingBox())!;
+    const r1 = (await rows.nth(1).boundingBox())!;
+    assert.ok(q.x + q.width <= r0.x && q.x + q.width <= r1.x, 'the query stands in the first column');
+    assert.ok(r0.y + r0.height <= r1.y + 1, 'one row per source');
+    assert.equal(await page.getByTestId('gallery-query').getAttribute('data-index'), String(QUERY));
+    await page.screenshot({ path: artifactPath('gallery.png'), fullPage: true });
+
+    // Keyboard: focus the first tile, move right, open it; Backspace returns to the query.
+    await rows.nth(0).getByTestId('gallery-tile').first().focus();
+    await page.keyboard.press('ArrowRight');
+    const second = shown[0]![1]!;
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-index')), second);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((want) => document.querySelector('[data-testid=gallery-query]')?.getAttribute('data-index') === want, second);
+    assert.equal((await tileIndexes(page, 0))[0], second, 'the clicked retrieval is the new query and finds itself first');
+    await page.keyboard.press('Backspace');
+    await page.waitForFunction((want) => document.querySelector('[data-testid=gallery-query]')?.getAttribute('data-index') === want, String(QUERY));
+    // Clicking a retrieval of the second row.
+    const third = shown[1]![2]!;
+    await rows.nth(1).getByTestId('gallery-tile').nth(2).click();
+    await page.waitForFunction((want) => document.querySelector('[data-testid=gallery-query]')?.getAttribute('data-index') === want, third);
+    await page.keyboard.press('Alt+ArrowLeft');
+    await page.waitForFunction((want) => document.querySelector('[data-testid=gallery-query]')?.getAttribute('data-index') === want, String(QUERY));
+
+    // Export: history (7, the second tile, the third) — 3 query blocks × 2 sources.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('gallery-export').click()]);
+    const file = await download.path();
+    const html = readFileSync(file, 'utf8');
+    const offline = await context.newPage();
+    await context.setOffline(true);
+    await offline.setContent(html, { waitUntil: 'load' });
+    const blocks = offline.locator('section.query-block');
+    assert.equal(await blocks.count(), 3);
+    const first = blocks.filter({ has: offline.locator(`text=Query: train image ${QUERY} `) });
+    assert.equal(await first.count(), 1);
+    const exportedRows = await first.locator('tr.source-row').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('figure.tile')).map((f) => f.getAttribute('data-index') ?? '')));
+    assert.deepEqual(exportedRows, shown, 'the exported page shows the same tiles in the same order');
+    const images = await offline.locator('img').evaluateAll((imgs) => imgs.map((i) => ({ src: (i as HTMLImageElement).src.slice(0, 22), ok: (i as HTMLImageElement).naturalWidth > 0 })));
+    assert.equal(images.length, 3 * (1 + 2 * 20));
+    assert.ok(images.every((i) => i.src === 'data:image/png;base64,' && i.ok), 'every image is inlined and renders offline');
+    await offline.screenshot({ path: artifactPath('gallery-export.png'), fullPage: true });
+    await context.setOffline(false);
+    t.diagnostic(`exported ${html.length} bytes`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
