@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { demoConfig } from '../fixtures/run-records.ts';
-import { startTestCore } from '../fixtures/test-core.ts';
+import { startTestCore, type TestCore } from '../fixtures/test-core.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
 import type { FakeWorker } from '../fixtures/workers/fake-workers.ts';
 import { artifactPath, callServeMode, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
@@ -147,7 +147,7 @@ describe('UI against the real serve mode', { skip }, () => {
 
 /** Runs an earlier session left in the data folder: one completed, one failed, one cancelled. */
 async function leaveEarlierRuns(home: string): Promise<void> {
-  const session = async (worker: FakeWorker, config: Parameters<typeof demoConfig>[0], end: (id: string, t: Awaited<ReturnType<typeof startTestCore>>) => Promise<void>) => {
+  const session = async (worker: FakeWorker, config: Parameters<typeof demoConfig>[0], end: (id: string, t: TestCore) => Promise<void>) => {
     const t = await startTestCore(worker, { home });
     try {
       const { id } = await t.core.call('runs.create', { config: demoConfig(config) });
@@ -156,11 +156,11 @@ async function leaveEarlierRuns(home: string): Promise<void> {
       await t.dispose();
     }
   };
-  const ended = async (id: string, t: Awaited<ReturnType<typeof startTestCore>>) => void (await t.core.runs.whenEnded(id));
+  const ended = async (id: string, t: TestCore) => void (await t.core.runs.whenEnded(id));
   await session('completing', { name: 'MNIST demo — baseline', epochs: 5, batchSize: 40 }, ended);
   await session('error-reporting', { name: 'MNIST τ=0.02', temperature: 0.02, epochs: 3 }, ended);
   await session('cancel-waiting', { name: 'MNIST, K=200', eval: { k: 200, everyEpochs: 1, monitor: 'knn_top1', recomputeMemory: false }, epochs: 8 }, async (id, t) => {
-    await waitFor(() => t.events.some((e) => e.event === 'run.metrics' && e.payload.runId === id), `first metrics of ${id}`);
+    await waitFor(() => t.events.some((e) => e.event === 'run.metrics' && e.payload.runId === id), `first metrics of ${id}`, 30_000);
     await t.core.call('runs.cancel', { id });
     await t.core.runs.whenEnded(id);
   });
