@@ -17,6 +17,7 @@ import { DoctorReportSchema, EvaluationSchema, HardwareSchema, RunTagSchema } fr
 import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
 import { ClusterNameSchema, ClusterSchema, SlurmResourceOverridesSchema } from './cluster.ts';
 import { SweepAxisSchema } from './sweep.ts';
+import { CompareSeriesInputSchema, CompareSeriesResultSchema } from './compare-series.ts';
 import {
   GalleryBankEventSchema,
   GalleryExportInputSchema,
@@ -177,6 +178,11 @@ export const methods = {
     z.object({ id: z.int().min(1) }).strict(),
     EvaluationSchema,
     'Stop an evaluation this process runs or has waiting; it ends cancelled (a running one once its worker stops).',
+  ),
+  'compare.series': method(
+    CompareSeriesInputSchema,
+    CompareSeriesResultSchema,
+    'Curves of 1–50 runs against step, epoch or wall time: whole when short, else each bucket of one grid shared by all runs keeps its lowest and highest point (read from the roll-up of long series).',
   ),
   'compare.checkpoints': method(
     CompareCheckpointsInputSchema,

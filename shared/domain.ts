@@ -113,6 +113,8 @@ export const MetricSeriesSchema = z.object({
   step: z.array(z.number()),
   epoch: z.array(z.number()),
   value: z.array(z.number()),
+  /** Seconds since the run's first metric (compare.series sends it; runs.metrics does not). */
+  wall: z.array(z.number()).optional(),
 });
 export type MetricSeries = z.infer<typeof MetricSeriesSchema>;
 

@@ -12,6 +12,7 @@ import type { PresetsService } from './presets-service.ts';
 import type { RunHousekeeping } from './run-housekeeping.ts';
 import type { RunTableService } from './run-table-service.ts';
 import type { CheckpointCompareService } from './checkpoint-compare-service.ts';
+import type { CompareSeriesService } from './compare-series-service.ts';
 import type { RunsService } from './runs-service.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { ClustersService } from './clusters/clusters-service.ts';
@@ -29,6 +30,7 @@ export interface ApiServices {
   evaluations: EvaluationsService;
   runTable: RunTableService;
   checkpointCompare: CheckpointCompareService;
+  compareSeries: CompareSeriesService;
   doctor: DoctorService;
   clusters: ClustersService;
   clusterRuns: ClusterRunsService;
@@ -78,6 +80,7 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'runs.diskUsage': () => s.housekeeping.diskUsage(),
     'evaluations.create': (input) => s.evaluations.create(input),
     'evaluations.list': ({ runId }) => s.evaluations.list(runId),
+    'compare.series': (input) => s.compareSeries.series(input),
     'compare.checkpoints': (input) => s.checkpointCompare.compare(input),
     'compare.neighbours': ({ evaluationIds, index }) => s.checkpointCompare.neighbours(evaluationIds, index),
     'evaluations.cancel': ({ id }) => s.evaluations.cancel(id),

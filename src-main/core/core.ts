@@ -32,6 +32,7 @@ import { RunTableService } from './run-table-service.ts';
 import { CheckpointCompareService } from './checkpoint-compare-service.ts';
 import { ThumbnailsService } from './thumbnails-service.ts';
 import { GalleryService } from './gallery/gallery-service.ts';
+import { CompareSeriesService } from './compare-series-service.ts';
 import { Scheduler } from './scheduler.ts';
 import { appVersion, defaultBackend } from './system-info.ts';
 import { DoctorService } from './doctor-service.ts';
@@ -224,7 +225,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       ...(options.galleryBankWorkerEntry ? { bankWorkerEntry: options.galleryBankWorkerEntry } : {}),
       ...(options.gallerySearchWorkerEntry ? { searchWorkerEntry: options.gallerySearchWorkerEntry } : {}),
     });
-    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, doctor, clusters, clusterRuns, submission, gallery }, system);
+    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, compareSeries: new CompareSeriesService({ store }), doctor, clusters, clusterRuns, submission, gallery }, system);
     let closing: Promise<void> | null = null;
     return {
       home,

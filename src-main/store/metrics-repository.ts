@@ -18,6 +18,27 @@ export interface RawSeries {
   value: Float64Array;
 }
 
+/** Points per block of metric_blocks, finest first (migration 0007 rolls up with the same sizes). */
+export const METRIC_BLOCK_SIZES = [64, 4096] as const;
+
+/** The lowest and highest point of a block of consecutive points of a series. */
+export interface MetricBlock {
+  points: number;
+  minValue: number;
+  minStep: number;
+  minEpoch: number;
+  minWall: number;
+  maxValue: number;
+  maxStep: number;
+  maxEpoch: number;
+  maxWall: number;
+}
+
+/** A series with wall times (unix ms), ordered by step. */
+export interface RawSeriesWithWall extends RawSeries {
+  wall: Float64Array;
+}
+
 /** One series summarised: best in both directions (first step reaching it) and last. */
 export interface MetricSummaryRow {
   run: string;
@@ -52,6 +73,12 @@ export class MetricsRepository {
   private readonly seriesStmt;
   private readonly countStmt;
   private readonly insertMany;
+  private readonly pointsStmt;
+  private readonly blockStmt;
+  private readonly blocksStmt;
+  private readonly seriesWallStmt;
+  private readonly firstStmt;
+  private readonly lastPointStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare('INSERT INTO metrics (run, key, step, epoch, value, wall_time) VALUES (?, ?, ?, ?, ?, ?)');
@@ -80,6 +107,26 @@ export class MetricsRepository {
     this.keysStmt = db.prepare('SELECT key FROM metric_last WHERE run = ? ORDER BY key').pluck();
     this.seriesStmt = db.prepare('SELECT step, epoch, value FROM metrics WHERE run = ? AND key = ? ORDER BY step, rowid').raw();
     this.countStmt = db.prepare('SELECT count(*) FROM metrics WHERE run = ?').pluck();
+    this.pointsStmt = db.prepare('SELECT points FROM metric_summary WHERE run = ? AND key = ?').pluck();
+    this.blockStmt = db.prepare(`INSERT INTO metric_blocks
+      (run, key, size, block, points, min_value, min_step, min_epoch, min_wall, max_value, max_step, max_epoch, max_wall)
+      VALUES (@run, @key, @size, @block, @points, @minValue, @minStep, @minEpoch, @minWall, @maxValue, @maxStep, @maxEpoch, @maxWall)
+      ON CONFLICT (run, key, size, block) DO UPDATE SET
+        min_step = CASE WHEN excluded.min_value < min_value THEN excluded.min_step ELSE min_step END,
+        min_epoch = CASE WHEN excluded.min_value < min_value THEN excluded.min_epoch ELSE min_epoch END,
+        min_wall = CASE WHEN excluded.min_value < min_value THEN excluded.min_wall ELSE min_wall END,
+        min_value = CASE WHEN excluded.min_value < min_value THEN excluded.min_value ELSE min_value END,
+        max_step = CASE WHEN excluded.max_value > max_value THEN excluded.max_step ELSE max_step END,
+        max_epoch = CASE WHEN excluded.max_value > max_value THEN excluded.max_epoch ELSE max_epoch END,
+        max_wall = CASE WHEN excluded.max_value > max_value THEN excluded.max_wall ELSE max_wall END,
+        max_value = CASE WHEN excluded.max_value > max_value THEN excluded.max_value ELSE max_value END,
+        points = points + excluded.points`);
+    this.blocksStmt = db
+      .prepare('SELECT points, min_value, min_step, min_epoch, min_wall, max_value, max_step, max_epoch, max_wall FROM metric_blocks WHERE run = ? AND key = ? AND size = ? ORDER BY block')
+      .raw();
+    this.seriesWallStmt = db.prepare('SELECT step, epoch, value, wall_time FROM metrics WHERE run = ? AND key = ? ORDER BY step, rowid').raw();
+    this.firstStmt = db.prepare('SELECT step, epoch, wall_time FROM metrics WHERE run = ? AND key = ? ORDER BY step, rowid LIMIT 1').raw();
+    this.lastPointStmt = db.prepare('SELECT step, epoch, wall_time FROM metrics WHERE run = ? AND key = ? ORDER BY step DESC, rowid DESC LIMIT 1').raw();
     this.insertMany = db.transaction((runId: string, points: readonly MetricPoint[]) => {
       // One summary per key decides metric_last and metric_summary: one upsert per key instead of per row.
       const summaries = new Map<string, BatchSummary>();
@@ -113,6 +160,9 @@ export class MetricsRepository {
         const p = points[i]!;
         this.insertStmt.run(runId, p.key, p.step, p.epoch, p.value, p.wallTime);
       }
+      // Blocks are numbered by arrival order within the series, which is step order for a run
+      // that trains forward; a resume that rewinds rebuilds them (deleteAfterStep).
+      for (const key of summaries.keys()) this.addToBlocks(runId, key, points);
       for (const [key, s] of summaries) {
         this.lastStmt.run(runId, key, s.last.step, s.last.value);
         this.summaryStmt.run({
@@ -131,6 +181,62 @@ export class MetricsRepository {
         });
       }
     });
+  }
+
+  private addToBlocks(runId: string, key: string, points: readonly MetricPoint[]): void {
+    const base = (this.pointsStmt.get(runId, key) as number | undefined) ?? 0;
+    for (const size of METRIC_BLOCK_SIZES) {
+      let ordinal = base;
+      let current: (MetricBlock & { block: number }) | null = null;
+      const flush = () => {
+        if (current) this.blockStmt.run({ run: runId, key, size, ...current });
+      };
+      for (const p of points) {
+        if (p.key !== key) continue;
+        const block = Math.floor(ordinal / size);
+        ordinal++;
+        if (!current || current.block !== block) {
+          flush();
+          current = { block, points: 0, minValue: p.value, minStep: p.step, minEpoch: p.epoch, minWall: p.wallTime, maxValue: p.value, maxStep: p.step, maxEpoch: p.epoch, maxWall: p.wallTime };
+        }
+        current.points++;
+        if (p.value < current.minValue) Object.assign(current, { minValue: p.value, minStep: p.step, minEpoch: p.epoch, minWall: p.wallTime });
+        if (p.value > current.maxValue) Object.assign(current, { maxValue: p.value, maxStep: p.step, maxEpoch: p.epoch, maxWall: p.wallTime });
+      }
+      flush();
+    }
+  }
+
+  /** Points stored for one series (kept in metric_summary, no scan). */
+  pointCount(runId: string, key: string): number {
+    return (this.pointsStmt.get(runId, key) as number | undefined) ?? 0;
+  }
+
+  /** The blocks of `size` points of one series, in order. */
+  blocks(runId: string, key: string, size: number): MetricBlock[] {
+    return (this.blocksStmt.all(runId, key, size) as number[][]).map((r) => ({
+      points: r[0]!, minValue: r[1]!, minStep: r[2]!, minEpoch: r[3]!, minWall: r[4]!, maxValue: r[5]!, maxStep: r[6]!, maxEpoch: r[7]!, maxWall: r[8]!,
+    }));
+  }
+
+  /** The first and last point (by step) of one series: step, epoch, wall time; null when empty. */
+  endpoints(runId: string, key: string): { first: [number, number, number]; last: [number, number, number] } | null {
+    const first = this.firstStmt.get(runId, key) as [number, number, number] | undefined;
+    const last = this.lastPointStmt.get(runId, key) as [number, number, number] | undefined;
+    return first && last ? { first, last } : null;
+  }
+
+  /** The whole series of one key with wall times, ordered by step. */
+  seriesWithWall(runId: string, key: string): RawSeriesWithWall {
+    const rows = this.seriesWallStmt.all(runId, key) as [number, number, number, number][];
+    const out = { key, step: new Float64Array(rows.length), epoch: new Float64Array(rows.length), value: new Float64Array(rows.length), wall: new Float64Array(rows.length) };
+    rows.forEach((r, i) => {
+      out.step[i] = r[0];
+      out.epoch[i] = r[1];
+      out.value[i] = r[2];
+      out.wall[i] = r[3];
+    });
+    return out;
   }
 
   /** Appends points in one transaction (or inside the caller's transaction). */
@@ -217,8 +323,29 @@ export class MetricsRepository {
         )
         .run(runId);
       this.rebuildSummary(runId);
+      this.rebuildBlocks(runId);
       return deleted;
     })();
+  }
+
+  /** Recomputes a run's metric_blocks from its metric rows (migration 0007's roll-up for one run). */
+  private rebuildBlocks(runId: string): void {
+    this.db.prepare('DELETE FROM metric_blocks WHERE run = ?').run(runId);
+    const insert = this.db.prepare(`
+      INSERT INTO metric_blocks
+      SELECT run, key, CAST(@size AS INTEGER), block, count(*),
+        max(CASE WHEN rmin = 1 THEN value END), max(CASE WHEN rmin = 1 THEN step END), max(CASE WHEN rmin = 1 THEN epoch END), max(CASE WHEN rmin = 1 THEN wall_time END),
+        max(CASE WHEN rmax = 1 THEN value END), max(CASE WHEN rmax = 1 THEN step END), max(CASE WHEN rmax = 1 THEN epoch END), max(CASE WHEN rmax = 1 THEN wall_time END)
+      FROM (
+        SELECT run, key, step, epoch, value, wall_time, block,
+          row_number() OVER (PARTITION BY key, block ORDER BY value ASC, step ASC) AS rmin,
+          row_number() OVER (PARTITION BY key, block ORDER BY value DESC, step ASC) AS rmax
+        FROM (
+          SELECT run, key, step, epoch, value, wall_time,
+            (row_number() OVER (PARTITION BY key ORDER BY step, rowid) - 1) / CAST(@size AS INTEGER) AS block
+          FROM metrics WHERE run = @run))
+      GROUP BY run, key, block`);
+    for (const size of METRIC_BLOCK_SIZES) insert.run({ size, run: runId });
   }
 
   /**

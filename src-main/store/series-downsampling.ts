@@ -49,3 +49,61 @@ export function downsampleSeries(series: SeriesColumns, maxPoints: number): Seri
     value: keep.map((i) => series.value[i]!),
   };
 }
+
+/** A point that may be drawn: its x on the chosen axis and its own coordinates. */
+export interface GridCandidate {
+  x: number;
+  value: number;
+  step: number;
+  epoch: number;
+  wall: number;
+}
+
+export interface GridSeries {
+  step: number[];
+  epoch: number[];
+  value: number[];
+  wall: number[];
+}
+
+/** Six significant digits: far below a pixel, and a third of the JSON of a full double. */
+function round6(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(6)) : v;
+}
+
+/**
+ * The lowest and highest candidate of every bucket of `buckets` equal buckets over [lo, hi],
+ * placed at the bucket's two fixed x positions (a quarter and three quarters across), the
+ * earlier of the two first. Runs reduced with the same lo, hi and buckets share every x
+ * value, so a chart of many runs joins at most 2 × buckets x values. The chosen axis's
+ * array holds the bucket positions; the other arrays hold the points' own coordinates.
+ */
+export function gridExtremes(candidates: readonly GridCandidate[], lo: number, hi: number, buckets: number, axis: 'step' | 'epoch' | 'wall'): GridSeries {
+  const n = Math.max(1, Math.floor(buckets));
+  const width = hi > lo ? (hi - lo) / n : 1;
+  const mins: (GridCandidate | undefined)[] = new Array(n);
+  const maxs: (GridCandidate | undefined)[] = new Array(n);
+  for (const c of candidates) {
+    if (!Number.isFinite(c.value) || !Number.isFinite(c.x)) continue;
+    const b = Math.min(n - 1, Math.max(0, Math.floor((c.x - lo) / width)));
+    const mn = mins[b];
+    if (!mn || c.value < mn.value) mins[b] = c;
+    const mx = maxs[b];
+    if (!mx || c.value > mx.value) maxs[b] = c;
+  }
+  const out: GridSeries = { step: [], epoch: [], value: [], wall: [] };
+  for (let b = 0; b < n; b++) {
+    const mn = mins[b];
+    const mx = maxs[b];
+    if (!mn || !mx) continue;
+    const pair = mn.x <= mx.x ? [mn, mx] : [mx, mn];
+    pair.forEach((c, slot) => {
+      const gx = round6(lo + (b + (slot === 0 ? 0.25 : 0.75)) * width);
+      out.step.push(axis === 'step' ? gx : c.step);
+      out.epoch.push(axis === 'epoch' ? gx : round6(c.epoch));
+      out.wall.push(axis === 'wall' ? gx : round6(c.wall));
+      out.value.push(round6(c.value));
+    });
+  }
+  return out;
+}

@@ -3,15 +3,16 @@ import type { MetricSeries } from '../../shared/domain.ts';
 
 export type AlignedData = [number[], ...(number | null)[][]];
 
-export function alignSeries(list: readonly (MetricSeries | undefined)[], x: 'step' | 'epoch'): AlignedData {
+export function alignSeries(list: readonly (MetricSeries | undefined)[], x: 'step' | 'epoch' | 'wall'): AlignedData {
   const present = list.map((s) => s ?? { key: '', step: [], epoch: [], value: [] });
+  const xOf = (s: MetricSeries): readonly number[] => (x === 'wall' ? (s.wall ?? []) : s[x]);
   const xs = new Set<number>();
-  for (const s of present) for (const v of s[x]) xs.add(v);
+  for (const s of present) for (const v of xOf(s)) xs.add(v);
   const xAxis = [...xs].sort((a, b) => a - b);
   const index = new Map(xAxis.map((v, i) => [v, i]));
   const ys = present.map((s) => {
     const col: (number | null)[] = new Array(xAxis.length).fill(null);
-    s[x].forEach((xv, i) => {
+    xOf(s).forEach((xv, i) => {
       const j = index.get(xv);
       if (j !== undefined) col[j] = s.value[i];
     });

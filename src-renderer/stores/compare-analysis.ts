@@ -67,10 +67,10 @@ export function groupKey(config: unknown, by: readonly string[]): string {
 }
 
 /** Per x, mean / min / max / population std over the runs of one group that have a value there. */
-export function groupBand(key: string, members: readonly { runId: string; series: MetricSeries }[], x: 'step' | 'epoch'): GroupBand {
+export function groupBand(key: string, members: readonly { runId: string; series: MetricSeries }[], x: 'step' | 'epoch' | 'wall'): GroupBand {
   const byX = new Map<number, number[]>();
   for (const m of members) {
-    m.series[x].forEach((xv, i) => {
+    (x === 'wall' ? (m.series.wall ?? []) : m.series[x]).forEach((xv, i) => {
       const v = m.series.value[i]!;
       if (!Number.isFinite(v)) return;
       let list = byX.get(xv);

@@ -1,6 +1,7 @@
 /**
  * Comparing 2–50 runs: their configs (for the diff and grouping), every metric series
- * downsampled on the main side to about one point per pixel, and a metrics table (best,
+ * in one `compare.series` call (long ones reduced on the main side to the extremes of each
+ * pixel bucket of a grid shared by all runs, on the chosen x axis), and a metrics table (best,
  * last, epoch of best through `runs.query`). Live points of running runs are merged as
  * they arrive, so their curves keep growing.
  */
@@ -9,6 +10,7 @@ import { computed, ref, shallowRef } from 'vue';
 import type { EventPayload } from '../../shared/api.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import type { MetricSeries, RunDetail } from '../../shared/domain.ts';
+import type { CompareXAxis } from '../../shared/compare-series.ts';
 import type { CellValue } from '../../shared/run-table.ts';
 import { useApiClient } from '../api/client-holder.ts';
 import { configDiff, runColour } from './compare-analysis.ts';
@@ -43,6 +45,10 @@ export const useCompareRunsStore = defineStore('compareRuns', () => {
   const loading = ref(false);
   /** Points per series asked from the main side (about the chart width in pixels). */
   const maxPoints = ref(1200);
+  /** The x axis the series were fetched for (long series are reduced on a grid of it). */
+  const xAxis = ref<CompareXAxis>('step');
+  /** Unix ms of each run's first metric: wall time of live points counts from it. */
+  let wallStart: Record<string, number | null> = {};
   let attached = false;
   let generation = 0;
   let tableTimer: ReturnType<typeof setTimeout> | null = null;
@@ -77,7 +83,9 @@ export const useCompareRunsStore = defineStore('compareRuns', () => {
   function onMetrics(e: EventPayload<'run.metrics'>) {
     const current = series.value[e.runId];
     if (!current || !ids.value.includes(e.runId)) return;
-    series.value = { ...series.value, [e.runId]: mergeMetricPoints(current, e.points, maxPoints.value) };
+    const start = wallStart[e.runId] ?? e.points[0]?.wallTime ?? 0;
+    wallStart[e.runId] = start;
+    series.value = { ...series.value, [e.runId]: mergeMetricPoints(current, e.points, maxPoints.value, (p) => (p.wallTime - start) / 1000) };
     // The table's best/last values are re-read at most once a second while runs train.
     tableTimer ??= setTimeout(() => {
       tableTimer = null;
@@ -97,6 +105,29 @@ export const useCompareRunsStore = defineStore('compareRuns', () => {
     api.on('run.changed', onChanged);
   }
 
+  /** Every run's curves in one call: short series whole, long ones on a grid shared by all runs. */
+  async function loadSeries(gen: number) {
+    if (ids.value.length === 0) {
+      series.value = {};
+      return;
+    }
+    const answer = await api.call('compare.series', { runIds: ids.value, x: xAxis.value, maxPoints: maxPoints.value });
+    if (gen !== generation) return;
+    wallStart = Object.fromEntries(answer.runs.map((r) => [r.runId, r.wallStart]));
+    series.value = Object.fromEntries(answer.runs.map((r) => [r.runId, seriesFromList(r.series)]));
+  }
+
+  /** Another x axis: the series are fetched again, reduced on that axis's grid. */
+  async function setXAxis(x: CompareXAxis) {
+    if (x === xAxis.value) return;
+    xAxis.value = x;
+    try {
+      await loadSeries(generation);
+    } catch (err) {
+      error.value = ApiError.from(err);
+    }
+  }
+
   /** Loads the runs to compare (at most MAX_COMPARE_RUNS). */
   async function load(nextIds: readonly string[], points = maxPoints.value) {
     attach();
@@ -106,13 +137,9 @@ export const useCompareRunsStore = defineStore('compareRuns', () => {
     loading.value = true;
     error.value = null;
     try {
-      const [detailList, seriesList] = await Promise.all([
-        Promise.all(ids.value.map((id) => api.call('runs.get', { id }))),
-        Promise.all(ids.value.map((id) => api.call('runs.metrics', { id, maxPoints: maxPoints.value }))),
-      ]);
+      const [detailList] = await Promise.all([Promise.all(ids.value.map((id) => api.call('runs.get', { id }))), loadSeries(gen)]);
       if (gen !== generation) return;
       details.value = Object.fromEntries(detailList.map((d) => [d.id, d]));
-      series.value = Object.fromEntries(ids.value.map((id, i) => [id, seriesFromList(seriesList[i]!)]));
       await loadTable(gen);
     } catch (err) {
       if (gen === generation) error.value = ApiError.from(err);
@@ -138,5 +165,5 @@ export const useCompareRunsStore = defineStore('compareRuns', () => {
     return out;
   }
 
-  return { ids, details, series, table, error, loading, maxPoints, runs, colours, diff, metricKeys, load, exportFull, bestCheckpoints };
+  return { ids, details, series, table, error, loading, maxPoints, xAxis, runs, colours, diff, metricKeys, load, setXAxis, exportFull, bestCheckpoints };
 });

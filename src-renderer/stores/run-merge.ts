@@ -61,30 +61,35 @@ function lowerBound(steps: readonly number[], step: number): number {
  * that point's value (the same measurement seen twice: by the fetch and by an event), so a
  * series never holds two points of one step. Points past the end are appended (the usual case).
  */
-export function mergeIntoSeries(series: MetricSeries, points: readonly MetricPoint[]): MetricSeries {
+export function mergeIntoSeries(series: MetricSeries, points: readonly MetricPoint[], wallOf?: (p: MetricPoint) => number): MetricSeries {
   if (points.length === 0) return series;
   const step = series.step.slice();
   const epoch = series.epoch.slice();
   const value = series.value.slice();
+  // Series that carry wall time (compare.series) keep it for new points too.
+  const wall = series.wall && wallOf ? series.wall.slice() : undefined;
   for (const p of points) {
     const n = step.length;
     if (n === 0 || p.step > step[n - 1]) {
       step.push(p.step);
       epoch.push(p.epoch);
       value.push(p.value);
+      wall?.push(wallOf!(p));
       continue;
     }
     const i = lowerBound(step, p.step);
     if (step[i] === p.step) {
       epoch[i] = p.epoch;
       value[i] = p.value;
+      if (wall) wall[i] = wallOf!(p);
     } else {
       step.splice(i, 0, p.step);
       epoch.splice(i, 0, p.epoch);
       value.splice(i, 0, p.value);
+      wall?.splice(i, 0, wallOf!(p));
     }
   }
-  return { key: series.key, step, epoch, value };
+  return wall ? { key: series.key, step, epoch, value, wall } : { key: series.key, step, epoch, value };
 }
 
 /**
@@ -95,7 +100,9 @@ export function thinSeries(series: MetricSeries, maxPoints: number): MetricSerie
   let s = series;
   while (s.step.length > Math.max(2, maxPoints)) {
     const keep = (_: number, i: number, arr: readonly number[]) => i % 2 === 0 || i === arr.length - 1;
-    s = { key: s.key, step: s.step.filter(keep), epoch: s.epoch.filter(keep), value: s.value.filter(keep) };
+    const next: MetricSeries = { key: s.key, step: s.step.filter(keep), epoch: s.epoch.filter(keep), value: s.value.filter(keep) };
+    if (s.wall) next.wall = s.wall.filter(keep);
+    s = next;
   }
   return s;
 }
@@ -107,6 +114,7 @@ export function mergeMetricPoints(
   byKey: SeriesByKey,
   points: readonly MetricPoint[],
   maxPoints = Number.POSITIVE_INFINITY,
+  wallOf?: (p: MetricPoint) => number,
 ): Record<string, MetricSeries> {
   const grouped = new Map<string, MetricPoint[]>();
   for (const p of points) {
@@ -116,7 +124,7 @@ export function mergeMetricPoints(
   }
   const next: Record<string, MetricSeries> = { ...byKey };
   for (const [key, pts] of grouped) {
-    next[key] = thinSeries(mergeIntoSeries(byKey[key] ?? emptySeries(key), pts), maxPoints);
+    next[key] = thinSeries(mergeIntoSeries(byKey[key] ?? (wallOf ? { ...emptySeries(key), wall: [] } : emptySeries(key)), pts, wallOf), maxPoints);
   }
   return next;
 }

@@ -10,6 +10,7 @@ import { ApiError } from '../../shared/api-error.ts';
 import type { RunSummary } from '../../shared/domain.ts';
 import type { CellValue } from '../../shared/run-table.ts';
 import { useApiClient } from '../api/client-holder.ts';
+import { withBrushes, type Brush } from './hyperparameter-axes.ts';
 import { MAX_COMPARE_RUNS } from './navigation.ts';
 
 export const PAGE_SIZE = 200;
@@ -61,6 +62,8 @@ export const useRunTableStore = defineStore('runTable', () => {
   const error = ref<ApiError | null>(null);
   const loading = ref(false);
   const selected = ref<string[]>([]);
+  /** Ranges brushed on the hyperparameter view's axes, AND-ed to the query. */
+  const brushes = ref<Brush[]>([]);
   /** Bumped by every new query so that answers of older ones are dropped. */
   let generation = 0;
   const pagesLoading = new Set<number>();
@@ -74,7 +77,7 @@ export const useRunTableStore = defineStore('runTable', () => {
 
   async function fetchPage(page: number, gen: number) {
     const answer = await api.call('runs.query', {
-      where: where.value,
+      where: withBrushes(where.value, brushes.value),
       sort: sort.value,
       columns: columns.value,
       offset: page * PAGE_SIZE,
@@ -115,6 +118,18 @@ export const useRunTableStore = defineStore('runTable', () => {
       waits.push(fetchPage(p, gen).finally(() => pagesLoading.delete(p)));
     }
     await Promise.all(waits);
+  }
+
+  /** Sets (or with null, clears) the brush of one field; the table reloads. */
+  function setBrush(field: string, brush: Brush | null) {
+    brushes.value = [...brushes.value.filter((b) => b.field !== field), ...(brush ? [brush] : [])];
+    return reload();
+  }
+
+  function clearBrushes() {
+    if (brushes.value.length === 0) return Promise.resolve();
+    brushes.value = [];
+    return reload();
   }
 
   function setWhere(text: string) {
@@ -158,7 +173,10 @@ export const useRunTableStore = defineStore('runTable', () => {
     whereError,
     loading,
     selected,
+    brushes,
     canCompare,
+    setBrush,
+    clearBrushes,
     useStorage,
     reload,
     ensureRows,

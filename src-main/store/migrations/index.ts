@@ -6,6 +6,7 @@ import { up as up0003 } from './0003-metric-summary-evaluation-samples.ts';
 import { up as up0004 } from './0004-clusters.ts';
 import { up as up0005 } from './0005-evaluation-cancelled.ts';
 import { up as up0006 } from './0006-change-versions.ts';
+import { up as up0007 } from './0007-metric-blocks.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-runs', up: up0001 },
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: '0004-clusters', up: up0004 },
   { version: 5, name: '0005-evaluation-cancelled', up: up0005 },
   { version: 6, name: '0006-change-versions', up: up0006 },
+  { version: 7, name: '0007-metric-blocks', up: up0007 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -41,6 +41,7 @@ test('every contract method maps to the core and returns contract-valid results'
       'evaluations.cancel': { id: 999 },
       'system.hardware': {},
       // Checkpoints that do not exist, and an evaluation without per-sample results.
+      'compare.series': { runIds: [id], x: 'wall' },
       'compare.checkpoints': { checkpointIds: [998, 999] },
       'compare.neighbours': { evaluationIds: [999], index: 0 },
       'system.doctor': {},

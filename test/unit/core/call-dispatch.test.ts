@@ -30,6 +30,7 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'evaluations.list': fail,
     'evaluations.cancel': fail,
     'system.hardware': fail,
+    'compare.series': fail,
     'compare.checkpoints': fail,
     'compare.neighbours': fail,
     'system.doctor': fail,

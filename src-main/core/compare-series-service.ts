@@ -1,0 +1,115 @@
+/**
+ * `compare.series`: the curves of many runs for the compare view. When every run's series of
+ * a key is short and their x values together fit `maxPoints`, they come whole. Otherwise all
+ * runs of that key are reduced on one grid of `maxPoints / 2` buckets over the x range of all
+ * of them, each bucket keeping its lowest and highest point; long series are read from their
+ * metric_blocks roll-up (the extremes of 64 or 4096 consecutive points) instead of every row.
+ */
+import { ApiError } from '../../shared/api-error.ts';
+import type { CompareSeriesResult, CompareXAxis } from '../../shared/compare-series.ts';
+import type { MetricSeries } from '../../shared/domain.ts';
+import { METRIC_BLOCK_SIZES, type MetricBlock } from '../store/metrics-repository.ts';
+import { gridExtremes, type GridCandidate } from '../store/series-downsampling.ts';
+import type { Store } from '../store/store.ts';
+
+export interface CompareSeriesRequest {
+  runIds: readonly string[];
+  keys?: readonly string[] | undefined;
+  x: CompareXAxis;
+  maxPoints: number;
+}
+
+/** [step, epoch, wall time ms] */
+type Coordinates = [number, number, number];
+
+export class CompareSeriesService {
+  constructor(private readonly deps: { store: Store }) {}
+
+  series(req: CompareSeriesRequest): CompareSeriesResult {
+    const { metrics, runs } = this.deps.store;
+    const runIds = [...new Set(req.runIds)];
+    for (const id of runIds) if (!runs.get(id)) throw ApiError.notFound(`Run ${id}`);
+    const keysOf = new Map(runIds.map((id) => [id, new Set(metrics.keys(id))]));
+    const keys = req.keys ? [...new Set(req.keys)] : [...new Set(runIds.flatMap((id) => [...keysOf.get(id)!]))].sort();
+    const ends = new Map<string, { first: Coordinates; last: Coordinates } | null>();
+    const endsOf = (id: string, key: string) => {
+      const k = `${id}\0${key}`;
+      if (!ends.has(k)) ends.set(k, keysOf.get(id)!.has(key) ? metrics.endpoints(id, key) : null);
+      return ends.get(k)!;
+    };
+    // Wall time counts from each run's first metric of any key.
+    const wallStart = new Map<string, number | null>();
+    for (const id of runIds) {
+      const firsts = [...keysOf.get(id)!].map((key) => endsOf(id, key)?.first[2]).filter((w): w is number => w !== undefined);
+      wallStart.set(id, firsts.length ? Math.min(...firsts) : null);
+    }
+    const xOf = (id: string, c: Coordinates) => (req.x === 'step' ? c[0] : req.x === 'epoch' ? c[1] : (c[2] - (wallStart.get(id) ?? 0)) / 1000);
+
+    const out = new Map<string, MetricSeries[]>(runIds.map((id) => [id, []]));
+    const gridKeys: string[] = [];
+    for (const key of keys) {
+      const present = runIds.filter((id) => endsOf(id, key) !== null);
+      if (present.length === 0) continue;
+      const counts = new Map(present.map((id) => [id, metrics.pointCount(id, key)]));
+      const whole = Math.max(...counts.values()) <= req.maxPoints ? this.wholeIfFits(present, key, req, wallStart) : null;
+      if (whole) {
+        for (const id of present) out.get(id)!.push(whole.get(id)!);
+        continue;
+      }
+      gridKeys.push(key);
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const id of present) {
+        const e = endsOf(id, key)!;
+        lo = Math.min(lo, xOf(id, e.first), xOf(id, e.last));
+        hi = Math.max(hi, xOf(id, e.first), xOf(id, e.last));
+      }
+      const buckets = Math.floor(req.maxPoints / 2);
+      for (const id of present) {
+        const candidates = this.candidates(id, key, counts.get(id)!, buckets, (c) => xOf(id, c), wallStart.get(id) ?? 0);
+        const g = gridExtremes(candidates, lo, hi, buckets, req.x);
+        out.get(id)!.push({ key, step: g.step, epoch: g.epoch, value: g.value, wall: g.wall });
+      }
+    }
+    return { x: req.x, gridKeys, runs: runIds.map((id) => ({ runId: id, wallStart: wallStart.get(id) ?? null, series: out.get(id)! })) };
+  }
+
+  /** Every run's whole series of `key`, when together they have at most maxPoints x values. */
+  private wholeIfFits(ids: readonly string[], key: string, req: CompareSeriesRequest, wallStart: ReadonlyMap<string, number | null>): Map<string, MetricSeries> | null {
+    const xs = new Set<number>();
+    const out = new Map<string, MetricSeries>();
+    for (const id of ids) {
+      const raw = this.deps.store.metrics.seriesWithWall(id, key);
+      const start = wallStart.get(id) ?? 0;
+      const wall = Array.from(raw.wall, (w) => (w - start) / 1000);
+      const s: MetricSeries = { key, step: Array.from(raw.step), epoch: Array.from(raw.epoch), value: Array.from(raw.value), wall };
+      for (const v of req.x === 'wall' ? wall : s[req.x]) xs.add(v);
+      if (xs.size > req.maxPoints) return null;
+      out.set(id, s);
+    }
+    return out;
+  }
+
+  /**
+   * The points one run contributes to the grid: the extremes of its blocks when a block is
+   * at most two buckets' worth of its points (the coarsest such level), else every point.
+   */
+  private candidates(id: string, key: string, count: number, buckets: number, xOf: (c: Coordinates) => number, wallStart: number): GridCandidate[] {
+    const { metrics } = this.deps.store;
+    const size = [...METRIC_BLOCK_SIZES].reverse().find((s) => s <= (2 * count) / buckets);
+    const out: GridCandidate[] = [];
+    const push = (step: number, epoch: number, value: number, wallMs: number) => {
+      out.push({ x: xOf([step, epoch, wallMs]), value, step, epoch, wall: (wallMs - wallStart) / 1000 });
+    };
+    if (size === undefined) {
+      const raw = metrics.seriesWithWall(id, key);
+      for (let i = 0; i < raw.step.length; i++) push(raw.step[i]!, raw.epoch[i]!, raw.value[i]!, raw.wall[i]!);
+      return out;
+    }
+    for (const b of metrics.blocks(id, key, size) as MetricBlock[]) {
+      push(b.minStep, b.minEpoch, b.minValue, b.minWall);
+      push(b.maxStep, b.maxEpoch, b.maxValue, b.maxWall);
+    }
+    return out;
+  }
+}
