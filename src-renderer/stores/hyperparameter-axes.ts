@@ -4,6 +4,7 @@
  * booleans and text as evenly spaced categories), a colour scale for the chosen metric, and
  * the query clause a brushed range adds to the runs table.
  */
+import { CONFIG_FIELDS } from '../../shared/run-query-fields.ts';
 import type { CellValue } from '../../shared/run-table.ts';
 
 export interface Axis {
@@ -96,7 +97,9 @@ export function brushQuery(brushes: readonly Brush[]): string {
   return brushes
     .map((b) => {
       if (b.kind === 'number') return `${b.field} >= ${bound(b.lo, 'down')} and ${b.field} <= ${bound(b.hi, 'up')}`;
-      const parts = b.values.map((v) => (v === 'true' || v === 'false' ? `${b.field} = ${v}` : `${b.field} = ${literal(v)}`));
+      // Boolean config fields come back from runs.query as 1 and 0; the language spells them true and false.
+      const boolean = (CONFIG_FIELDS as Readonly<Record<string, string>>)[b.field] === 'boolean';
+      const parts = b.values.map((v) => (boolean ? `${b.field} = ${v === '1' || v === 'true' ? 'true' : 'false'}` : `${b.field} = ${literal(v)}`));
       return parts.length === 1 ? parts[0]! : `(${parts.join(' or ')})`;
     })
     .join(' and ');

@@ -11,9 +11,9 @@ import { FakeClient } from './fake-client.ts';
 test('axes are the fields that differ; numbers spanning over 20× go on a log scale, text becomes categories', () => {
   const fields = ['lr', 'seed', 'batchSize', 'eval.monitor', 'nesterov'];
   const rows = [
-    [0.1, 0, 64, 'knn_top1', true],
-    [0.001, 1, 64, 'nn_top1', true],
-    [0.01, 2, 64, 'knn_top1', true],
+    [0.1, 0, 64, 'knn_top1', 1],
+    [0.001, 1, 64, 'nn_top1', 1],
+    [0.01, 2, 64, 'knn_top1', 1],
   ];
   const axes = differingAxes(fields, rows);
   assert.deepEqual(axes.map((a) => [a.field, a.kind, a.log]), [['lr', 'number', true], ['seed', 'number', false], ['eval.monitor', 'category', false]]);
@@ -39,7 +39,8 @@ test('a brush becomes a clause of the runs query language that parses and keeps 
   assert.doesNotThrow(() => parseRunQuery(q));
   assert.equal(withBrushes('arch = resnet18 or seed = 1', []), 'arch = resnet18 or seed = 1');
   assert.equal(withBrushes('arch = resnet18 or seed = 1', [{ field: 'seed', kind: 'number', lo: 0, hi: 2 }]), '(arch = resnet18 or seed = 1) and seed >= 0 and seed <= 2');
-  assert.equal(withBrushes('  ', [{ field: 'nesterov', kind: 'category', values: ['true'] }]), 'nesterov = true');
+  assert.equal(withBrushes('  ', [{ field: 'nesterov', kind: 'category', values: ['1'] }]), 'nesterov = true', 'booleans come as 1/0');
+  assert.doesNotThrow(() => parseRunQuery(brushQuery([{ field: 'nesterov', kind: 'category', values: ['0', '1'] }])));
 });
 
 test('brushing filters the runs table through its query; clearing restores it', async () => {

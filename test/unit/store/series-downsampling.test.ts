@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { downsampleSeries, minMaxIndexes } from '../../../src-main/store/series-downsampling.ts';
+import { downsampleSeries, gridExtremes, minMaxIndexes } from '../../../src-main/store/series-downsampling.ts';
 
 test('short series are returned whole', () => {
   assert.deepEqual(minMaxIndexes([3, 1, 2], 10), [0, 1, 2]);
@@ -37,4 +37,17 @@ test('downsampleSeries keeps the columns aligned', () => {
   assert.ok(at >= 0);
   assert.equal(out.step[at], 5000);
   assert.equal(out.epoch[at], 5);
+});
+
+test('gridExtremes: at most two points per bucket at the bucket positions, the lowest and highest of each kept', () => {
+  const candidates = Array.from({ length: 10_000 }, (_, i) => ({ x: i, value: i === 4_321 ? 77 : i === 9_000 ? -77 : Math.sin(i), step: i, epoch: i / 100, wall: i / 2 }));
+  const g = gridExtremes(candidates, 0, 9_999, 50, 'step');
+  assert.ok(g.value.length <= 100);
+  assert.equal(new Set(g.step).size, g.step.length, 'no x twice');
+  for (const x of g.step) assert.ok(Math.abs(((x / (9_999 / 50)) % 1) - 0.25) < 1e-3 || Math.abs(((x / (9_999 / 50)) % 1) - 0.75) < 1e-3, `x ${x} is a bucket position`);
+  const spike = g.value.indexOf(77);
+  assert.ok(spike >= 0 && g.value.includes(-77));
+  assert.equal(g.epoch[spike], 43.21, 'the spike keeps its own epoch');
+  assert.equal(Math.floor(g.step[spike]! / (9_999 / 50)), Math.floor(4_321 / (9_999 / 50)), 'in its own bucket');
+  assert.deepEqual(gridExtremes([{ x: 5, value: 1, step: 5, epoch: 0, wall: 0 }], 0, 10, 2, 'epoch').epoch, [6.25, 8.75], 'one point fills both slots of its bucket');
 });
