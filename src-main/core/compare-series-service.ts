@@ -68,7 +68,8 @@ export class CompareSeriesService {
       for (const id of present) {
         const candidates = this.candidates(id, key, counts.get(id)!, buckets, (c) => xOf(id, c), wallStart.get(id) ?? 0);
         const g = gridExtremes(candidates, lo, hi, buckets, req.x);
-        out.get(id)!.push({ key, step: g.step, epoch: g.epoch, value: g.value, wall: g.wall });
+        // Wall times travel only for the wall axis: a quarter less to send and parse.
+        out.get(id)!.push(req.x === 'wall' ? { key, step: g.step, epoch: g.epoch, value: g.value, wall: g.wall } : { key, step: g.step, epoch: g.epoch, value: g.value });
       }
     }
     return { x: req.x, gridKeys, runs: runIds.map((id) => ({ runId: id, wallStart: wallStart.get(id) ?? null, series: out.get(id)! })) };

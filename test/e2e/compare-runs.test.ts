@@ -91,8 +91,8 @@ test('compare 3 demo runs differing in lr and seed: the diff lists exactly lr an
     // Against wall time: the series are fetched again for that axis; every curve is still drawn.
     await page.getByTestId('grouping').uncheck();
     await page.getByTestId('x-axis').selectOption('wall');
-    await page.locator('[data-testid=compare-chart][data-metric=loss][data-drawn="3"]').waitFor();
-    assert.match((await page.locator('[data-metric=loss] .u-axis').first().textContent()) ?? '', /wall time/);
+    await page.locator('[data-testid=compare-chart][data-metric=loss][data-x=wall][data-drawn="3"]').waitFor();
+    assert.equal(await page.locator('[data-testid=compare-chart][data-metric=knn_top1]').getAttribute('data-drawn'), '3');
     await page.screenshot({ path: artifactPath('compare-runs.png'), fullPage: true });
 
     // The hyperparameter view of the same three runs: axes lr and seed, then the metric.
@@ -150,6 +150,8 @@ test('compare 2 checkpoints: per-class table, significance line, a disagreement 
     const tile = page.getByTestId('disagreement-tile').first();
     await tile.waitFor();
     const thumb = tile.getByTestId('tile-thumb');
+    // Thumbnails load lazily, as they come into view.
+    await tile.scrollIntoViewIfNeeded();
     await page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await thumb.elementHandle());
     assert.equal(await thumb.evaluate((el) => (el as HTMLImageElement).naturalWidth), 64, 'the 64 px thumbnail of the val digit');
     assert.match((await thumb.getAttribute('src')) ?? '', /\/thumbnails\/[0-9a-f]{16}\/val\/\d+\.png\?size=64&token=/);
@@ -163,6 +165,7 @@ test('compare 2 checkpoints: per-class table, significance line, a disagreement 
     assert.equal(await panel.locator('.panel').first().getByTestId('neighbour').count(), 30, 'K = 30 neighbours');
     assert.ok((await panel.locator('[data-testid=neighbour][data-voted=true]').count()) > 0, 'the voters for the winning class are marked');
     const firstNeighbour = panel.getByTestId('neighbour').first().locator('img');
+    await firstNeighbour.scrollIntoViewIfNeeded();
     await page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await firstNeighbour.elementHandle());
     assert.match((await firstNeighbour.getAttribute('src')) ?? '', /\/thumbnails\/[0-9a-f]{16}\/train\/\d+\.png/);
     await page.screenshot({ path: artifactPath('compare-checkpoints.png'), fullPage: true });
