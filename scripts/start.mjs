@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start` (after the build): the desktop window when Electron is installed, otherwise serve
 // mode in the browser with ONE line saying why there is no window and where the UI is.
+// Arguments after `npm start --` (e.g. --devices 1,3) go to the window or to serve mode.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -41,7 +42,7 @@ if (found.binary) {
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE; // set, it would make Electron behave as plain Node
   // The app folder: Electron reads package.json, whose "main" is dist/main/electron-main.js.
-  runChild(found.binary, [root], env);
+  runChild(found.binary, [root, ...process.argv.slice(2)], env);
 } else {
-  runChild(process.execPath, [fileURLToPath(new URL('../bin/snca.js', import.meta.url)), 'serve', '--reason', found.reason], process.env);
+  runChild(process.execPath, [fileURLToPath(new URL('../bin/snca.js', import.meta.url)), 'serve', '--reason', found.reason, ...process.argv.slice(2)], process.env);
 }

@@ -18,6 +18,7 @@ import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
 import { ClusterNameSchema, ClusterSchema, SlurmResourceOverridesSchema } from './cluster.ts';
 import { SweepAxisSchema } from './sweep.ts';
 import { CompareSeriesInputSchema, CompareSeriesResultSchema } from './compare-series.ts';
+import { AllowedDevicesSchema, DevicesStateSchema } from './compute-devices.ts';
 import {
   GalleryBankEventSchema,
   GalleryExportInputSchema,
@@ -199,7 +200,13 @@ export const methods = {
     z.object({ refresh: z.boolean().optional() }).strict(),
     DoctorReportSchema,
     'Every backend: installed, loads, device, measured matmul GFLOP/s, and the reason and fix when missing (probed once, cached until refresh).',
+  ),  'system.devices': method(Empty, DevicesStateSchema, 'The GPUs found, which ones jobs may use (settings or --devices), and the job each one runs.'),
+  'system.setDevices': method(
+    z.object({ allowed: AllowedDevicesSchema }).strict(),
+    DevicesStateSchema,
+    'Saves which device indices jobs may use (null: all) in the settings and applies it now; running jobs keep their device.',
   ),
+
   'datasets.validate': method(
     z.object({ spec: DatasetSpecSchema }).strict(),
     DatasetValidationSchema,

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createCore, type Core } from '../core/core.ts';
 import { DEFAULT_RENDERER_DIR, PACKAGE_ROOT } from '../core/package-root.ts';
 import { electronSqliteBuild } from './sqlite-build.ts';
+import { DeviceListError, parseDeviceList, type AllowedDevices } from '../../shared/compute-devices.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 import type { BrowserWindowLike, ElectronMainModule, PreventableEvent } from './electron-like.ts';
 import { appMenuTemplate } from './app-menu.ts';
@@ -47,7 +48,13 @@ async function main(): Promise<void> {
   process.stderr.write(`snca: ${sqlite.description}\n`);
   let core: Core;
   try {
-    core = await createCore({ shell: 'electron', ...(sqlite.binding ? { sqliteBinding: sqlite.binding } : {}) });
+    const allowed = devicesFlag(process.argv);
+    core = await createCore({
+      shell: 'electron',
+      devices: 'discover',
+      ...(allowed !== undefined ? { allowedDevices: allowed } : {}),
+      ...(sqlite.binding ? { sqliteBinding: sqlite.binding } : {}),
+    });
   } catch (err) {
     dialog.showErrorBox('SNCA Studio cannot start', startupAdvice(err));
     app.exit(1);
@@ -139,3 +146,13 @@ main().catch((err: unknown) => {
   process.stderr.write(`SNCA Studio failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
+
+/** `--devices LIST` or `--devices=LIST` on the app's command line (npm start -- --devices 1,3). */
+function devicesFlag(argv: readonly string[]): AllowedDevices | undefined {
+  const at = argv.findIndex((a) => a === '--devices' || a.startsWith('--devices='));
+  if (at < 0) return undefined;
+  const arg = argv[at]!;
+  const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
+  if (value === undefined) throw new DeviceListError('--devices needs a value: "all" or indices such as 1,3');
+  return parseDeviceList(value);
+}

@@ -2,6 +2,7 @@
  * Commander argument parsers. Each throws InvalidArgumentError, which commander reports as
  * "option '--epochs <n>' argument 'abc' is invalid. <reason>" — the flag is always named.
  */
+import { DeviceListError, parseDeviceList, type AllowedDevices } from '../../shared/compute-devices.ts';
 import { InvalidArgumentError } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
 
@@ -22,6 +23,16 @@ export function positiveNumberUpTo(max: number): (value: string) => number {
     if (!Number.isFinite(n) || n <= 0 || n > max) throw new InvalidArgumentError(`Expected a number greater than 0 and at most ${max}.`);
     return n;
   };
+}
+
+/** `--devices`: "all" or device indices such as 1,3 (snca doctor and the hardware panel list them). */
+export function deviceList(value: string): AllowedDevices {
+  try {
+    return parseDeviceList(value);
+  } catch (err) {
+    if (err instanceof DeviceListError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
 }
 
 export function backendName(value: string): BackendName {

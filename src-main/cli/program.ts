@@ -9,7 +9,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '../server/http-server.ts';
 import { appVersion } from '../core/system-info.ts';
 import { checkVectorsCommand } from './check-vectors-command.ts';
 import { processContext, type CliContext } from './cli-context.ts';
-import { backendName, integerIn, nonEmptyText, numberIn, oneOf, positiveNumberUpTo } from './option-parsers.ts';
+import { backendName, deviceList, integerIn, nonEmptyText, numberIn, oneOf, positiveNumberUpTo } from './option-parsers.ts';
 import { registerDataCommand } from './data-command.ts';
 import { registerClusterJobCommand } from './cluster-job-command.ts';
 import { registerClusterCommands } from './cluster-command.ts';
@@ -21,6 +21,7 @@ import { registerEvalCommands } from './eval-commands-registration.ts';
 import { serveCommand } from './serve-command.ts';
 import { trainCommand } from './train-command.ts';
 import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
+import type { AllowedDevices } from '../../shared/compute-devices.ts';
 
 type TrainOptions = Omit<TrainCommandInput, 'dataPath'>;
 
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .option('--name <text>', 'name of the run', nonEmptyText(120))
     .option('--seed <n>', 'random seed', integerIn(0, 2 ** 31 - 1))
     .option('--backend <name>', `compute backend: ${BACKEND_NAMES.join(', ')}`, backendName)
+    .option('--devices <list>', 'GPUs jobs may use: "all" or indices such as 1,3 (one job per GPU; default: the settings, else all)', deviceList)
     .option('--on <cluster>', 'submit to a registered Slurm cluster (snca cluster add) instead of training here', nonEmptyText(40))
     .option('--partition <name>', "with --on: Slurm partition (default: the cluster's)", nonEmptyText(64))
     .option('--gpus <n>', "with --on: GPUs per run (default: the cluster's)", integerIn(0, 64))
@@ -84,8 +86,9 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .option('--public-name <name>', 'host name (NAME or NAME:PORT) clients use for this server; the only Host accepted off loopback; repeatable', (v: string, all: string[]) => [...all, nonEmptyText(255)(v)], [] as string[])
     .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS and WSS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--devices <list>', 'GPUs jobs may use: "all" or indices such as 1,3 (one job per GPU; default: the settings, else all)', deviceList)
     .addOption(new Option('--reason <text>', 'why serve mode instead of a window (npm start)').hideHelp())
-    .action(async (opts: { port: number; host: string; publicName: string[]; tlsCert?: string; tlsKey?: string; reason?: string }, cmd: Command) => {
+    .action(async (opts: { port: number; host: string; publicName: string[]; tlsCert?: string; tlsKey?: string; reason?: string; devices?: AllowedDevices }, cmd: Command) => {
       const portExplicit = cmd.getOptionValueSource('port') === 'cli';
       setExitCode(await serveCommand({ ...opts, portExplicit }, ctx));
     });

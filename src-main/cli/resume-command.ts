@@ -13,6 +13,8 @@
  * `epoch-NNNN` checkpoint, kept with checkpoint.keepEvery, to go back). Config flags are
  * refused too: a resumed run keeps its stored config, so that it continues bit for bit.
  */
+import type { AllowedDevices } from '../../shared/compute-devices.ts';
+import { deviceCoreOptions } from './device-options.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
@@ -27,6 +29,7 @@ export interface ResumeInput {
   startEpoch?: number;
   evaluate?: boolean;
   backend?: BackendName;
+  devices?: AllowedDevices;
   [flag: string]: unknown;
 }
 
@@ -68,6 +71,7 @@ export async function resumeCommand(input: ResumeInput, ctx: CliContext): Promis
   const target = String(input.resume);
   const core = await createCore({
     ...ctx.coreOptions,
+    ...deviceCoreOptions(ctx, input.devices),
     adoptQueued: false,
     ...(input.backend ? { backend: input.backend } : {}),
     diagnostics: ctx.coreOptions.diagnostics ?? ((line) => io.stderr(`snca: ${line}\n`)),

@@ -8,6 +8,8 @@ import { createCore } from '../core/core.ts';
 import { isLoopbackBind } from '../server/request-guards.ts';
 import { DEFAULT_PORT, ServerStartError, startServer, type RunningServer } from '../server/http-server.ts';
 import type { CliContext } from './cli-context.ts';
+import { deviceCoreOptions } from './device-options.ts';
+import type { AllowedDevices } from '../../shared/compute-devices.ts';
 
 export interface ServeFlags {
   port: number;
@@ -21,6 +23,8 @@ export interface ServeFlags {
   /** Why serve mode instead of a window (from `npm start`); printed before the URL. */
   reason?: string;
   rendererDir?: string;
+  /** `--devices`: the GPUs jobs may use (default: the settings, else all). */
+  devices?: AllowedDevices;
 }
 
 async function readTls(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer } | undefined | string> {
@@ -58,7 +62,12 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
     return 1;
   }
   const diagnostics = ctx.coreOptions.diagnostics ?? ((line: string) => io.stderr(`snca: ${line}\n`));
-  const core = await createCore({ shell: 'serve', ...ctx.coreOptions, diagnostics });
+  const core = await createCore({
+    shell: 'serve',
+    ...ctx.coreOptions,
+    ...deviceCoreOptions(ctx, flags.devices),
+    diagnostics,
+  });
   let server: RunningServer;
   try {
     const options = {

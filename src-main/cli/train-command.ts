@@ -18,6 +18,7 @@ import { buildTrainConfig, describeForCli, type TrainCommandInput, type TrainFla
 import { resumeCommand } from './resume-command.ts';
 import { evaluateFromTrain } from './train-evaluate.ts';
 import { DataPathError, inferDataPath } from './datapath.ts';
+import { deviceCoreOptions } from './device-options.ts';
 
 export { EXIT_OK, EXIT_FAILED, EXIT_CANCELLED } from './run-follow.ts';
 
@@ -44,7 +45,7 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
     io.stderr('error: --partition, --gpus and --time are Slurm resources: they go with --on CLUSTER; nothing was started\n');
     return EXIT_FAILED;
   }
-  const { dataPath, dataset: forcedKind, resume: _r, startEpoch: _s, evaluate: _e, k: _k, on: _on, partition: _p, gpus: _g, time: _t, sweep: _sw, ...rest } = input;
+  const { dataPath, dataset: forcedKind, resume: _r, startEpoch: _s, evaluate: _e, k: _k, on: _on, partition: _p, gpus: _g, time: _t, sweep: _sw, devices, ...rest } = input;
   let flags: TrainFlags;
   try {
     flags = { ...rest, ...(dataPath !== undefined ? { dataset: await inferDataPath(dataPath, forcedKind) } : {}) };
@@ -55,6 +56,7 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
   }
   const core = await createCore({
     ...ctx.coreOptions,
+    ...deviceCoreOptions(ctx, devices),
     adoptQueued: false,
     ...(flags.backend ? { backend: flags.backend } : {}),
     diagnostics: ctx.coreOptions.diagnostics ?? ((line) => io.stderr(`snca: ${line}\n`)),

@@ -1,5 +1,6 @@
 /** The run config `snca train` builds: a preset plus the flags given, validated with RunConfigSchema. */
 import type { BackendName } from '../../shared/domain.ts';
+import type { AllowedDevices } from '../../shared/compute-devices.ts';
 import { ARCHS, IMAGENET_ARCHS, RunConfigSchema, isCifarKind, isPlaceholderRoot, type Arch, type FolderDatasetKind, type RunConfig, type RunConfigInput } from '../../shared/run-config.ts';
 import type { InferredDataset } from './datapath.ts';
 import { safeParseWith, type FieldIssue } from '../../shared/validation.ts';
@@ -45,6 +46,8 @@ export type TrainCommandInput = Omit<TrainFlags, 'dataset'> & {
   time?: string;
   /** --sweep PATH=V1,V2 (repeatable): one run per combination. */
   sweep?: string[];
+  /** --devices: the GPUs this process's jobs may use. */
+  devices?: AllowedDevices;
 };
 
 /** A preset as `presets.list` gives it (a CIFAR one already points at the default download folder). */

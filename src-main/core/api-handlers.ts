@@ -6,6 +6,7 @@ import type { ApiHandlers } from '../../shared/api.ts';
 import type { BackendName } from '../../shared/domain.ts';
 import type { DatasetsService } from './datasets-service.ts';
 import type { DoctorService } from './doctor-service.ts';
+import type { DevicesService } from './devices-service.ts';
 import type { EvaluationsService } from './evaluations-service.ts';
 import { describeHardware } from './hardware.ts';
 import type { PresetsService } from './presets-service.ts';
@@ -32,6 +33,7 @@ export interface ApiServices {
   checkpointCompare: CheckpointCompareService;
   compareSeries: CompareSeriesService;
   doctor: DoctorService;
+  devices: DevicesService;
   clusters: ClustersService;
   clusterRuns: ClusterRunsService;
   submission: RunSubmission;
@@ -94,5 +96,7 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'gallery.search': (input) => s.gallery.search(input),
     'gallery.cancelBank': ({ jobId }) => s.gallery.cancelBank(jobId),
     'gallery.export': (input) => s.gallery.export(input),
+    'system.devices': () => s.devices.state(),
+    'system.setDevices': ({ allowed }) => s.devices.setAllowed(allowed),
   };
 }

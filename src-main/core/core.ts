@@ -7,6 +7,7 @@
 import type { ApiHandlers, MethodInput, MethodName, MethodOutput } from '../../shared/api.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import type { BackendName } from '../../shared/domain.ts';
+import type { AllowedDevices, ComputeDevice } from '../../shared/compute-devices.ts';
 import { openStore } from '../store/store.ts';
 import { createApiHandlers, type SystemFacts } from './api-handlers.ts';
 import { EvaluationsService } from './evaluations-service.ts';
@@ -36,6 +37,10 @@ import { CompareSeriesService } from './compare-series-service.ts';
 import { Scheduler } from './scheduler.ts';
 import { appVersion, defaultBackend } from './system-info.ts';
 import { DoctorService } from './doctor-service.ts';
+import { discoverDevices } from './device-discovery.ts';
+import { DevicesService } from './devices-service.ts';
+import { pinningFor } from './scheduling/device-pinning.ts';
+import { DeviceSlots } from './scheduling/device-slots.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
 
 export interface CoreOptions {
@@ -51,8 +56,15 @@ export interface CoreOptions {
   backend?: BackendName;
   /** Which shell hosts the core (reported by system.info). */
   shell?: 'electron' | 'serve';
-  /** Concurrent training jobs (default 1). */
+  /** Concurrent training jobs on a machine without devices (default 1). */
   slots?: number;
+  /**
+   * The GPUs jobs are pinned to, one job per device (tests inject fakes); 'discover' finds
+   * them (device-discovery.ts: nvidia-smi, Dawn's adapters). Default none: unpinned slots.
+   */
+  devices?: readonly ComputeDevice[] | 'discover';
+  /** `--devices`: the device indices this process may use (default: the settings, else all). */
+  allowedDevices?: AllowedDevices;
   /** Take over queued runs left by dead processes (long-lived shells: yes; one-shot CLI commands: no). */
   adoptQueued?: boolean;
   /** Heartbeat period of owned runs (default 2 s) and the silence after which an owner counts as dead (default 30 s). */
@@ -97,6 +109,7 @@ export interface Core {
   readonly datasets: DatasetsService;
   readonly presets: PresetsService;
   readonly scheduler: Scheduler;
+  readonly devices: DevicesService;
   readonly handlers: ApiHandlers;
   /**
    * One contract call through the same dispatch as IPC and HTTP (input and output checked
@@ -123,8 +136,20 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
   // Resolved lazily so commands that never train (runs, serve without runs) work without a built worker.
   let entry: WorkerEntry | undefined = options.workerEntry;
 
+  let found: readonly ComputeDevice[] = [];
+  let discoveryNotes: string[] = [];
+  if (options.devices === 'discover') {
+    const discovery = await discoverDevices(options.gpuCommand ? { run: options.gpuCommand } : {});
+    found = discovery.devices;
+    discoveryNotes = discovery.notes;
+  } else if (options.devices) {
+    found = options.devices;
+  }
+  const slots = new DeviceSlots(found, Math.max(1, options.slots ?? 1));
+
   const store = openStore(paths.database, options.sqliteBinding ? { nativeBinding: options.sqliteBinding } : {});
   try {
+    const devices = new DevicesService({ settingsPath: paths.settings, found, slots, flag: options.allowedDevices, notes: discoveryNotes });
     const bus = new EventBus((err, event) => diagnostics(`a listener of ${event} failed: ${err instanceof Error ? err.message : String(err)}`));
     const recovery = recoverOrphanedRuns(store, { now: now(), staleAfterMs, isAlive });
     if (recovery.interrupted.length > 0) {
@@ -136,10 +161,11 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
         bus,
         paths,
         diagnostics,
-        launch: (job) => {
+        launch: (job, device) => {
           entry ??= resolveWorkerEntry('train-worker');
-          return startTrainingJob({ store, bus, entry, timing, diagnostics }, job);
+          return startTrainingJob({ store, bus, entry, timing, diagnostics }, job, device ? pinningFor(device) : undefined);
         },
+        slots,
       },
       {
         slots: Math.max(1, options.slots ?? 1),
@@ -183,6 +209,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       isAlive,
       diagnostics,
       timing,
+      slots,
       ...(options.evaluateWorkerEntry ? { entry: options.evaluateWorkerEntry } : {}),
       ...(options.backend ? { backend: options.backend } : {}),
     });
@@ -225,7 +252,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       ...(options.galleryBankWorkerEntry ? { bankWorkerEntry: options.galleryBankWorkerEntry } : {}),
       ...(options.gallerySearchWorkerEntry ? { searchWorkerEntry: options.gallerySearchWorkerEntry } : {}),
     });
-    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, compareSeries: new CompareSeriesService({ store }), doctor, clusters, clusterRuns, submission, gallery }, system);
+    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, compareSeries: new CompareSeriesService({ store }), doctor, devices, clusters, clusterRuns, submission, gallery }, system);
     let closing: Promise<void> | null = null;
     return {
       home,
@@ -233,6 +260,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       bus,
       runs,
       scheduler,
+      devices,
       system,
       datasets,
       presets,

@@ -1,6 +1,6 @@
 /**
  * Where SNCA Studio keeps its data: `SNCA_HOME` when set, else the OS app-data folder.
- * Layout: snca.db, runs/<id>/checkpoints/…  (models/ and cache/ come later).
+ * Layout: snca.db, settings.json, runs/<id>/checkpoints/…  (models/ and cache/ come later).
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -32,6 +32,8 @@ export function resolveDataHome(
 export interface DataPaths {
   home: string;
   database: string;
+  /** App settings kept outside the database (which devices jobs may use). */
+  settings: string;
   runsDir: string;
   runDir(runId: string): string;
   checkpointsDir(runId: string): string;
@@ -42,6 +44,7 @@ export function dataPaths(home: string): DataPaths {
   return {
     home,
     database: path.join(home, 'snca.db'),
+    settings: path.join(home, 'settings.json'),
     runsDir,
     runDir: (id) => path.join(runsDir, id),
     checkpointsDir: (id) => path.join(runsDir, id, 'checkpoints'),

@@ -4,8 +4,8 @@
  * checkpoint was trained on), K and sigma (default: the checkpoint config's sigma, else its
  * temperature). A completed evaluation with the same (sha256, dataset, K, sigma, recompute)
  * is returned as is (`reused: true`); otherwise a row is stored `running` and its job waits
- * its turn: one evaluation runs at a time per process, in a supervised worker_thread beside
- * training. Cancel ends a waiting evaluation at once and asks a running one to stop; either
+ * for a slot (scheduling/device-slots.ts): a device of its own where the app uses GPUs, else
+ * one evaluation at a time per process beside training; it runs in a supervised worker. Cancel ends a waiting evaluation at once and asks a running one to stop; either
  * ends `cancelled`.
  */
 import { existsSync } from 'node:fs';
@@ -23,6 +23,8 @@ import type { EventBus } from './event-bus.ts';
 import { samplesRelativePath } from './evaluation-samples-path.ts';
 import { startEvaluationJob, type EvaluationJobHandle, type EvaluationOutcome } from './jobs/evaluation-job.ts';
 import { DEFAULT_JOB_TIMING, type JobTiming } from './jobs/job-supervisor.ts';
+import { pinningFor } from './scheduling/device-pinning.ts';
+import { DeviceSlots, type Slot } from './scheduling/device-slots.ts';
 
 export interface EvaluationsDeps {
   store: Store;
@@ -38,6 +40,8 @@ export interface EvaluationsDeps {
   timing?: JobTiming;
   /** The data folder; evaluations write their per-sample results under it (none without it). */
   home?: string;
+  /** The slots shared with training (default: one unpinned evaluation slot of its own). */
+  slots?: DeviceSlots;
 }
 
 export interface EvaluationRequest {
@@ -64,11 +68,14 @@ interface Target {
 export class EvaluationsService {
   /** Evaluations stored `running` whose job has not started yet, in order. */
   private readonly waiting: { id: number; job: EvaluateJob }[] = [];
-  private active: { id: number; handle: EvaluationJobHandle } | null = null;
+  private readonly active = new Map<number, { handle: EvaluationJobHandle; slot: Slot }>();
+  private readonly slots: DeviceSlots;
   private readonly waiters = new Map<number, ((e: Evaluation) => void)[]>();
   private closed = false;
 
   constructor(private readonly deps: EvaluationsDeps) {
+    this.slots = deps.slots ?? new DeviceSlots([]);
+    this.slots.onFreed(() => this.startNext());
     // Evaluations left running by a dead process will never finish.
     for (const e of deps.store.evaluations.listRunning()) {
       if (e.ownerPid === null || !deps.isAlive(e.ownerPid)) {
@@ -139,8 +146,9 @@ export class EvaluationsService {
    */
   cancel(id: number): Evaluation {
     const e = this.get(id);
-    if (this.active?.id === id) {
-      this.active.handle.cancel();
+    const active = this.active.get(id);
+    if (active) {
+      active.handle.cancel();
       return e;
     }
     const at = this.waiting.findIndex((w) => w.id === id);
@@ -171,10 +179,9 @@ export class EvaluationsService {
     if (this.closed) return;
     this.closed = true;
     for (const { id } of this.waiting.splice(0)) this.record(id, { status: 'failed', error: 'SNCA Studio was closed before the evaluation started.' });
-    const active = this.active;
-    if (!active) return;
-    active.handle.interrupt('SNCA Studio was closed while the evaluation was running.');
-    await active.handle.ended;
+    const active = [...this.active.values()];
+    for (const a of active) a.handle.interrupt('SNCA Studio was closed while the evaluation was running.');
+    await Promise.all(active.map((a) => a.handle.ended));
   }
 
   private async resolveTarget(req: EvaluationRequest): Promise<Target> {
@@ -201,25 +208,29 @@ export class EvaluationsService {
     return { runId: row.runId, checkpointId: row.id, path: row.path, sha256: row.sha256, recorded: true, epoch: row.epoch };
   }
 
+  /** Starts waiting evaluations while a slot is free. */
   private startNext(): void {
-    if (this.active || this.closed) return;
-    const next = this.waiting.shift();
-    if (!next) return;
-    let entry: WorkerEntry;
-    try {
-      entry = this.deps.entry ?? resolveWorkerEntry('evaluate-worker');
-    } catch (err) {
-      this.record(next.id, { status: 'failed', error: `Could not start the evaluation worker: ${err instanceof Error ? err.message : String(err)}` });
-      this.startNext();
-      return;
+    while (!this.closed && this.waiting.length > 0) {
+      const slot = this.slots.acquire('evaluation', `evaluation ${this.waiting[0]!.id}`);
+      if (!slot) return;
+      const next = this.waiting.shift()!;
+      let entry: WorkerEntry;
+      try {
+        entry = this.deps.entry ?? resolveWorkerEntry('evaluate-worker');
+      } catch (err) {
+        this.record(next.id, { status: 'failed', error: `Could not start the evaluation worker: ${err instanceof Error ? err.message : String(err)}` });
+        this.slots.release(slot);
+        continue;
+      }
+      const deps = { entry, timing: this.deps.timing ?? DEFAULT_JOB_TIMING, diagnostics: this.deps.diagnostics };
+      const handle = startEvaluationJob(deps, next.id, next.job, slot.device ? pinningFor(slot.device) : undefined);
+      this.active.set(next.id, { handle, slot });
+      void handle.ended.then((outcome) => {
+        this.active.delete(next.id);
+        this.record(next.id, outcome);
+        this.slots.release(slot);
+      });
     }
-    const handle = startEvaluationJob({ entry, timing: this.deps.timing ?? DEFAULT_JOB_TIMING, diagnostics: this.deps.diagnostics }, next.id, next.job);
-    this.active = { id: next.id, handle };
-    void handle.ended.then((outcome) => {
-      this.active = null;
-      this.record(next.id, outcome);
-      this.startNext();
-    });
   }
 
   /** Records the per-sample results file the worker wrote (at the path create() gave it). */

@@ -1,7 +1,8 @@
 /**
  * The scheduler owns run states: it is the only code that moves a run between queued,
- * running and the terminal states. It starts this process's queued runs while a training
- * slot is free (1 by default) and records each job's outcome. What it keeps track of lives
+ * running and the terminal states. It starts this process's queued runs while a slot is
+ * free (scheduling/device-slots.ts: one per GPU the app may use, each run pinned to its
+ * device; else 1 unpinned by default) and records each job's outcome. What it keeps track of lives
  * in scheduling/: the queue (run-queue.ts), the owned rows and their heartbeat
  * (run-ownership.ts), where resumed runs continue (resume-points.ts, planned by
  * run-resume.ts), reorder/remove checks (queue-ordering.ts) and the callers waiting for
@@ -12,6 +13,7 @@ import { ApiError } from '../../shared/api-error.ts';
 import { ACTIVE_STATUSES, isActiveStatus, RESUMABLE_STATUSES, type BackendName, type RunStatus, type RunSummary } from '../../shared/domain.ts';
 import { RunConfigSchema } from '../../shared/run-config.ts';
 import { describeIssues, safeParseWith } from '../../shared/validation.ts';
+import type { ComputeDevice } from '../../shared/compute-devices.ts';
 import type { TrainJob } from '../workers/train-protocol.ts';
 import type { RunRecord } from '../store/runs-repository.ts';
 import type { Store } from '../store/store.ts';
@@ -24,10 +26,11 @@ import { ResumePoints } from './scheduling/resume-points.ts';
 import { RunCompletion } from './scheduling/run-completion.ts';
 import { RunOwnership } from './scheduling/run-ownership.ts';
 import { RunQueue } from './scheduling/run-queue.ts';
+import { DeviceSlots, type Slot } from './scheduling/device-slots.ts';
 import { summarizeRun } from './run-summaries.ts';
 
 export interface SchedulerOptions {
-  /** Concurrent training jobs of this process. */
+  /** Concurrent training jobs of this process when it has no device slots (`deps.slots`). */
   slots: number;
   pid: number;
   heartbeatMs: number;
@@ -42,14 +45,19 @@ export interface SchedulerDeps {
   store: Store;
   bus: EventBus;
   paths: DataPaths;
-  launch(job: TrainJob): JobHandle;
+  /** Starts the run's job, pinned to `device` (null: unpinned). */
+  launch(job: TrainJob, device: ComputeDevice | null): JobHandle;
   diagnostics(line: string): void;
+  /** The slots shared with the other kinds of jobs; default `options.slots` unpinned training slots. */
+  slots?: DeviceSlots;
 }
 
 
 export class Scheduler {
   private readonly queue: RunQueue;
   private readonly running = new Map<string, JobHandle>();
+  private readonly slotOf = new Map<string, Slot>();
+  private readonly slots: DeviceSlots;
   /** Queued and running ids whose rows carry our pid. */
   private readonly owned: RunOwnership;
   private readonly resumeFrom: ResumePoints;
@@ -64,6 +72,8 @@ export class Scheduler {
     this.queue = new RunQueue(deps.store);
     this.owned = new RunOwnership(deps.store, options);
     this.resumeFrom = new ResumePoints(deps.store);
+    this.slots = deps.slots ?? new DeviceSlots([], options.slots);
+    this.slots.onFreed(() => this.pump());
     this.timer = setInterval(() => this.tick(), options.heartbeatMs);
     this.timer.unref();
   }
@@ -234,23 +244,29 @@ export class Scheduler {
   }
 
   private pump(): void {
-    while (!this.closed && this.running.size < this.options.slots && this.queue.size > 0) {
+    while (!this.closed && this.queue.size > 0) {
+      const slot = this.slots.acquire('training', 'run');
+      if (!slot) return;
       const id = this.queue.next()!;
+      slot.holder = `run ${id}`;
+      let launched = false;
       try {
-        this.start(id);
+        launched = this.start(id, slot);
       } catch (err) {
         this.deps.diagnostics(`run ${id} could not be started: ${messageOf(err)}`);
         this.finish(id, ACTIVE_STATUSES, { status: 'failed', error: `The run could not be started: ${messageOf(err)}` });
       }
+      if (!launched) this.slots.release(slot);
     }
   }
 
-  private start(id: string): void {
+  /** Starts the run's job in `slot`; false when it was not started (the slot stays free). */
+  private start(id: string, slot: Slot): boolean {
     const { store, paths } = this.deps;
     const json = store.runs.configJson(id);
     if (json === undefined) {
       this.forget(id); // removed from the queue by another process
-      return;
+      return false;
     }
     const config = safeParseWith(RunConfigSchema, parseJson(json), 'config');
     if (!config.ok) {
@@ -258,7 +274,7 @@ export class Scheduler {
         status: 'failed',
         error: `The stored config of this run is not valid for this version of SNCA Studio: ${describeIssues(config.issues)}`,
       });
-      return;
+      return false;
     }
     const now = this.options.now();
     const claimed = store.runs.transition(id, ['queued'], 'running', {
@@ -270,7 +286,7 @@ export class Scheduler {
       // Cancelled or taken by another process between enqueue and now.
       this.owned.delete(id);
       this.resolveWaiters(id);
-      return;
+      return false;
     }
     const runDir = paths.runDir(id);
     mkdirSync(paths.checkpointsDir(id), { recursive: true });
@@ -283,19 +299,24 @@ export class Scheduler {
       ...(this.options.backend ? { backend: this.options.backend } : {}),
       ...(resumeFrom ? { resumeFrom } : {}),
     };
-    const handle = this.deps.launch(job);
+    const handle = this.deps.launch(job, slot.device);
     this.running.set(id, handle);
+    this.slotOf.set(id, slot);
     handle.ended.then(
       (outcome) => this.onJobEnded(id, outcome),
       (err: unknown) => this.onJobEnded(id, { status: 'failed', error: `The job supervisor failed: ${messageOf(err)}` }),
     );
+    return true;
   }
 
   private onJobEnded(id: string, outcome: JobOutcome): void {
     this.running.delete(id);
     // The owner may finish a run another process wrongly marked interrupted (see reclaim).
     this.finish(id, ['running', 'interrupted'], outcome);
-    this.pump();
+    const slot = this.slotOf.get(id);
+    this.slotOf.delete(id);
+    // Offers the slot to the next queued run (and to the other kinds of jobs).
+    if (slot) this.slots.release(slot);
   }
 
   private finish(id: string, from: readonly RunStatus[], outcome: JobOutcome): void {

@@ -317,10 +317,16 @@ async function describeDevice(name: BackendName): Promise<{ device: string; deta
   return { device: 'CPU (native TensorFlow)', detail: `${core}, @tensorflow/tfjs-node` };
 }
 
-/** Best effort: libtensorflow does not expose the device name to JS, nvidia-smi does. */
+/**
+ * Best effort: libtensorflow does not expose the device name to JS, nvidia-smi does. A job
+ * pinned to one GPU (CUDA_VISIBLE_DEVICES=i with PCI bus order, nvidia-smi's numbering)
+ * names that one.
+ */
 function nvidiaGpuName(): Promise<string | null> {
+  const pinned = process.env.CUDA_VISIBLE_DEVICES?.trim() ?? '';
+  const only = /^\d+$/.test(pinned) ? [`--id=${pinned}`] : [];
   return new Promise((resolve) => {
-    execFile('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { timeout: 3000 }, (err, stdout) => {
+    execFile('nvidia-smi', [...only, '--query-gpu=name', '--format=csv,noheader'], { timeout: 3000 }, (err, stdout) => {
       if (err) return resolve(null);
       const names = stdout.split('\n').map((s) => s.trim()).filter(Boolean);
       resolve(names.length ? names.join(', ') : null);

@@ -73,6 +73,15 @@ const REQUESTED_LIMITS = [
   'maxComputeInvocationsPerWorkgroup',
 ] as const;
 
+/**
+ * Pins the webgpu backend of a thread to one adapter: Dawn's `adapter=` option, the first
+ * adapter whose name contains this text (see scheduling/device-pinning.ts).
+ */
+export const WEBGPU_ADAPTER_ENV = 'SNCA_WEBGPU_ADAPTER';
+
+/** An adapter name no device has: Dawn then lists the ones it has. */
+const NO_SUCH_ADAPTER = '\u0001snca-list-adapters';
+
 const SOFTWARE_PATTERN = /swiftshader|llvmpipe|lavapipe|softpipe|software|microsoft basic render|warp/i;
 
 /** Debian's chromium ships SwiftShader's Vulkan driver here; Dawn accepts it (Mesa's lavapipe it refuses). */
@@ -153,10 +162,43 @@ async function requestAdapter(): Promise<{ gpu: GpuLike; adapter: GpuAdapterLike
       `Dawn (webgpu/dawn.node) failed to load on ${process.platform}-${process.arch}: ${e instanceof Error ? e.message : String(e)}`,
       'the webgpu package ships dawn.node for linux-x64, linux-arm64, darwin and win32; reinstall it with npm install');
   }
-  const gpu = mod.create([]);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const pinned = process.env[WEBGPU_ADAPTER_ENV]?.trim();
+  const gpu = mod.create(pinned ? [`adapter=${pinned}`] : []);
+  let adapter: GpuAdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    if (!pinned) throw e;
+    throw new WebGpuUnavailableError(
+      `the adapter "${pinned}" this job is pinned to (${WEBGPU_ADAPTER_ENV}) was not found: ${e instanceof Error ? e.message : String(e)}`,
+      'check the devices with snca doctor and the app\'s device settings (--devices)');
+  }
   if (!adapter) throw noAdapterError();
   return { gpu, adapter, globals: mod.globals };
+}
+
+/**
+ * The adapters Dawn offers on this platform's default backend, in its order, by the name
+ * `adapter=` matches. dawn.node has no listing call: asked for an adapter name nothing
+ * contains, it rejects with the list (its documented way to enumerate), parsed here.
+ */
+export async function listWebGpuAdapters(): Promise<{ backend: string; name: string }[]> {
+  process.env.XDG_RUNTIME_DIR ??= tmpdir();
+  const mod = await loadDawn();
+  let message: string;
+  try {
+    const adapter = await mod.create([`adapter=${NO_SUCH_ADAPTER}`]).requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return [];
+    return [{ backend: '', name: adapter.info.device }];
+  } catch (e) {
+    message = e instanceof Error ? e.message : String(e);
+  }
+  const out: { backend: string; name: string }[] = [];
+  for (const line of message.split('\n')) {
+    const m = /^\s*\* backend: '([^']*)', name: '(.*)'\s*$/.exec(line);
+    if (m) out.push({ backend: m[1]!, name: m[2]! });
+  }
+  return out;
 }
 
 function describeAdapter(adapter: GpuAdapterLike, limits: Record<string, number>): WebGpuAdapterInfo {

@@ -6,6 +6,7 @@
 import type { EvaluationResult } from '../../store/evaluations-repository.ts';
 import { FromEvaluateWorkerSchema, type EvaluateJob, type FromEvaluateWorker } from '../../workers/evaluate-protocol.ts';
 import type { WorkerEntry } from '../../workers/worker-entry.ts';
+import type { JobPinning } from '../scheduling/device-pinning.ts';
 import { superviseJob, type JobControl, type JobHandle, type JobOutcome, type SupervisorDeps } from './job-supervisor.ts';
 
 export interface EvaluationJobDeps extends SupervisorDeps {
@@ -18,7 +19,7 @@ export interface EvaluationJobHandle extends Omit<JobHandle, 'ended'> {
   readonly ended: Promise<EvaluationOutcome>;
 }
 
-export function startEvaluationJob(deps: EvaluationJobDeps, id: number, job: EvaluateJob): EvaluationJobHandle {
+export function startEvaluationJob(deps: EvaluationJobDeps, id: number, job: EvaluateJob, pin?: JobPinning): EvaluationJobHandle {
   let backend = 'unknown';
   let result: EvaluationResult | null = null;
   const onMessage = (msg: FromEvaluateWorker, control: JobControl<never>): void => {
@@ -49,6 +50,7 @@ export function startEvaluationJob(deps: EvaluationJobDeps, id: number, job: Eva
     messages: FromEvaluateWorkerSchema,
     onMessage,
     persist: () => {},
+    pin,
   });
   return {
     cancel: () => handle.cancel(),

@@ -1,6 +1,7 @@
 /**
  * Runs one job in a worker_thread on behalf of a service, whatever its kind (training,
- * evaluation, …). A kind supplies the worker entry, the zod schema of the worker's messages
+ * evaluation, …); job-thread.ts puts the thread in a process of its own when the job's
+ * device pin needs one. A kind supplies the worker entry, the zod schema of the worker's messages
  * and what to do with each; the supervisor does the rest, the same way for every kind:
  * - every message is parsed with the kind's schema (a worker is a separate program: it may
  *   be killed halfway through a postMessage or run a different build); one that does not
@@ -13,12 +14,13 @@
  * The supervisor changes no record's status: it resolves `ended` with a JobOutcome and the
  * service that started the job records it.
  */
-import { Worker } from 'node:worker_threads';
 import type { z } from 'zod';
 import type { EndedStatus } from '../../../shared/domain.ts';
 import { describeIssues, issuesOf } from '../../../shared/validation.ts';
 import type { ToWorker } from '../../workers/job-protocol.ts';
 import type { WorkerEntry } from '../../workers/worker-entry.ts';
+import type { JobPinning } from '../scheduling/device-pinning.ts';
+import { startJobThread, type JobThread } from './job-thread.ts';
 
 export interface JobTiming {
   /** Longest time buffered rows wait in memory before being written. */
@@ -69,6 +71,8 @@ export interface JobKind<Message extends { type: string }, Row> {
   /** The job description given to the worker as `workerData`. */
   readonly job: unknown;
   readonly messages: z.ZodType<Message>;
+  /** The device the job is pinned to (see scheduling/device-pinning.ts); none: unpinned. */
+  readonly pin?: JobPinning | undefined;
   /** Handles one parsed message; an exception is reported to the operator and the job goes on. */
   onMessage(message: Message, control: JobControl<Row>): void;
   /** Writes rows in one transaction and publishes them; throws to have them kept and retried. */
@@ -93,7 +97,7 @@ export function superviseJob<Message extends { type: string }, Row>(deps: Superv
 class SupervisedJob<Message extends { type: string }, Row> implements JobHandle {
   readonly ended: Promise<JobOutcome>;
   private resolveEnded!: (o: JobOutcome) => void;
-  private worker: Worker | null = null;
+  private worker: JobThread | null = null;
   private exited = false;
 
   private rows: Row[] = [];
@@ -128,7 +132,7 @@ class SupervisedJob<Message extends { type: string }, Row> implements JobHandle 
       },
     };
     try {
-      this.worker = new Worker(kind.entry.url, { workerData: kind.job, execArgv: kind.entry.execArgv, name: `${kind.workerNoun} ${kind.subject}` });
+      this.worker = startJobThread(kind.entry, { workerData: kind.job, name: `${kind.workerNoun} ${kind.subject}`, pin: kind.pin });
     } catch (err) {
       this.exited = true;
       const message = `Could not start the ${kind.workerNoun} worker: ${messageOf(err)}`;

@@ -10,6 +10,7 @@ import { FromWorkerSchema, type FromWorker, type TrainJob } from '../../workers/
 import type { WorkerEntry } from '../../workers/worker-entry.ts';
 import type { EventBus } from '../event-bus.ts';
 import { summarizeRun } from '../run-summaries.ts';
+import type { JobPinning } from '../scheduling/device-pinning.ts';
 import { superviseJob, type JobControl, type JobHandle, type SupervisorDeps } from './job-supervisor.ts';
 
 export interface TrainingJobDeps extends SupervisorDeps {
@@ -20,7 +21,8 @@ export interface TrainingJobDeps extends SupervisorDeps {
 
 type TrainingRow = { point: MetricPoint } | { log: NewLogLine };
 
-export function startTrainingJob(deps: TrainingJobDeps, job: TrainJob): JobHandle {
+/** Starts the run's training worker; `pin` pins it to a device (none: the unpinned CPU slot). */
+export function startTrainingJob(deps: TrainingJobDeps, job: TrainJob, pin?: JobPinning): JobHandle {
   const { store, bus } = deps;
   const runId = job.runId;
   let epochsDone = 0;
@@ -41,6 +43,7 @@ export function startTrainingJob(deps: TrainingJobDeps, job: TrainJob): JobHandl
   const onMessage = (msg: FromWorker, control: JobControl<TrainingRow>): void => {
     switch (msg.type) {
       case 'started':
+        if (pin) control.buffer(log('info', `Device slot: ${pin.label}`));
         store.runs.setBackend(runId, msg.backend, msg.device);
         emitChanged();
         return;
@@ -98,5 +101,6 @@ export function startTrainingJob(deps: TrainingJobDeps, job: TrainJob): JobHandl
     onMessage,
     persist,
     noteRow: log,
+    pin,
   });
 }

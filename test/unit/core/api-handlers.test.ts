@@ -45,6 +45,8 @@ test('every contract method maps to the core and returns contract-valid results'
       'compare.checkpoints': { checkpointIds: [998, 999] },
       'compare.neighbours': { evaluationIds: [999], index: 0 },
       'system.doctor': {},
+      'system.devices': {},
+      'system.setDevices': { allowed: null },
       // The run completed: resuming it is a conflict (the resume tests cover the rest).
       'runs.resume': { id },
       'runs.locate': { ref: id },

@@ -34,6 +34,8 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'compare.checkpoints': fail,
     'compare.neighbours': fail,
     'system.doctor': fail,
+    'system.devices': fail,
+    'system.setDevices': fail,
     'runs.resume': fail,
     'datasets.validate': fail,
     'datasets.download': fail,

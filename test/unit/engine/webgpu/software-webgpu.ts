@@ -7,6 +7,18 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { selectBackend, type BackendInfo } from '../../../../src-main/engine/backend.ts';
 import { SWIFTSHADER_ICD } from '../../../../src-main/engine/webgpu-device.ts';
+import type { RunConfigInput } from '../../../../shared/run-config.ts';
+
+/**
+ * An MNIST-demo run small enough for software Vulkan: 40 training digits in batches of 20
+ * (2 steps an epoch), 10 val digits, 16-d embeddings, K=5.
+ */
+export const TINY_WEBGPU_RUN = {
+  batchSize: 20,
+  lowDim: 16,
+  dataset: { kind: 'mnist', trainSize: 40, valSize: 10 },
+  eval: { k: 5, everyEpochs: 1, monitor: 'knn_top1', recomputeMemory: false },
+} satisfies Partial<RunConfigInput>;
 
 /**
  * Points Vulkan at SwiftShader when nothing else is configured, forces SNCA_BACKEND=webgpu
