@@ -15,6 +15,8 @@ export const useSystemStore = defineStore('system', () => {
   const doctor = ref<MethodOutput<'system.doctor'> | null>(null);
   const doctorError = ref<ApiError | null>(null);
   const doctorBusy = ref(false);
+  const devices = ref<MethodOutput<'system.devices'> | null>(null);
+  const devicesError = ref<ApiError | null>(null);
   const connection = ref<ConnectionState>(api.connection);
   const transport = api.transport;
   let attached = false;
@@ -60,5 +62,28 @@ export const useSystemStore = defineStore('system', () => {
     }
   }
 
-  return { info, error, hardware, hardwareError, doctor, doctorError, doctorBusy, connection, transport, attach, load, loadHardware, loadDoctor };
+  /** The GPUs found and which ones jobs may use (one job per device). */
+  async function loadDevices() {
+    try {
+      devices.value = await api.call('system.devices', {});
+      devicesError.value = null;
+    } catch (err) {
+      devicesError.value = ApiError.from(err);
+    }
+  }
+
+  /** Saves which device indices jobs may use (null: all) in the settings; applied at once by the main side. */
+  async function setDevices(allowed: number[] | null) {
+    try {
+      devices.value = await api.call('system.setDevices', { allowed });
+      devicesError.value = null;
+    } catch (err) {
+      devicesError.value = ApiError.from(err);
+    }
+  }
+
+  return {
+    info, error, hardware, hardwareError, doctor, doctorError, doctorBusy, devices, devicesError, connection, transport,
+    attach, load, loadHardware, loadDoctor, loadDevices, setDevices,
+  };
 });
