@@ -8,8 +8,8 @@
 import { ApiError } from '../../shared/api-error.ts';
 import type { CompareSeriesResult, CompareXAxis } from '../../shared/compare-series.ts';
 import type { MetricSeries } from '../../shared/domain.ts';
-import { METRIC_BLOCK_SIZES, type MetricBlock } from '../store/metrics-repository.ts';
-import { gridExtremes, type GridCandidate } from '../store/series-downsampling.ts';
+import { METRIC_BLOCK_SIZES } from '../store/metrics-repository.ts';
+import { GridReducer } from '../store/series-downsampling.ts';
 import type { Store } from '../store/store.ts';
 
 export interface CompareSeriesRequest {
@@ -66,8 +66,9 @@ export class CompareSeriesService {
       }
       const buckets = Math.floor(req.maxPoints / 2);
       for (const id of present) {
-        const candidates = this.candidates(id, key, counts.get(id)!, buckets, (c) => xOf(id, c), wallStart.get(id) ?? 0);
-        const g = gridExtremes(candidates, lo, hi, buckets, req.x);
+        const grid = new GridReducer(lo, hi, buckets, req.x);
+        this.reduce(grid, id, key, counts.get(id)!, buckets, req.x, wallStart.get(id) ?? 0);
+        const g = grid.result();
         // Wall times travel only for the wall axis: a quarter less to send and parse.
         out.get(id)!.push(req.x === 'wall' ? { key, step: g.step, epoch: g.epoch, value: g.value, wall: g.wall } : { key, step: g.step, epoch: g.epoch, value: g.value });
       }
@@ -92,25 +93,24 @@ export class CompareSeriesService {
   }
 
   /**
-   * The points one run contributes to the grid: the extremes of its blocks when a block is
-   * at most two buckets' worth of its points (the coarsest such level), else every point.
+   * Feeds one run's points to the grid: the extremes of its blocks when a block is at most
+   * two buckets' worth of its points (the coarsest such level), else every point.
    */
-  private candidates(id: string, key: string, count: number, buckets: number, xOf: (c: Coordinates) => number, wallStart: number): GridCandidate[] {
+  private reduce(grid: GridReducer, id: string, key: string, count: number, buckets: number, axis: CompareXAxis, wallStart: number): void {
     const { metrics } = this.deps.store;
     const size = [...METRIC_BLOCK_SIZES].reverse().find((s) => s <= (2 * count) / buckets);
-    const out: GridCandidate[] = [];
-    const push = (step: number, epoch: number, value: number, wallMs: number) => {
-      out.push({ x: xOf([step, epoch, wallMs]), value, step, epoch, wall: (wallMs - wallStart) / 1000 });
+    const add = (step: number, epoch: number, value: number, wallMs: number) => {
+      const wall = (wallMs - wallStart) / 1000;
+      grid.add(axis === 'step' ? step : axis === 'epoch' ? epoch : wall, value, step, epoch, wall);
     };
     if (size === undefined) {
       const raw = metrics.seriesWithWall(id, key);
-      for (let i = 0; i < raw.step.length; i++) push(raw.step[i]!, raw.epoch[i]!, raw.value[i]!, raw.wall[i]!);
-      return out;
+      for (let i = 0; i < raw.step.length; i++) add(raw.step[i]!, raw.epoch[i]!, raw.value[i]!, raw.wall[i]!);
+      return;
     }
-    for (const b of metrics.blocks(id, key, size) as MetricBlock[]) {
-      push(b.minStep, b.minEpoch, b.minValue, b.minWall);
-      push(b.maxStep, b.maxEpoch, b.maxValue, b.maxWall);
+    for (const r of metrics.blockRows(id, key, size)) {
+      add(r[2]!, r[3]!, r[1]!, r[4]!);
+      add(r[6]!, r[7]!, r[5]!, r[8]!);
     }
-    return out;
   }
 }

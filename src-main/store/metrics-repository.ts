@@ -212,9 +212,18 @@ export class MetricsRepository {
     return (this.pointsStmt.get(runId, key) as number | undefined) ?? 0;
   }
 
+  /**
+   * The blocks of `size` points of one series, in order, as rows of [points, minValue,
+   * minStep, minEpoch, minWall, maxValue, maxStep, maxEpoch, maxWall] (no objects: charts of
+   * many long runs read tens of thousands of them).
+   */
+  blockRows(runId: string, key: string, size: number): number[][] {
+    return this.blocksStmt.all(runId, key, size) as number[][];
+  }
+
   /** The blocks of `size` points of one series, in order. */
   blocks(runId: string, key: string, size: number): MetricBlock[] {
-    return (this.blocksStmt.all(runId, key, size) as number[][]).map((r) => ({
+    return this.blockRows(runId, key, size).map((r) => ({
       points: r[0]!, minValue: r[1]!, minStep: r[2]!, minEpoch: r[3]!, minWall: r[4]!, maxValue: r[5]!, maxStep: r[6]!, maxEpoch: r[7]!, maxWall: r[8]!,
     }));
   }
