@@ -20,9 +20,22 @@ export type GallerySource = z.infer<typeof GallerySourceSchema>;
 export const GallerySplitSchema = z.enum(['train', 'val']);
 export type GallerySplit = z.infer<typeof GallerySplitSchema>;
 
-/** The query: an image of the dataset's train or val split. */
-export const GalleryQuerySchema = z.object({ split: GallerySplitSchema, index: z.int().min(0) }).strict();
+/** Largest encoded query image accepted (base64 characters, about 12 MB of image). */
+export const MAX_QUERY_IMAGE_BASE64 = 16 * 1024 * 1024;
+
+/** A query image of the dataset's train or val split. */
+export const GallerySplitQuerySchema = z.object({ split: GallerySplitSchema, index: z.int().min(0) }).strict();
+/** A query image from outside the dataset: a file picked or dropped in, its bytes base64-encoded. */
+export const GalleryImageQuerySchema = z
+  .object({ image: z.object({ name: z.string().min(1).max(255), base64: z.string().min(1).max(MAX_QUERY_IMAGE_BASE64) }).strict() })
+  .strict();
+export const GalleryQuerySchema = z.union([GallerySplitQuerySchema, GalleryImageQuerySchema]);
 export type GalleryQuery = z.infer<typeof GalleryQuerySchema>;
+export type GallerySplitQuery = z.infer<typeof GallerySplitQuerySchema>;
+
+export function isSplitQuery(q: GalleryQuery): q is GallerySplitQuery {
+  return 'split' in q;
+}
 
 export const GALLERY_DEFAULT_K = 20;
 /** Sources one gallery shows side by side at most. */
@@ -43,7 +56,7 @@ export const GalleryHitSchema = z.object({
   similarity: z.number(),
   label: z.int(),
   className: z.string(),
-  /** Same class as the query. */
+  /** Same class as the query (false when the query's class is unknown). */
   sameClass: z.boolean(),
 });
 export type GalleryHit = z.infer<typeof GalleryHitSchema>;
@@ -65,7 +78,8 @@ export type GalleryRow = z.infer<typeof GalleryRowSchema>;
 export const GalleryResultSchema = z.object({
   /** Thumbnails id of the dataset (shared/thumbnails.ts) when its images are reachable (a run of ours uses it); null: no images. */
   datasetId: DatasetIdSchema.nullable(),
-  query: z.object({ split: GallerySplitSchema, index: z.int(), label: z.int().nullable(), className: z.string().nullable() }),
+  /** split and index for a dataset image; name for an image from outside (its label is then unknown). */
+  query: z.object({ split: GallerySplitSchema.nullable(), index: z.int().nullable(), name: z.string().nullable(), label: z.int().nullable(), className: z.string().nullable() }),
   rows: z.array(GalleryRowSchema),
 });
 export type GalleryResult = z.infer<typeof GalleryResultSchema>;

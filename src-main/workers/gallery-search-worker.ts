@@ -1,13 +1,18 @@
 /**
  * worker_thread entry of gallery searches: answers search requests one at a time against
- * banks it keeps resident, least recently used first out once they exceed the budget
+ * banks it keeps resident, and embeds query images from outside the dataset with the
+ * source's model (the last one used stays loaded). Banks leave least recently used first once they exceed the budget
  * (SNCA_GALLERY_RESIDENT_MB, default 1536 MB of float32 rows).
  */
 import { parentPort } from 'node:worker_threads';
 import { describeIssues, issuesOf } from '../../shared/validation.ts';
 import { selectBackend } from '../engine/backend.ts';
 import { provideThreadStarter } from '../engine/engine-threads.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ImageShape } from '../engine/data/dataset.ts';
 import { BankIndex } from '../engine/eval/bank-search.ts';
+import { extractorFor, type FeatureExtractor, type FeatureSourceSpec } from '../engine/eval/gallery-bank.ts';
+import { datasetInputShape, queryImageInput } from '../engine/eval/gallery-query-image.ts';
 import { ToSearchWorkerSchema, type FromSearchWorker } from './gallery-search-protocol.ts';
 import { startWorkerEntryThread } from './worker-entry.ts';
 
@@ -46,6 +51,18 @@ function bankOf(file: string, rows: number, dim: number): BankIndex {
   return index;
 }
 
+/** The extractor of the last source asked to embed an image (a gallery asks the same few in turn). */
+let extractor: { key: string; value: FeatureExtractor } | null = null;
+
+function extractorOf(source: FeatureSourceSpec, shape: ImageShape): FeatureExtractor {
+  const key = JSON.stringify([source, shape]);
+  if (extractor?.key === key) return extractor.value;
+  extractor?.value.dispose();
+  extractor = null;
+  extractor = { key, value: extractorFor(source, shape) };
+  return extractor.value;
+}
+
 // One request at a time, in order: a search holds the backend for its whole pass.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (raw: unknown) => {
@@ -57,6 +74,25 @@ port.on('message', (raw: unknown) => {
       return;
     }
     const msg = parsed.data;
+    if (msg.type === 'embed') {
+      try {
+        await backend;
+        const shape = datasetInputShape(msg.datasetKind);
+        const input = await queryImageInput(msg.datasetKind, msg.image, msg.name);
+        const x = tf.tensor4d(input, [1, ...shape]);
+        try {
+          const out = extractorOf(msg.source, shape).embed(x);
+          const vector = (await out.data()) as Float32Array;
+          out.dispose();
+          post({ type: 'vector', id: msg.id, vector });
+        } finally {
+          x.dispose();
+        }
+      } catch (err) {
+        post({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+      }
+      return;
+    }
     if (msg.type === 'evict') {
       resident.get(msg.file)?.dispose();
       resident.delete(msg.file);

@@ -8,12 +8,17 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { ApiError } from '../../shared/api-error.ts';
 import type { GalleryBankEvent, GalleryQuery, GalleryResult, GallerySource, GallerySourceInfo } from '../../shared/gallery.ts';
-import { GALLERY_MAX_SOURCES } from '../../shared/gallery.ts';
+import { GALLERY_MAX_SOURCES, isSplitQuery } from '../../shared/gallery.ts';
 import type { DatasetSpec } from '../../shared/run-config.ts';
 import { useApiClient } from '../api/client-holder.ts';
 
 export function sourceKey(s: GallerySource): string {
   return s.kind === 'raw' ? 'raw' : `checkpoint:${s.checkpointId}`;
+}
+
+/** Identifies a query: a dataset image by split and index, an image from outside by name and size. */
+export function queryKey(q: GalleryQuery): string {
+  return isSplitQuery(q) ? `${q.split}:${q.index}` : `image:${q.image.name}:${q.image.base64.length}`;
 }
 
 export function datasetKey(d: DatasetSpec): string {
@@ -112,9 +117,9 @@ export const useGalleryStore = defineStore('gallery', () => {
 
   /** Makes `q` the query; the current one goes onto the history. */
   async function show(q: GalleryQuery) {
-    if (query.value && (query.value.split !== q.split || query.value.index !== q.index)) history.value = [...history.value, query.value];
+    if (query.value && queryKey(query.value) !== queryKey(q)) history.value = [...history.value, query.value];
     query.value = q;
-    if (!visited.value.some((x) => x.split === q.split && x.index === q.index)) visited.value = [...visited.value, q];
+    if (!visited.value.some((x) => queryKey(x) === queryKey(q))) visited.value = [...visited.value, q];
     await run(q);
   }
 

@@ -3,13 +3,14 @@
  * checkpoint; in Chromium its gallery is opened next to the raw-pixel baseline, the banks
  * are computed as jobs, and then: every row has 20 tiles, a train image used as query finds
  * itself first in each bank, the two sources render together beside the query column,
- * clicking / keyboard change the query and go back, and the exported HTML opens offline
- * showing the same tiles.
+ * clicking / keyboard change the query and go back, the exported HTML opens offline
+ * showing the same tiles, and a picked image file is searched as a query.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { findPreset, RunConfigSchema } from '../../shared/run-config.ts';
 import { artifactPath, callServeMode, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
 
@@ -126,6 +127,14 @@ test('gallery of a trained checkpoint next to raw pixels: 20 tiles per row, self
     await offline.screenshot({ path: artifactPath('gallery-export.png'), fullPage: true });
     await context.setOffline(false);
     t.diagnostic(`exported ${html.length} bytes`);
+
+    // A picked image file is a query too: embedded by each source, 20 tiles per row, no class known.
+    const noise = await sharp(Buffer.from(Array.from({ length: 28 * 28 }, (_, i) => (i * 37) % 256)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+    await page.getByTestId('gallery-file').setInputFiles({ name: 'scribble.png', mimeType: 'image/png', buffer: noise });
+    await page.waitForFunction(() => /scribble\.png/.test(document.querySelector('[data-testid=gallery-query]')?.textContent ?? ''));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=gallery-row]')).every((r) => r.getAttribute('data-status') === 'ready'));
+    for (let r = 0; r < 2; r++) assert.equal((await tileIndexes(page, r)).length, 20);
+    assert.equal(await page.locator('[data-testid=gallery-tile][data-same=true]').count(), 0);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -6,12 +6,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import { describeIssues, issuesOf } from '../../../shared/validation.ts';
+import type { DatasetKind } from '../../../shared/run-config.ts';
+import type { FeatureSourceSpec } from '../../engine/eval/gallery-bank.ts';
 import type { TopKList } from '../../engine/eval/top-k.ts';
 import { FromSearchWorkerSchema, type ToSearchWorker } from '../../workers/gallery-search-protocol.ts';
 import type { WorkerEntry } from '../../workers/worker-entry.ts';
 
 interface Pending {
-  resolve(lists: TopKList[]): void;
+  resolve(answer: TopKList[] | Float32Array): void;
   reject(err: Error): void;
 }
 
@@ -30,8 +32,19 @@ export class BankSearcher {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve: (a) => (a instanceof Float32Array ? reject(new Error('the search worker answered a search with a vector')) : resolve(a)), reject });
       const msg: ToSearchWorker = { type: 'search', id, file, rows, dim, queries, k };
+      worker.postMessage(msg);
+    });
+  }
+
+  /** Features of an encoded image from outside the dataset, embedded as the source embeds the dataset. */
+  embed(source: FeatureSourceSpec, datasetKind: DatasetKind, image: Uint8Array, name: string): Promise<Float32Array> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: (a) => (a instanceof Float32Array ? resolve(a) : reject(new Error('the search worker answered an embedding with a search'))), reject });
+      const msg: ToSearchWorker = { type: 'embed', id, source, datasetKind, image, name };
       worker.postMessage(msg);
     });
   }
@@ -65,6 +78,7 @@ export class BankSearcher {
       if (!p) return;
       this.pending.delete(msg.id);
       if (msg.type === 'result') p.resolve(msg.lists);
+      else if (msg.type === 'vector') p.resolve(msg.vector);
       else p.reject(new Error(msg.message));
     });
     w.on('error', (err) => {

@@ -13,6 +13,8 @@ export interface GalleryPage {
   results: GalleryResult[];
   /** PNG of a train or val image (null when the images are not on disk or not reachable). */
   image(split: 'train' | 'val', index: number): Buffer | null;
+  /** PNG of the i-th query when it came from outside the dataset. */
+  queryImage(i: number): Buffer | null;
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -24,7 +26,9 @@ function imgTag(png: Buffer | null, alt: string): string {
 export function renderGalleryHtml(page: GalleryPage): string {
   const blocks = page.results.map((r, qi) => {
     const q = r.query;
-    const qLabel = q.className ?? (q.label === null ? '?' : String(q.label));
+    const qLabel = q.className ?? (q.label === null ? 'class unknown' : String(q.label));
+    const qName = q.split !== null && q.index !== null ? `${q.split} image ${q.index}` : `image ${q.name ?? ''}`;
+    const qImage = q.split !== null && q.index !== null ? page.image(q.split, q.index) : page.queryImage(qi);
     const rows = r.rows.map((row) => {
       const tiles = row.hits
         .map(
@@ -37,8 +41,8 @@ export function renderGalleryHtml(page: GalleryPage): string {
       return `<tr class="source-row"><th scope="row">${esc(row.title)}</th><td>${state}<div class="tiles">${tiles}</div></td></tr>`;
     });
     return (
-      `<section class="query-block" id="q${qi}"><h2>Query: ${esc(q.split)} image ${q.index} (${esc(qLabel)})</h2>` +
-      `<table><tr><td class="query" rowspan="${r.rows.length + 1}"><figure class="tile query-tile">${imgTag(page.image(q.split, q.index), `${q.split} ${q.index}`)}` +
+      `<section class="query-block" id="q${qi}"><h2>Query: ${esc(qName)} (${esc(qLabel)})</h2>` +
+      `<table><tr><td class="query" rowspan="${r.rows.length + 1}"><figure class="tile query-tile">${imgTag(qImage, qName)}` +
       `<figcaption>query<br>${esc(qLabel)}</figcaption></figure></td></tr>${rows.join('')}</table></section>`
     );
   });

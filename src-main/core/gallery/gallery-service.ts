@@ -12,9 +12,11 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import sharp from 'sharp';
 import { ApiError } from '../../../shared/api-error.ts';
 import type { EventBus } from '../event-bus.ts';
-import type { GalleryHit, GalleryQuery, GalleryResult, GalleryRow, GallerySource, GallerySourceInfo } from '../../../shared/gallery.ts';
+import { isSplitQuery, type GalleryHit, type GalleryQuery, type GalleryResult, type GalleryRow, type GallerySource, type GallerySourceInfo } from '../../../shared/gallery.ts';
+import { MAX_IMAGE_PIXELS } from '../../engine/data/decoded-image.ts';
 import { DatasetSpecSchema, RunConfigSchema, type DatasetSpec } from '../../../shared/run-config.ts';
 import type { BackendName } from '../../../shared/domain.ts';
 import { bankFiles, readBankMeta, type BankMeta } from '../../engine/eval/gallery-bank.ts';
@@ -109,15 +111,17 @@ export class GalleryService {
       const meta = this.metaOrJob(dir, r, dataset);
       if (meta) ready.push({ r, dir, meta });
     }
+    const query = req.query;
     const first = ready[0];
-    if (first) {
-      const n = req.query.split === 'train' ? first.meta.trainRows : first.meta.valRows;
-      if (req.query.index >= n) {
-        throw ApiError.invalidInput([{ path: 'query.index', message: `image ${req.query.index} is outside the ${n} images of the ${req.query.split} split` }]);
+    if (first && isSplitQuery(query)) {
+      const n = query.split === 'train' ? first.meta.trainRows : first.meta.valRows;
+      if (query.index >= n) {
+        throw ApiError.invalidInput([{ path: 'query.index', message: `image ${query.index} is outside the ${n} images of the ${query.split} split` }]);
       }
-      queryLabel = this.labelsOf(first.dir, req.query.split)[req.query.index] ?? null;
+      queryLabel = this.labelsOf(first.dir, query.split)[query.index] ?? null;
       className = queryLabel === null ? null : (first.meta.classNames[queryLabel] ?? String(queryLabel));
     }
+    const image = isSplitQuery(query) ? null : decodeBase64(query.image.base64);
     for (const r of resolved) {
       const dir = this.bankDir(r.key, dataset);
       const hit = ready.find((x) => x.r === r);
@@ -127,13 +131,17 @@ export class GalleryService {
         continue;
       }
       try {
-        const hits = await this.searchBank(hit.dir, hit.meta, req.query, req.k, queryLabel);
+        const vector = isSplitQuery(query)
+          ? readRow(bankFiles(hit.dir, query.split).features, query.index, hit.meta.dim)
+          : await this.searcher.embed(r.feature, dataset.kind, image!, query.image.name);
+        const hits = await this.searchBank(hit.dir, hit.meta, vector, req.k, queryLabel);
         rows.push({ source: r.source, title: r.title, status: 'ready', jobId: null, error: null, hits });
       } catch (err) {
         rows.push({ source: r.source, title: r.title, status: 'failed', jobId: null, error: err instanceof Error ? err.message : String(err), hits: [] });
       }
     }
-    return { datasetId: this.knownDatasetId(dataset), query: { split: req.query.split, index: req.query.index, label: queryLabel, className }, rows };
+    const described = isSplitQuery(query) ? { split: query.split, index: query.index, name: null } : { split: null, index: null, name: query.image.name };
+    return { datasetId: this.knownDatasetId(dataset), query: { ...described, label: queryLabel, className }, rows };
   }
 
   /**
@@ -155,7 +163,7 @@ export class GalleryService {
     if (datasetId) {
       const wanted = new Set<string>();
       for (const r of results) {
-        wanted.add(`${r.query.split}/${r.query.index}`);
+        if (r.query.split !== null && r.query.index !== null) wanted.add(`${r.query.split}/${r.query.index}`);
         for (const row of r.rows) for (const h of row.hits) wanted.add(`train/${h.index}`);
       }
       for (const key of wanted) {
@@ -168,11 +176,17 @@ export class GalleryService {
         }
       }
     }
+    // Images from outside the dataset are shown as the user gave them, scaled down.
+    const outside: (Buffer | null)[] = [];
+    for (const q of req.queries) {
+      outside.push(isSplitQuery(q) ? null : await queryThumbnail(decodeBase64(q.image.base64)).catch(() => null));
+    }
     const content = renderGalleryHtml({
       title: 'SNCA Studio nearest-neighbour gallery',
       datasetTitle: datasetTitle(req.dataset),
       results,
       image: (split, index) => images.get(`${split}/${index}`) ?? null,
+      queryImage: (i) => outside[i] ?? null,
     });
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
     return { filename: `gallery-${stamp}.html`, mediaType: 'text/html', content };
@@ -201,8 +215,8 @@ export class GalleryService {
     await this.searcher.close();
   }
 
-  private async searchBank(dir: string, meta: BankMeta, query: GalleryQuery, k: number, queryLabel: number | null): Promise<GalleryHit[]> {
-    const vector = readRow(bankFiles(dir, query.split).features, query.index, meta.dim);
+  private async searchBank(dir: string, meta: BankMeta, vector: Float32Array, k: number, queryLabel: number | null): Promise<GalleryHit[]> {
+    if (vector.length !== meta.dim) throw new Error(`the query has ${vector.length} features but the bank rows have ${meta.dim}`);
     const [list] = await this.searcher.search(bankFiles(dir, 'train').features, meta.trainRows, meta.dim, vector, k);
     const labels = this.labelsOf(dir, 'train');
     const hits: GalleryHit[] = [];
@@ -313,6 +327,16 @@ export class GalleryService {
   private checkOpen(): void {
     if (this.closed) throw new ApiError('unavailable', 'SNCA Studio is shutting down.');
   }
+}
+
+function decodeBase64(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw ApiError.invalidInput([{ path: 'query.image.base64', message: 'is not base64' }]);
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+/** A 64-pixel PNG of an encoded image (bounded decode: sharp runs no code and limits pixels). */
+async function queryThumbnail(bytes: Uint8Array): Promise<Buffer> {
+  return sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS }).resize(64, 64, { fit: 'cover' }).png().toBuffer();
 }
 
 function datasetTitle(d: DatasetSpec): string {

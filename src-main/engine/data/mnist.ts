@@ -14,6 +14,8 @@ const PIXELS = SIDE * SIDE;
 /** The usual MNIST normalisation constants (torchvision examples). */
 const MEAN = 0.1307;
 const STD = 0.3081;
+/** How the loader normalises a digit's [0, 1] pixels, for images embedded outside it (gallery queries). */
+export const MNIST_NORMALIZATION = { mean: MEAN, std: STD } as const;
 /** Fixed, so every run (whatever its own seed) is evaluated on the same val digits. */
 const SPLIT_SEED = 20180908;
 

@@ -62,12 +62,12 @@ export function readBankMeta(dir: string): BankMeta | null {
   return parsed.data;
 }
 
-interface FeatureExtractor {
+export interface FeatureExtractor {
   embed(images: tf.Tensor4D): tf.Tensor2D;
   dispose(): void;
 }
 
-function extractorFor(source: FeatureSourceSpec, inputShape: ImageShape): FeatureExtractor {
+export function extractorFor(source: FeatureSourceSpec, inputShape: ImageShape): FeatureExtractor {
   if (source.kind === 'raw') {
     const factor = Math.max(1, Math.floor(Math.max(inputShape[0], inputShape[1]) / RAW_SIDE));
     return {

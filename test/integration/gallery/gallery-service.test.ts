@@ -68,6 +68,19 @@ test('gallery banks are computed as jobs, cached, and searched exactly; the expo
     assert.ok(val.rows.every((r) => r.status === 'ready' && r.hits.length === 20));
     await assert.rejects(core.call('gallery.search', { ...request, query: { split: 'val', index: 60 } }), /outside the 60 images of the val split/);
 
+    // An image from outside (here the PNG of train image 7): embedded by each source's model, it finds image 7 first.
+    const png = await core.thumbnails.thumbnail({ datasetId: result.datasetId!, split: 'train', index: 7, size: 28 });
+    const outside = await core.call('gallery.search', { ...request, query: { image: { name: 'seven.png', base64: png.toString('base64') } } });
+    assert.deepEqual(outside.query, { split: null, index: null, name: 'seven.png', label: null, className: null });
+    for (const row of outside.rows) {
+      assert.equal(row.status, 'ready', row.error ?? '');
+      assert.equal(row.hits[0]!.index, 7, `${row.title}: ${JSON.stringify(row.hits.slice(0, 3))}`);
+      assert.ok(row.hits[0]!.similarity > 0.99, `${row.title}: ${row.hits[0]!.similarity}`);
+      assert.ok(row.hits.every((h) => !h.sameClass), 'no class is known for an outside image');
+    }
+    const broken = await core.call('gallery.search', { ...request, query: { image: { name: 'notes.txt', base64: Buffer.from('hello').toString('base64') } } });
+    assert.ok(broken.rows.every((r) => r.status === 'failed' && /notes\.txt: not an image/.test(r.error ?? '')), JSON.stringify(broken.rows.map((r) => r.error)));
+
     // Cached: the banks are on disk, a new search starts no job.
     const cacheRoot = join(t.home, 'cache', 'galleries');
     assert.equal(readdirSync(cacheRoot).length, 2);
@@ -75,14 +88,19 @@ test('gallery banks are computed as jobs, cached, and searched exactly; the expo
     await core.call('gallery.search', request);
     assert.equal(bankEvents().length, before);
 
-    const exported = await core.call('gallery.export', { dataset: DATASET, queries: [{ split: 'train', index: 7 }, { split: 'val', index: 3 }], sources: request.sources });
+    const exported = await core.call('gallery.export', {
+      dataset: DATASET,
+      queries: [{ split: 'train', index: 7 }, { split: 'val', index: 3 }, { image: { name: 'seven.png', base64: png.toString('base64') } }],
+      sources: request.sources,
+    });
     assert.equal(exported.mediaType, 'text/html');
     const html = exported.content;
-    assert.equal(html.match(/<section class="query-block"/g)?.length, 2);
-    assert.equal(html.match(/<tr class="source-row"/g)?.length, 4);
-    assert.equal(html.match(/<figure class="tile( same)?" data-index/g)?.length, 80);
+    assert.equal(html.match(/<section class="query-block"/g)?.length, 3);
+    assert.equal(html.match(/<tr class="source-row"/g)?.length, 6);
+    assert.equal(html.match(/<figure class="tile( same)?" data-index/g)?.length, 120);
+    assert.match(html, /Query: image seven\.png \(class unknown\)/);
     // Query images and tiles are inlined; nothing refers outside the page.
-    assert.equal(html.match(/src="data:image\/png;base64,/g)?.length, 82);
+    assert.equal(html.match(/src="data:image\/png;base64,/g)?.length, 123);
     assert.doesNotMatch(html, /src="(?!data:)/);
     assert.ok(existsSync(cacheRoot));
   } finally {

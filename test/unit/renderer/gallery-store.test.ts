@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { createPinia, setActivePinia } from 'pinia';
-import type { GalleryResult } from '../../../shared/gallery.ts';
+import { isSplitQuery, type GalleryQuery, type GalleryResult } from '../../../shared/gallery.ts';
 import { setApiClient } from '../../../src-renderer/api/client-holder.ts';
 import { useGalleryStore } from '../../../src-renderer/stores/gallery.ts';
 import { formatHash, parseHash } from '../../../src-renderer/stores/navigation.ts';
@@ -20,10 +20,12 @@ beforeEach(() => {
   ]);
 });
 
-function answer(split: 'train' | 'val', index: number, computing = false): GalleryResult {
+function answer(q: GalleryQuery, computing = false): GalleryResult {
+  const split = isSplitQuery(q) ? q.split : null;
+  const index = isSplitQuery(q) ? q.index : 0;
   return {
     datasetId: '0123456789abcdef',
-    query: { split, index, label: 1, className: '1' },
+    query: { split, index: split ? index : null, name: isSplitQuery(q) ? null : q.image.name, label: split ? 1 : null, className: split ? '1' : null },
     rows: [
       computing
         ? { source: { kind: 'checkpoint', checkpointId: 3 }, title: 'c', status: 'computing', jobId: 'bank-1', error: null, hits: [] }
@@ -43,7 +45,7 @@ test('defaults: the dataset of the runs, their newest checkpoint next to the raw
 test('clicking a retrieval makes it the query; back walks the history; export sends every query shown once, in order', async () => {
   const store = useGalleryStore();
   await store.loadSources();
-  client.respond('gallery.search', (input) => answer(input.query.split, input.query.index));
+  client.respond('gallery.search', (input) => answer(input.query));
   await store.show({ split: 'val', index: 4 });
   await store.show({ split: 'train', index: 5 });
   await store.show({ split: 'train', index: 9 });
@@ -60,13 +62,18 @@ test('clicking a retrieval makes it the query; back walks the history; export se
   assert.deepEqual(await store.exportHtml(), { filename: 'g.html', content: '<html>' });
   assert.equal(await store.back(), true);
   assert.equal(await store.back(), false, 'no query before the first');
+  // A dropped image is a query like the others: on the history and in the export.
+  await store.show({ image: { name: 'cat.png', base64: 'iVBORw0KGgo=' } });
+  assert.equal(store.result?.query.name, 'cat.png');
+  assert.deepEqual(store.history, [{ split: 'val', index: 4 }]);
+  assert.equal(store.visited.length, 4);
 });
 
 test('a row still computing is searched again when its bank job completes, not on progress', async () => {
   const store = useGalleryStore();
   await store.loadSources();
   let n = 0;
-  client.respond('gallery.search', (input) => answer(input.query.split, input.query.index, ++n === 1));
+  client.respond('gallery.search', (input) => answer(input.query, ++n === 1));
   await store.show({ split: 'val', index: 2 });
   assert.equal(store.result?.rows[0]!.status, 'computing');
   client.emit('gallery.bank', { jobId: 'bank-1', source: { kind: 'checkpoint', checkpointId: 3 }, status: 'running', done: 50, total: 120, error: null });
