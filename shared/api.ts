@@ -27,6 +27,16 @@ import {
   GallerySourceInfoSchema,
 } from './gallery.ts';
 import {
+  EmbedInputSchema,
+  EmbeddingsSchema,
+  ModelIdSchema,
+  ModelImportInputSchema,
+  ModelImportJobSchema,
+  ModelImportProgressSchema,
+  ModelSchema,
+  ModelUpdateInputSchema,
+} from './models.ts';
+import {
   CompareCheckpointsInputSchema,
   CompareCheckpointsResultSchema,
   CompareNeighboursInputSchema,
@@ -280,6 +290,22 @@ export const methods = {
     z.object({ filename: z.string(), mediaType: z.string(), content: z.string() }),
     'Several queries × several sources as one standalone HTML page, images inlined as data: URIs, viewable offline (every bank must be ready).',
   ),
+  // ---- imported models and embeddings
+  'models.import': method(
+    ModelImportInputSchema,
+    ModelImportJobSchema,
+    'Start importing a PyTorch checkpoint of the reference (legacy or zip serialisation, ImageNet .pth.tar or CIFAR pickled modules): sha256 (a file imported before is refused, naming its model), weights converted by the reference names, the feature bank kept as a float32 file; progress comes as model.importProgress, a failed or cancelled import leaves nothing.',
+  ),
+  'models.cancelImport': method(z.object({ jobId: z.string().min(1).max(64) }).strict(), z.object({ cancelled: z.boolean() }), 'Stop an import job; nothing of it is kept.'),
+  'models.list': method(Empty, z.array(ModelSchema), 'Imported models with their provenance, newest first.'),
+  'models.get': method(z.object({ id: ModelIdSchema }).strict(), ModelSchema, 'One imported model.'),
+  'models.remove': method(z.object({ id: ModelIdSchema }).strict(), z.object({ id: ModelIdSchema, removed: z.boolean(), bytesFreed: z.int() }), 'Forget an imported model and delete its files.'),
+  'models.update': method(ModelUpdateInputSchema, ModelSchema, 'Rename a model, point it at the train folder its bank rows come from (ImageFolder order), or set its class names.'),
+  'models.embed': method(
+    EmbedInputSchema,
+    EmbeddingsSchema,
+    "Embeddings of image files with an imported model (name or id), a run (its best, else latest checkpoint) or a checkpoint file of ours, through the reference's val transform (ImageNet: resize 256, center crop 224, normalize; CIFAR: normalize, 32×32 images).",
+  ),
 } as const;
 
 export const events = {
@@ -296,6 +322,12 @@ export const events = {
   'dataset.progress': DatasetProgressSchema,
   /** A gallery bank job moved on (running with progress, then completed | failed | cancelled | interrupted). */
   'gallery.bank': GalleryBankEventSchema,
+  /** A model import job moved on (phases hash → read → copy → done | error | cancelled). */
+  'model.importProgress': ModelImportProgressSchema,
+  /** A model was imported, renamed or pointed at its train folder. */
+  'model.changed': ModelSchema,
+  /** A model was removed: clients drop it. */
+  'model.removed': z.object({ id: ModelIdSchema }),
 } as const;
 
 export type Methods = typeof methods;

@@ -9,4 +9,6 @@ export interface DesktopBridge {
   chooseFolder(): Promise<string | null>;
   /** A checkpoint file chosen in the native dialog, or null when cancelled. */
   chooseCheckpoint(): Promise<string | null>;
+  /** The path on disk of a File dropped on the page, or null when it has none. */
+  pathOfDroppedFile(file: object): string | null;
 }

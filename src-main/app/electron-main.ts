@@ -14,7 +14,7 @@ import { createAppProtocolHandler } from './app-protocol.ts';
 import type { BrowserWindowLike, ElectronMainModule, PreventableEvent } from './electron-like.ts';
 import { appMenuTemplate } from './app-menu.ts';
 import { forwardEventsToRenderers, registerIpcHandlers } from './ipc-bridge.ts';
-import { DIALOG_OPTIONS, registerDialogHandlers } from './native-dialogs.ts';
+import { DIALOG_OPTIONS, TORCH_CHECKPOINT_EXTENSIONS, registerDialogHandlers } from './native-dialogs.ts';
 import { notifyRunEnds } from './run-notifications.ts';
 import { loadWindowState, saveWindowState } from './window-state.ts';
 import { APP_SCHEME, APP_START_URL, hardenContents, hardenSession, isSafeExternalUrl, isTrustedAppSender, mainWindowOptions } from './window-security.ts';
@@ -87,6 +87,13 @@ async function main(): Promise<void> {
       const c = await core.datasets.validate({ kind: 'cifar10', root: path }).catch(() => null);
       const ok = [v, c].find((x) => x?.ok);
       await dialog.showMessageBox({ type: ok ? 'info' : 'warning', title: 'Dataset folder', message: ok ? `${path} is a usable dataset folder` : `${path} is not a dataset folder`, detail: ok ? undefined : (c?.message ?? v?.message ?? undefined) });
+    } else if (TORCH_CHECKPOINT_EXTENSIONS.some((ext) => path.toLowerCase().endsWith(`.${ext}`))) {
+      try {
+        const job = core.models.import({ path });
+        await dialog.showMessageBox({ type: 'info', title: 'Import', message: `Importing ${path} as model "${job.name}"`, detail: 'Its progress shows on the Models screen.' });
+      } catch (err) {
+        await dialog.showMessageBox({ type: 'warning', title: 'Import', message: `${path} was not imported`, detail: err instanceof Error ? err.message : String(err) });
+      }
     } else {
       await dialog.showMessageBox({ type: 'info', title: 'Checkpoint', message: path, detail: 'Evaluate it from the Evaluations panel of its run, or with `snca eval`.' });
     }

@@ -11,13 +11,20 @@ export const DIALOG_CHANNELS = { folder: 'snca:dialog:folder', checkpoint: 'snca
 export { DESKTOP_GLOBAL } from '../../shared/desktop.ts';
 
 
-/** What each dialog shows: folders only, or safetensors checkpoints. */
+/** Extensions of the reference's PyTorch checkpoints (.pth.tar ends in .tar). */
+export const TORCH_CHECKPOINT_EXTENSIONS = ['pth', 'tar', 't7', 'pt'] as const;
+
+/** What each dialog shows: folders only, or checkpoints (PyTorch files to import, or ours). */
 export const DIALOG_OPTIONS: Record<keyof typeof DIALOG_CHANNELS, OpenDialogOptionsLike> = {
-  folder: { title: 'Choose a dataset folder', properties: ['openDirectory', 'dontAddToRecent'] },
+  folder: { title: 'Choose a folder', properties: ['openDirectory', 'dontAddToRecent'] },
   checkpoint: {
     title: 'Choose a checkpoint',
     properties: ['openFile', 'dontAddToRecent'],
-    filters: [{ name: 'Checkpoints (safetensors)', extensions: ['safetensors'] }],
+    filters: [
+      { name: 'Checkpoints', extensions: [...TORCH_CHECKPOINT_EXTENSIONS, 'safetensors'] },
+      { name: 'PyTorch checkpoints (.pth, .pth.tar, .tar, .t7)', extensions: [...TORCH_CHECKPOINT_EXTENSIONS] },
+      { name: 'SNCA Studio checkpoints (safetensors)', extensions: ['safetensors'] },
+    ],
   },
 };
 
@@ -36,11 +43,25 @@ export function registerDialogHandlers(ipcMain: IpcMainLike, dialog: DialogLike,
 }
 
 
-/** The page's side: two functions, each answering a path or null (never Electron objects). */
-export function createDesktopBridge(invoke: (channel: string) => Promise<unknown>): DesktopBridge {
+/**
+ * The page's side: two dialogs, each answering a path or null (never Electron objects), and
+ * the path of a file dropped on the page (Electron's webUtils.getPathForFile; '' when it has none).
+ */
+export function createDesktopBridge(invoke: (channel: string) => Promise<unknown>, pathForFile: (file: object) => string = () => ''): DesktopBridge {
   const ask = async (channel: string) => {
     const v = await invoke(channel);
     return typeof v === 'string' && v.length > 0 ? v : null;
   };
-  return { chooseFolder: () => ask(DIALOG_CHANNELS.folder), chooseCheckpoint: () => ask(DIALOG_CHANNELS.checkpoint) };
+  return {
+    chooseFolder: () => ask(DIALOG_CHANNELS.folder),
+    chooseCheckpoint: () => ask(DIALOG_CHANNELS.checkpoint),
+    pathOfDroppedFile: (file) => {
+      try {
+        const p = pathForFile(file);
+        return typeof p === 'string' && p.length > 0 ? p : null;
+      } catch {
+        return null; // not a File of this page
+      }
+    },
+  };
 }

@@ -8,6 +8,13 @@ import { exposePreloadBridge } from './preload-bridge.ts';
 
 // Not `import`: electron is optional (no types here) and the bundle is CommonJS anyway.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const electron = require('electron') as { contextBridge: ContextBridgeLike; ipcRenderer: IpcRendererLike };
+const electron = require('electron') as {
+  contextBridge: ContextBridgeLike;
+  ipcRenderer: IpcRendererLike;
+  webUtils: { getPathForFile(file: object): string };
+};
 exposePreloadBridge(electron.contextBridge, electron.ipcRenderer);
-electron.contextBridge.exposeInMainWorld(DESKTOP_GLOBAL, createDesktopBridge((channel) => electron.ipcRenderer.invoke(channel)));
+electron.contextBridge.exposeInMainWorld(
+  DESKTOP_GLOBAL,
+  createDesktopBridge((channel) => electron.ipcRenderer.invoke(channel), (file) => electron.webUtils.getPathForFile(file)),
+);

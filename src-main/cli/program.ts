@@ -13,6 +13,7 @@ import { backendName, deviceList, integerIn, nonEmptyText, numberIn, oneOf, posi
 import { registerDataCommand } from './data-command.ts';
 import { registerClusterJobCommand } from './cluster-job-command.ts';
 import { registerClusterCommands } from './cluster-command.ts';
+import { registerModelCommands } from './models-command.ts';
 import { FOLDER_DATASET_KINDS } from '../../shared/run-config.ts';
 import type { TrainCommandInput } from './train-config.ts';
 import { runsCommand } from './runs-command.ts';
@@ -69,6 +70,7 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
   registerDataCommand(program, ctx, setExitCode);
   registerClusterJobCommand(program, ctx, setExitCode);
   registerClusterCommands(program, ctx, setExitCode);
+  registerModelCommands(program, ctx, setExitCode);
 
   const runs = program
     .command('runs')

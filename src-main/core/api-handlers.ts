@@ -7,6 +7,7 @@ import type { BackendName } from '../../shared/domain.ts';
 import type { DatasetsService } from './datasets-service.ts';
 import type { DoctorService } from './doctor-service.ts';
 import type { DevicesService } from './devices-service.ts';
+import type { ModelsService } from './models-service.ts';
 import type { EvaluationsService } from './evaluations-service.ts';
 import { describeHardware } from './hardware.ts';
 import type { PresetsService } from './presets-service.ts';
@@ -38,6 +39,7 @@ export interface ApiServices {
   clusterRuns: ClusterRunsService;
   submission: RunSubmission;
   gallery: GalleryService;
+  models: ModelsService;
 }
 
 export interface SystemFacts {
@@ -98,5 +100,12 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'gallery.export': (input) => s.gallery.export(input),
     'system.devices': () => s.devices.state(),
     'system.setDevices': ({ allowed }) => s.devices.setAllowed(allowed),
+    'models.import': (input) => s.models.import(input),
+    'models.cancelImport': ({ jobId }) => s.models.cancelImport(jobId),
+    'models.list': () => s.models.list(),
+    'models.get': ({ id }) => s.models.get(id),
+    'models.remove': ({ id }) => s.models.remove(id),
+    'models.update': (input) => s.models.update(input),
+    'models.embed': ({ model, images }) => s.models.embed(model, images),
   };
 }

@@ -41,6 +41,7 @@ import { discoverDevices } from './device-discovery.ts';
 import { DevicesService } from './devices-service.ts';
 import { pinningFor } from './scheduling/device-pinning.ts';
 import { DeviceSlots } from './scheduling/device-slots.ts';
+import { ModelsService } from './models-service.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
 
 export interface CoreOptions {
@@ -82,6 +83,9 @@ export interface CoreOptions {
   /** The gallery's bank and search workers; default the built or source ones. */
   galleryBankWorkerEntry?: WorkerEntry;
   gallerySearchWorkerEntry?: WorkerEntry;
+  /** The model import and embedding workers; default the built or source `model-import-worker` / `embed-worker`. */
+  modelImportWorkerEntry?: WorkerEntry;
+  embedWorkerEntry?: WorkerEntry;
   /** How nvidia-smi is run (tests pass a fake) and how often it is sampled while runs train (default 5 s). */
   gpuCommand?: CommandRunner;
   gpuSampleMs?: number;
@@ -108,6 +112,7 @@ export interface Core {
   readonly gallery: GalleryService;
   readonly datasets: DatasetsService;
   readonly presets: PresetsService;
+  readonly models: ModelsService;
   readonly scheduler: Scheduler;
   readonly devices: DevicesService;
   readonly handlers: ApiHandlers;
@@ -218,6 +223,19 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       knownDatasetJsons: () => [...store.runs.datasetJsons(), ...store.evaluations.datasetJsons()],
     });
     const checkpointCompare = new CheckpointCompareService({ store, home, evaluate: (req) => evaluations.create(req), datasetIdOf: (spec) => thumbnails.datasetIdOf(spec) });
+    const models = new ModelsService({
+      store,
+      bus,
+      paths,
+      pid: process.pid,
+      now,
+      isAlive,
+      diagnostics,
+      timing,
+      ...(options.modelImportWorkerEntry ? { importEntry: options.modelImportWorkerEntry } : {}),
+      ...(options.embedWorkerEntry ? { embedEntry: options.embedWorkerEntry } : {}),
+      ...(options.backend ? { backend: options.backend } : {}),
+    });
     const gpuSampler = new GpuSampler({
       store,
       bus,
@@ -252,7 +270,13 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       ...(options.galleryBankWorkerEntry ? { bankWorkerEntry: options.galleryBankWorkerEntry } : {}),
       ...(options.gallerySearchWorkerEntry ? { searchWorkerEntry: options.gallerySearchWorkerEntry } : {}),
     });
-    const handlers = createApiHandlers({ runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, compareSeries: new CompareSeriesService({ store }), doctor, devices, clusters, clusterRuns, submission, gallery }, system);
+    const handlers = createApiHandlers(
+      {
+        runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, compareSeries: new CompareSeriesService({ store }),
+        doctor, devices, clusters, clusterRuns, submission, gallery, models,
+      },
+      system,
+    );
     let closing: Promise<void> | null = null;
     return {
       home,
@@ -264,6 +288,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       system,
       datasets,
       presets,
+      models,
       housekeeping,
       evaluations,
       runTable,
@@ -285,6 +310,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
           await clusterRuns.close();
           await scheduler.close(reason);
           await evaluations.close();
+          await models.close();
           await datasets.close();
           await gallery.close();
           bus.clear();

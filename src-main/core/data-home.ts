@@ -1,6 +1,6 @@
 /**
  * Where SNCA Studio keeps its data: `SNCA_HOME` when set, else the OS app-data folder.
- * Layout: snca.db, settings.json, runs/<id>/checkpoints/…  (models/ and cache/ come later).
+ * Layout: snca.db, settings.json, runs/<id>/checkpoints/…, models/<id>/ (imported weights and feature bank).
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -37,6 +37,8 @@ export interface DataPaths {
   runsDir: string;
   runDir(runId: string): string;
   checkpointsDir(runId: string): string;
+  modelsDir: string;
+  modelDir(modelId: string): string;
 }
 
 export function dataPaths(home: string): DataPaths {
@@ -48,6 +50,8 @@ export function dataPaths(home: string): DataPaths {
     runsDir,
     runDir: (id) => path.join(runsDir, id),
     checkpointsDir: (id) => path.join(runsDir, id, 'checkpoints'),
+    modelsDir: path.join(home, 'models'),
+    modelDir: (id) => path.join(home, 'models', id),
   };
 }
 

@@ -270,7 +270,7 @@ export class EvaluationsService {
 }
 
 /** The best checkpoint of a run, else its latest, else the last epoch one. */
-function preferredCheckpoint(list: readonly Checkpoint[]): Checkpoint | undefined {
+export function preferredCheckpoint(list: readonly Checkpoint[]): Checkpoint | undefined {
   const newest = (kind: Checkpoint['kind']) => list.filter((c) => c.kind === kind).sort((a, b) => b.epoch - a.epoch || b.id - a.id)[0];
   return newest('best') ?? newest('latest') ?? newest('epoch');
 }

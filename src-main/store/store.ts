@@ -5,6 +5,7 @@ import { ClustersRepository } from './clusters-repository.ts';
 import { EvaluationsRepository } from './evaluations-repository.ts';
 import { LogsRepository } from './logs-repository.ts';
 import { MetricsRepository } from './metrics-repository.ts';
+import { ModelsRepository } from './models-repository.ts';
 import { RunsRepository } from './runs-repository.ts';
 
 export interface Store {
@@ -15,6 +16,7 @@ export interface Store {
   readonly logs: LogsRepository;
   readonly evaluations: EvaluationsRepository;
   readonly clusters: ClustersRepository;
+  readonly models: ModelsRepository;
   /** Runs `fn` in one transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -30,6 +32,7 @@ export function openStore(path: string, options: OpenDatabaseOptions = {}): Stor
     logs: new LogsRepository(db),
     evaluations: new EvaluationsRepository(db),
     clusters: new ClustersRepository(db),
+    models: new ModelsRepository(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => {
       if (db.open) db.close();

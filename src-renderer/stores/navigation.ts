@@ -1,6 +1,6 @@
 /**
  * A small hash router: a handful of screens do not need vue-router. Routes are `#/runs`,
- * `#/runs/new`, `#/runs/<id>`, `#/table` (the queryable runs table), `#/clusters`,
+ * `#/runs/new`, `#/runs/<id>`, `#/table` (the queryable runs table), `#/clusters`, `#/models`,
  * `#/compare?runs=a,b,c`, `#/compare-checkpoints?ids=1,2` and `#/gallery`; the hash keeps reloads and Electron's protocol loading simple.
  */
 import { defineStore } from 'pinia';
@@ -13,6 +13,7 @@ export type Route =
   | { view: 'run'; id: string }
   | { view: 'table' }
   | { view: 'clusters' }
+  | { view: 'models' }
   | { view: 'compare'; ids: string[] }
   | { view: 'compare-checkpoints'; ids: number[] }
   | { view: 'gallery' };
@@ -33,6 +34,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'table' && parts.length === 1) return { view: 'table' };
   if (parts[0] === 'clusters' && parts.length === 1) return { view: 'clusters' };
   if (parts[0] === 'gallery' && parts.length === 1) return { view: 'gallery' };
+  if (parts[0] === 'models' && parts.length === 1) return { view: 'models' };
   if (parts[0] === 'compare' && parts.length === 1) {
     const ids = (new URLSearchParams(query).get('runs') ?? '').split(',').filter((id) => RunIdSchema.safeParse(id).success);
     return { view: 'compare', ids: [...new Set(ids)].slice(0, MAX_COMPARE_RUNS) };
@@ -62,6 +64,8 @@ export function formatHash(route: Route): string {
       return '#/table';
     case 'clusters':
       return '#/clusters';
+    case 'models':
+      return '#/models';
     case 'compare':
       return `#/compare?runs=${route.ids.map(encodeURIComponent).join(',')}`;
     case 'compare-checkpoints':

@@ -7,6 +7,7 @@ import { up as up0004 } from './0004-clusters.ts';
 import { up as up0005 } from './0005-evaluation-cancelled.ts';
 import { up as up0006 } from './0006-change-versions.ts';
 import { up as up0007 } from './0007-metric-blocks.ts';
+import { up as up0008 } from './0008-models.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-runs', up: up0001 },
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: '0005-evaluation-cancelled', up: up0005 },
   { version: 6, name: '0006-change-versions', up: up0006 },
   { version: 7, name: '0007-metric-blocks', up: up0007 },
+  { version: 8, name: '0008-models', up: up0008 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -89,7 +89,13 @@ test('native dialogs: the page gets a path or null, untrusted frames get null wi
   assert.deepEqual(asked[0]!.properties, ['openDirectory', 'dontAddToRecent']);
   answer = { canceled: false, filePaths: ['/runs/a/epoch-0003.safetensors'] };
   assert.equal(await page.chooseCheckpoint(), '/runs/a/epoch-0003.safetensors');
-  assert.deepEqual(asked[1]!.filters, [{ name: 'Checkpoints (safetensors)', extensions: ['safetensors'] }]);
+  assert.deepEqual(asked[1]!.filters?.[0], { name: 'Checkpoints', extensions: ['pth', 'tar', 't7', 'pt', 'safetensors'] }, 'the reference .pth/.pth.tar/.tar/.t7 and ours');
+  const dropped = createDesktopBridge(
+    (channel) => ipc.invoke(channel, 'snca://app/index.html'),
+    (file) => (file === page ? '/m/resnet50.pth.tar' : ''),
+  );
+  assert.equal(dropped.pathOfDroppedFile(page), '/m/resnet50.pth.tar');
+  assert.equal(dropped.pathOfDroppedFile({}), null, 'a file without a path on disk');
   answer = { canceled: true, filePaths: [] };
   assert.equal(await page.chooseFolder(), null);
   const evil = createDesktopBridge((channel) => ipc.invoke(channel, 'https://evil.example/'));

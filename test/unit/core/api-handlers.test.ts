@@ -67,6 +67,14 @@ test('every contract method maps to the core and returns contract-valid results'
       'gallery.search': { dataset: { kind: 'mnist' }, query: { split: 'val', index: 0 }, sources: [{ kind: 'checkpoint', checkpointId: 999 }] },
       'gallery.cancelBank': { jobId: 'no-such-job' },
       'gallery.export': { dataset: { kind: 'mnist' }, queries: [{ split: 'val', index: 0 }], sources: [{ kind: 'checkpoint', checkpointId: 999 }] },
+      // Files that do not exist and a model that does not: the model tests cover the rest.
+      'models.import': { path: join(t.home, 'missing.pth.tar') },
+      'models.cancelImport': { jobId: 'no-such-job' },
+      'models.list': {},
+      'models.get': { id: 'abc' },
+      'models.remove': { id: 'abc' },
+      'models.update': { id: 'abc', trainFolder: null },
+      'models.embed': { model: 'no-such-model', images: [join(t.home, 'missing.png')] },
     };
     const results: Partial<Record<MethodName, unknown>> = {};
     for (const m of METHOD_NAMES) {
@@ -88,6 +96,11 @@ test('every contract method maps to the core and returns contract-valid results'
         'clusters.check': 'not_found',
         'gallery.search': 'not_found',
         'gallery.export': 'not_found',
+        'models.import': 'not_found',
+        'models.get': 'not_found',
+        'models.remove': 'not_found',
+        'models.update': 'not_found',
+        'models.embed': 'not_found',
       };
       if (expectedError[m]) {
         assert.ok(!r.ok && r.error.code === expectedError[m], `${m}: ${JSON.stringify(r)}`);
@@ -117,6 +130,8 @@ test('every contract method maps to the core and returns contract-valid results'
     assert.ok(swept.runs.every((r) => r.tags.includes(`sweep:${swept.sweep}`)));
     assert.equal((results['clusters.add'] as { name: string }).name, 'c1');
     assert.equal(results['runs.cluster'], null, 'a run on this machine has no cluster side');
+    assert.deepEqual(results['models.list'], []);
+    assert.deepEqual(results['models.cancelImport'], { cancelled: false });
     const missing = await dispatchCall(t.core.handlers, 'runs.get', { id: 'missing' });
     assert.ok(!missing.ok && missing.error.code === 'not_found');
     const badConfig = await dispatchCall(t.core.handlers, 'runs.create', { config: { ...demoConfig(), lr: -1 } });

@@ -52,6 +52,13 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'gallery.search': fail,
     'gallery.cancelBank': fail,
     'gallery.export': fail,
+    'models.import': fail,
+    'models.cancelImport': fail,
+    'models.list': fail,
+    'models.get': fail,
+    'models.remove': fail,
+    'models.update': fail,
+    'models.embed': fail,
     ...overrides,
   };
 }

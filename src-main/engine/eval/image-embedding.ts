@@ -1,0 +1,89 @@
+/**
+ * Embeddings of image files with a network given by its weights, through the reference's val
+ * transform: for ImageNet networks Resize(256) on the shorter side, CenterCrop(224) and
+ * Normalize with the ImageNet mean/std; for CIFAR networks Normalize only, on 32×32 images
+ * (the reference's CIFAR script never resizes; another size is refused, naming the file).
+ * Images are decoded with sharp (data/image-decode.ts) and resized with PIL's bilinear
+ * filter (data/resample.ts), then run through the network in eval mode in batches.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Arch } from '../../../shared/run-config.ts';
+import { decodeImageFile } from '../data/image-decode.ts';
+import { cifarValTransforms, imagenetValTransforms } from '../data/recipes.ts';
+import { Rng } from '../data/rng.ts';
+import { applyTransforms, type TransformSpec } from '../data/transforms.ts';
+import { createModel, type ModelOptions } from '../models/model.ts';
+import { ModelConfigError } from '../models/model-errors.ts';
+import { importStateDict, type StateDictInput } from '../models/state-dict.ts';
+import { ImageDecodeError } from '../data/decoded-image.ts';
+
+/** A network to embed with: its architecture, how it was built, and its torch state_dict. */
+export interface EmbeddingNetwork {
+  arch: Arch;
+  options: Omit<ModelOptions, 'inputShape' | 'seed'>;
+  stateDict: ReadonlyMap<string, StateDictInput>;
+}
+
+export interface ValTransform {
+  specs: TransformSpec[];
+  /** The input side every transformed image has (224 or 32). */
+  side: number;
+  /** Whether the source image must already be side × side (no resize in the pipeline). */
+  exactInput: boolean;
+  description: string;
+}
+
+/** The reference's val transform for an architecture. */
+export function valTransformOf(arch: Arch): ValTransform {
+  if (arch.startsWith('cifar-')) {
+    return { specs: cifarValTransforms(), side: 32, exactInput: true, description: 'normalize (CIFAR mean/std), 32×32 input' };
+  }
+  return { specs: imagenetValTransforms(224, 256), side: 224, exactInput: false, description: 'resize 256, center crop 224, normalize (ImageNet mean/std)' };
+}
+
+export interface EmbedHooks {
+  cancelRequested(): boolean;
+  /** Images embedded so far, of the total. */
+  progress?(done: number, total: number): void;
+}
+
+/** One row per image, in order; 'cancelled' when asked to stop between batches. */
+export async function embedImageFiles(
+  network: EmbeddingNetwork,
+  paths: readonly string[],
+  hooks: EmbedHooks,
+  batchSize = 32,
+): Promise<Float32Array[] | 'cancelled'> {
+  if (network.arch === 'small-convnet') throw new ModelConfigError('the small convnet embeds 28×28 MNIST digits only, not image files');
+  const transform = valTransformOf(network.arch);
+  const side = transform.side;
+  const model = createModel(network.arch, { ...network.options, inputShape: [side, side, 3] });
+  try {
+    importStateDict(model, network.stateDict, { allowMissingBatchCounters: true });
+    const rows: Float32Array[] = [];
+    const rng = Rng.fromSeed(0); // the val transforms draw nothing
+    for (let start = 0; start < paths.length; start += batchSize) {
+      if (hooks.cancelRequested()) return 'cancelled';
+      const batch = paths.slice(start, start + batchSize);
+      const pixels = new Float32Array(batch.length * side * side * 3);
+      for (let i = 0; i < batch.length; i++) {
+        const path = batch[i]!;
+        const decoded = await decodeImageFile(path);
+        if (transform.exactInput && (decoded.width !== side || decoded.height !== side)) {
+          throw new ImageDecodeError(path, `is ${decoded.width}×${decoded.height}; a ${network.arch} model takes ${side}×${side} images (the reference's CIFAR val transform does not resize)`);
+        }
+        const image = applyTransforms(decoded, transform.specs, rng);
+        pixels.set(image.data, i * side * side * 3);
+      }
+      const out = tf.tidy(() => model.apply(tf.tensor4d(pixels, [batch.length, side, side, 3]), false));
+      const data = (await out.data()) as Float32Array;
+      out.dispose();
+      const dim = data.length / batch.length;
+      for (let i = 0; i < batch.length; i++) rows.push(data.slice(i * dim, (i + 1) * dim));
+      hooks.progress?.(Math.min(start + batchSize, paths.length), paths.length);
+    }
+    return rows;
+  } finally {
+    model.dispose();
+  }
+}
