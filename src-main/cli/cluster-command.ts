@@ -8,9 +8,9 @@
  */
 import type { Command } from 'commander';
 import type { MethodOutput } from '../../shared/api.ts';
-import { ApiError } from '../../shared/api-error.ts';
-import { createCore, type Core } from '../core/core.ts';
+import type { Core } from '../core/core.ts';
 import type { CliContext } from './cli-context.ts';
+import { withCore as withCoreSession } from './core-session.ts';
 import { integerIn, nonEmptyText } from './option-parsers.ts';
 
 interface AddOptions {
@@ -30,18 +30,8 @@ interface AddOptions {
 
 type Call = Core['call'];
 
-async function withCore(ctx: CliContext, fn: (call: Call) => Promise<number>): Promise<number> {
-  const diagnostics = ctx.coreOptions.diagnostics ?? ((line: string) => ctx.io.stderr(`snca: ${line}\n`));
-  const core = await createCore({ ...ctx.coreOptions, adoptQueued: false, diagnostics });
-  try {
-    return await fn((method, input) => core.call(method, input));
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    ctx.io.stderr(`error: ${err.message}\n`);
-    return 1;
-  } finally {
-    await core.close();
-  }
+function withCore(ctx: CliContext, fn: (call: Call) => Promise<number>): Promise<number> {
+  return withCoreSession(ctx, (core) => fn((method, input) => core.call(method, input)));
 }
 
 export function registerClusterCommands(program: Command, ctx: CliContext, setExitCode: (code: number) => void): void {

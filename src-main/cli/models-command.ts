@@ -6,11 +6,10 @@
  * - embed prints one JSON array of embeddings per image, in the order given.
  */
 import type { Command } from 'commander';
-import { ApiError } from '../../shared/api-error.ts';
 import type { Model, ModelImportProgress } from '../../shared/models.ts';
-import { createCore, type Core } from '../core/core.ts';
 import { formatDownloadProgress } from '../acquire/download-progress.ts';
 import type { CliContext } from './cli-context.ts';
+import { withCore } from './core-session.ts';
 import { backendName, nonEmptyText } from './option-parsers.ts';
 import { EXIT_CANCELLED } from './run-follow.ts';
 import type { BackendName } from '../../shared/domain.ts';
@@ -27,29 +26,6 @@ export function importProgressLine(p: ModelImportProgress): string {
   return p.message ?? p.phase;
 }
 
-function openCore(ctx: CliContext, backend?: BackendName): Promise<Core> {
-  return createCore({
-    ...ctx.coreOptions,
-    adoptQueued: false,
-    ...(backend ? { backend } : {}),
-    diagnostics: ctx.coreOptions.diagnostics ?? ((line) => ctx.io.stderr(`snca: ${line}\n`)),
-  });
-}
-
-/** Runs `body` with a core, turning an ApiError into `error: …` and exit code 1. */
-async function withCore(ctx: CliContext, backend: BackendName | undefined, body: (core: Core) => Promise<number>): Promise<number> {
-  const core = await openCore(ctx, backend);
-  try {
-    return await body(core);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    ctx.io.stderr(`error: ${err.message}\n`);
-    return 1;
-  } finally {
-    await core.close();
-  }
-}
-
 export function describeModel(m: Model): string {
   const pct = m.accuracy === null ? '—' : `${m.accuracy.toFixed(2)}%`;
   const bank = m.bankRows === null ? 'no bank' : `bank ${m.bankRows}×${m.bankDim}`;
@@ -58,7 +34,7 @@ export function describeModel(m: Model): string {
 
 export async function importCommand(file: string, opts: { name?: string }, ctx: CliContext): Promise<number> {
   const { io } = ctx;
-  return withCore(ctx, undefined, async (core) => {
+  return withCore(ctx, async (core) => {
     let jobId: string | null = null;
     const early: ModelImportProgress[] = [];
     let lastDraw = 0;
@@ -101,7 +77,7 @@ export async function importCommand(file: string, opts: { name?: string }, ctx: 
 }
 
 export async function modelsCommand(opts: { json: boolean }, ctx: CliContext): Promise<number> {
-  return withCore(ctx, undefined, async (core) => {
+  return withCore(ctx, async (core) => {
     const models = await core.call('models.list', {});
     if (opts.json) ctx.io.stdout(`${JSON.stringify(models, null, 2)}\n`);
     else if (models.length === 0) ctx.io.stdout('No imported models. Import one with: snca import FILE\n');
@@ -111,11 +87,15 @@ export async function modelsCommand(opts: { json: boolean }, ctx: CliContext): P
 }
 
 export async function embedCommand(images: string[], opts: { model: string; backend?: BackendName }, ctx: CliContext): Promise<number> {
-  return withCore(ctx, opts.backend, async (core) => {
-    const result = await core.call('models.embed', { model: opts.model, images });
-    ctx.io.stdout(`${JSON.stringify(result.embeddings)}\n`);
-    return 0;
-  });
+  return withCore(
+    ctx,
+    async (core) => {
+      const result = await core.call('models.embed', { model: opts.model, images });
+      ctx.io.stdout(`${JSON.stringify(result.embeddings)}\n`);
+      return 0;
+    },
+    { backend: opts.backend },
+  );
 }
 
 export function registerModelCommands(program: Command, ctx: CliContext, setExitCode: (code: number) => void): void {

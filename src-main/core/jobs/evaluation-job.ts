@@ -7,22 +7,19 @@ import type { EvaluationResult } from '../../store/evaluations-repository.ts';
 import { FromEvaluateWorkerSchema, type EvaluateJob, type FromEvaluateWorker } from '../../workers/evaluate-protocol.ts';
 import type { WorkerEntry } from '../../workers/worker-entry.ts';
 import type { JobPinning } from '../scheduling/device-pinning.ts';
-import { superviseJob, type JobControl, type JobHandle, type JobOutcome, type SupervisorDeps } from './job-supervisor.ts';
+import type { SupervisorDeps } from './job-supervisor.ts';
+import { superviseResultJob, type ResultEnd, type ResultJobHandle, type ResultOutcome } from './result-job.ts';
 
 export interface EvaluationJobDeps extends SupervisorDeps {
   entry: WorkerEntry;
 }
 
-export type EvaluationOutcome = { status: 'completed'; result: EvaluationResult } | (JobOutcome & { status: Exclude<JobOutcome['status'], 'completed'> });
-
-export interface EvaluationJobHandle extends Omit<JobHandle, 'ended'> {
-  readonly ended: Promise<EvaluationOutcome>;
-}
+export type EvaluationOutcome = ResultOutcome<EvaluationResult>;
+export type EvaluationJobHandle = ResultJobHandle<EvaluationResult>;
 
 export function startEvaluationJob(deps: EvaluationJobDeps, id: number, job: EvaluateJob, pin?: JobPinning): EvaluationJobHandle {
   let backend = 'unknown';
-  let result: EvaluationResult | null = null;
-  const onMessage = (msg: FromEvaluateWorker, control: JobControl<never>): void => {
+  const onMessage = (msg: FromEvaluateWorker, end: ResultEnd<EvaluationResult>): void => {
     switch (msg.type) {
       case 'started':
         backend = msg.backend;
@@ -30,34 +27,16 @@ export function startEvaluationJob(deps: EvaluationJobDeps, id: number, job: Eva
       case 'log':
         return;
       case 'result':
-        result ??= { ...msg.result, backend };
-        control.report({ status: 'completed' });
-        return;
+        return end.result({ ...msg.result, backend });
       case 'cancelled':
-        control.report({ status: 'cancelled' });
-        return;
+        return end.cancelled();
       case 'error':
-        control.report({ error: msg.message });
-        return;
+        return end.error(msg.message);
     }
   };
-  const handle = superviseJob(deps, {
-    workerNoun: 'evaluation',
-    jobNoun: 'evaluation',
-    subject: `evaluation ${id}`,
-    entry: deps.entry,
-    job,
-    messages: FromEvaluateWorkerSchema,
+  return superviseResultJob(
+    deps,
+    { workerNoun: 'evaluation', jobNoun: 'evaluation', subject: `evaluation ${id}`, entry: deps.entry, job, messages: FromEvaluateWorkerSchema, pin },
     onMessage,
-    persist: () => {},
-    pin,
-  });
-  return {
-    cancel: () => handle.cancel(),
-    interrupt: (reason) => handle.interrupt(reason),
-    ended: handle.ended.then((outcome): EvaluationOutcome => {
-      if (outcome.status !== 'completed') return { ...outcome, status: outcome.status };
-      return result ? { status: 'completed', result } : { status: 'failed', error: 'The evaluation worker reported completion without a result.' };
-    }),
-  };
+  );
 }
