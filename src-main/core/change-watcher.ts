@@ -6,7 +6,8 @@
  * `PRAGMA data_version` changes only when ANOTHER connection commits to the file, so each
  * tick costs one pragma while nobody else writes. When it changes, cheap cursor queries find
  * what is new: runs and evaluations by their change version (the `version` columns), metric points
- * and log lines by row id; a drop in the run count reveals deletions. While data_version
+ * and log lines by row id; a drop in the run count reveals deletions; imported models (a few
+ * rows) by comparing the whole table with the last snapshot. While data_version
  * stands still, the cursors just move to the current ends, so this process's own writes
  * (already published by its services) are not published twice. Writes of this process and
  * of another that land in the same tick may both be published; clients merge by version,
@@ -44,6 +45,8 @@ export class ChangeWatcher {
   private timer: NodeJS.Timeout | null = null;
   private cursors: Cursors;
   private knownRuns: Set<string>;
+  /** Each imported model as last published, as JSON, by id. */
+  private knownModels: Map<string, string>;
   private failing = false;
 
   constructor(deps: ChangeWatcherDeps) {
@@ -53,6 +56,29 @@ export class ChangeWatcher {
     this.diagnostics = deps.diagnostics;
     this.cursors = this.currentEnds();
     this.knownRuns = new Set(this.store.runs.ids());
+    this.knownModels = this.modelSnapshot();
+  }
+
+  private modelSnapshot(): Map<string, string> {
+    return new Map(this.store.models.list().map((m) => [m.id, JSON.stringify(m)]));
+  }
+
+  /** Publishes models another process imported, changed or removed since the last snapshot. */
+  private publishModelChanges(): void {
+    const models = this.store.models.list();
+    const seen = new Set<string>();
+    for (const m of models) {
+      seen.add(m.id);
+      const json = JSON.stringify(m);
+      if (this.knownModels.get(m.id) === json) continue;
+      this.knownModels.set(m.id, json);
+      this.bus.emit('model.changed', m);
+    }
+    for (const id of [...this.knownModels.keys()]) {
+      if (seen.has(id)) continue;
+      this.knownModels.delete(id);
+      this.bus.emit('model.removed', { id });
+    }
   }
 
   start(): void {
@@ -74,9 +100,11 @@ export class ChangeWatcher {
         // Only this process wrote: its services published that already. (Runs it added or
         // deleted are found by the count check on the next foreign change.)
         this.cursors = this.currentEnds();
+        this.knownModels = this.modelSnapshot();
       } else {
         this.cursors.dataVersion = dataVersion;
         this.publishChanges();
+        this.publishModelChanges();
       }
       this.failing = false;
     } catch (err) {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { ModelImportProgress } from '../../../shared/models.ts';
 import { ApiError } from '../../../shared/api-error.ts';
 import { startTestCore, type TestCore } from '../../fixtures/test-core.ts';
+import { waitFor } from '../../fixtures/wait-for.ts';
 import { expectedTorchFixtures, fixturePath } from '../acquire/torch-fixtures.ts';
 
 const expected = expectedTorchFixtures();
@@ -160,5 +161,24 @@ test('rename, train folder and remove', { timeout: 120_000 }, async () => {
     await assert.rejects(t.core.call('models.get', { id: a.modelId! }), (e: ApiError) => e.code === 'not_found');
   } finally {
     await t.dispose();
+  }
+});
+
+test('a model imported, renamed or removed by another process (the CLI) reaches this core’s bus', { timeout: 120_000 }, async () => {
+  const window = await startTestCore('completing', { changePollMs: 100 });
+  const cli = await startTestCore('completing', { home: window.home, adoptQueued: false });
+  try {
+    const end = await importAndWait(cli, fixturePath('cifar-resnet18-w4.zip.t7'), 'from the CLI');
+    const id = end.modelId!;
+    const changedTo = (name: string) => window.events.find((e) => e.event === 'model.changed' && e.payload.id === id && e.payload.name === name);
+    await waitFor(() => changedTo('from the CLI'), () => 'model.changed of the imported model', 2000);
+    await cli.core.call('models.update', { id, name: 'renamed' });
+    await waitFor(() => changedTo('renamed'), () => 'model.changed after the rename', 2000);
+    await cli.core.call('models.remove', { id });
+    await waitFor(() => window.events.find((e) => e.event === 'model.removed' && e.payload.id === id), () => 'model.removed', 2000);
+    assert.equal(window.events.filter((e) => e.event === 'model.changed' && e.payload.id === id && e.payload.name === 'renamed').length, 1, 'published once');
+  } finally {
+    await cli.dispose();
+    await window.dispose();
   }
 });
