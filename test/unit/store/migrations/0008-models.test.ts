@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../../../src-main/store/migrations/index.ts';
-import { up as up0007 } from '../../../../src-main/store/migrations/0007-models.ts';
+import { up as up0008 } from '../../../../src-main/store/migrations/0008-models.ts';
 
 const SHA = 'a'.repeat(64);
 
-test('0007 adds a STRICT models table: unique name and sha256, checked layout, format and JSON columns', () => {
+test('0008 adds a STRICT models table: unique name and sha256, checked layout, format and JSON columns', () => {
   const db = new Database(':memory:');
-  for (const m of MIGRATIONS.slice(0, 6)) m.up(db);
-  up0007(db);
+  for (const m of MIGRATIONS.slice(0, 7)) m.up(db);
+  up0008(db);
   assert.match(db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'models'`).pluck().get() as string, /STRICT/);
   const insert = db.prepare(`INSERT INTO models (id, name, file_name, file_bytes, sha256, arch, config, layout, format, imported_at)
     VALUES (@id, @name, 'f.pth.tar', 10, @sha, 'resnet50', @config, @layout, 'zip', 'x')`);
