@@ -266,6 +266,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       diagnostics,
       thumbnail: (ref) => thumbnails.thumbnail(ref),
       datasetIdOf: (spec) => thumbnails.datasetIdOf(spec),
+      slots,
       ...(options.backend ? { backend: options.backend } : {}),
       ...(options.galleryBankWorkerEntry ? { bankWorkerEntry: options.galleryBankWorkerEntry } : {}),
       ...(options.gallerySearchWorkerEntry ? { searchWorkerEntry: options.gallerySearchWorkerEntry } : {}),

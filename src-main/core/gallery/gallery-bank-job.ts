@@ -6,6 +6,7 @@
 import type { BankMeta } from '../../engine/eval/gallery-bank.ts';
 import { FromGalleryBankWorkerSchema, type FromGalleryBankWorker, type GalleryBankJob } from '../../workers/gallery-bank-protocol.ts';
 import type { WorkerEntry } from '../../workers/worker-entry.ts';
+import type { JobPinning } from '../scheduling/device-pinning.ts';
 import { superviseJob, type JobControl, type JobHandle, type JobOutcome, type SupervisorDeps } from '../jobs/job-supervisor.ts';
 
 export interface GalleryBankJobDeps extends SupervisorDeps {
@@ -21,6 +22,7 @@ export function startGalleryBankJob(
   jobId: string,
   job: GalleryBankJob,
   onProgress: (done: number, total: number) => void,
+  pin?: JobPinning,
 ): GalleryBankJobHandle {
   let meta: BankMeta | null = null;
   const onMessage = (msg: FromGalleryBankWorker, control: JobControl<never>): void => {
@@ -52,6 +54,7 @@ export function startGalleryBankJob(
     messages: FromGalleryBankWorkerSchema,
     onMessage,
     persist: () => {},
+    pin,
   });
   return {
     cancel: () => handle.cancel(),

@@ -23,6 +23,8 @@ import { bankFiles, readBankMeta, type BankMeta } from '../../engine/eval/galler
 import type { Store } from '../../store/store.ts';
 import type { GalleryBankJob } from '../../workers/gallery-bank-protocol.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../../workers/worker-entry.ts';
+import { pinningFor } from '../scheduling/device-pinning.ts';
+import { DeviceSlots } from '../scheduling/device-slots.ts';
 import { canonicalJson } from '../evaluations-service.ts';
 import type { JobTiming } from '../jobs/job-supervisor.ts';
 import { BankSearcher } from './bank-searcher.ts';
@@ -43,6 +45,8 @@ export interface GalleryDeps {
   thumbnail(ref: { datasetId: string; split: 'train' | 'val'; index: number; size: number }): Promise<Buffer>;
   /** The thumbnails id of a dataset the main side holds (a run's config); registers it as reachable. */
   datasetIdOf(spec: DatasetSpec): string;
+  /** The job slots shared with training and evaluations (default: one unpinned embedding slot of its own). */
+  slots?: DeviceSlots;
 }
 
 export interface GallerySearchRequest {
@@ -80,8 +84,11 @@ export class GalleryService {
   private readonly labels = new Map<string, Int32Array>();
   private nextJob = 1;
   private closed = false;
+  private readonly slots: DeviceSlots;
 
   constructor(private readonly deps: GalleryDeps) {
+    this.slots = deps.slots ?? new DeviceSlots([]);
+    this.slots.onFreed(() => this.startNext());
     this.searcher = new BankSearcher(() => deps.searchWorkerEntry ?? resolveWorkerEntry('gallery-search-worker'), deps.diagnostics);
   }
 
@@ -254,12 +261,15 @@ export class GalleryService {
     const next = this.jobs.values().next().value;
     if (!next) return;
     const entry = this.deps.bankWorkerEntry ?? resolveWorkerEntry('gallery-bank-worker');
+    // An embedding job takes a device like a run (one job per GPU), or the CPU's embedding slot.
+    const slot = this.slots.acquire('embedding', `gallery bank ${next.id}`);
+    if (!slot) return;
     this.searcher.evict(bankFiles(next.dir, 'train').features);
     next.handle = startGalleryBankJob({ entry, timing: this.deps.timing, diagnostics: this.deps.diagnostics }, next.id, next.job, (done, total) => {
       next.done = done;
       next.total = total;
       this.emit(next, 'running', null);
-    });
+    }, slot.device ? pinningFor(slot.device) : undefined);
     void next.handle.ended.then((outcome) => {
       this.jobs.delete(next.dir);
       for (const split of ['train', 'val'] as const) this.labels.delete(bankFiles(next.dir, split).labels);
@@ -268,7 +278,8 @@ export class GalleryService {
       } else {
         this.emit(next, outcome.status, outcome.error);
       }
-      this.startNext();
+      // Offers the slot to whoever waits, this service included.
+      this.slots.release(slot);
     });
   }
 
