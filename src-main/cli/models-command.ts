@@ -29,7 +29,9 @@ export function importProgressLine(p: ModelImportProgress): string {
 export function describeModel(m: Model): string {
   const pct = m.accuracy === null ? '—' : `${m.accuracy.toFixed(2)}%`;
   const bank = m.bankRows === null ? 'no bank' : `bank ${m.bankRows}×${m.bankDim}`;
-  return `${m.name}  [${m.id}]  ${m.arch} (width ${m.config.width}, ${m.config.lowDim}-d)  epoch ${m.epoch ?? '—'}  acc ${pct}  T ${m.temperature ?? '—'}  ${bank}  ${m.fileName} (${m.layout}, ${m.format})`;
+  // T is stored as the file's float32 (0.05000000074505806): shown to 6 significant digits.
+  const t = m.temperature === null ? '—' : String(Number(m.temperature.toPrecision(6)));
+  return `${m.name}  [${m.id}]  ${m.arch} (width ${m.config.width}, ${m.config.lowDim}-d)  epoch ${m.epoch ?? '—'}  acc ${pct}  T ${t}  ${bank}  ${m.fileName} (${m.layout}, ${m.format})`;
 }
 
 export async function importCommand(file: string, opts: { name?: string }, ctx: CliContext): Promise<number> {
