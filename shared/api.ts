@@ -178,6 +178,10 @@ export const methods = {
         recomputeMemory: z.boolean().default(false),
         /** Default: the checkpoint config's dataset. */
         dataset: DatasetSpecSchema.optional(),
+        /** Run it as a Slurm job on this registered cluster: the checkpoint must be one a run of that cluster wrote there. */
+        cluster: ClusterNameSchema.optional(),
+        /** With cluster: overrides of its Slurm defaults. */
+        resources: SlurmResourceOverridesSchema.optional(),
       })
       .strict()
       .refine((v) => [v.checkpointId, v.runId, v.path].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of checkpointId, runId or path' }),
@@ -246,6 +250,8 @@ export const methods = {
         /** Where: this machine (absent) or a registered cluster, with overrides of its Slurm defaults. */
         cluster: ClusterNameSchema.optional(),
         resources: SlurmResourceOverridesSchema.optional(),
+        /** On a cluster: resubmit each run interrupted by a time limit, preemption or node failure at most this often (default: the cluster's setting). */
+        autoResubmit: z.int().min(0).max(20).optional(),
       })
       .strict(),
     z.object({ sweep: z.string().nullable(), runs: z.array(RunSummarySchema) }),
@@ -261,6 +267,8 @@ export const methods = {
       runDir: z.string(),
       script: z.string().nullable(),
       resubmits: z.int(),
+      /** How often it is resubmitted automatically at most (its own setting, else its cluster's). */
+      autoResubmit: z.int(),
     })),
     'Where a cluster run runs: its Slurm job, state, folder on the cluster and the submitted sbatch script; null for a run on this machine.',
   ),

@@ -105,7 +105,8 @@ export function registerClusterCommands(program: Command, ctx: CliContext, setEx
       setExitCode(
         await withCore(ctx, async (call) => {
           const checks = await call('clusters.check', { name, install: o.install });
-          for (const c of checks) ctx.io.stdout(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(12)} ${c.detail}\n`);
+          // A multi-line detail (the compute node's doctor table) is indented under its step.
+          for (const c of checks) ctx.io.stdout(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(12)} ${c.detail.replace(/\n/g, `\n${' '.repeat(18)}`)}\n`);
           return checks.every((c) => c.ok) && checks.length === 6 ? 0 : 1;
         }),
       );

@@ -2,10 +2,11 @@
  * `snca doctor [--json]`: for every backend whether it is installed, whether it loads, its
  * device and measured matmul GFLOP/s, and when it is missing the reason and the fix,
  * through the contract's `system.doctor` method. Exit code 0 when a backend other than the
- * pure-JS cpu one loads (the app can run), 1 otherwise.
+ * pure-JS cpu one loads (the app can run), 1 otherwise. It opens no database: it runs as is on
+ * a cluster's compute node (`snca cluster check`), where the app's database never is.
  */
 import { ApiError } from '../../shared/api-error.ts';
-import { createCore } from '../core/core.ts';
+import { createDoctorCore } from '../core/doctor-core.ts';
 import type { DoctorReport } from '../../shared/domain.ts';
 import type { CliContext } from './cli-context.ts';
 
@@ -30,19 +31,15 @@ export function formatDoctorReport(report: DoctorReport): string {
 
 export async function doctorCommand(opts: { json: boolean }, ctx: CliContext): Promise<number> {
   const diagnostics = ctx.coreOptions.diagnostics ?? ((line: string) => ctx.io.stderr(`snca: ${line}\n`));
-  const core = await createCore({ ...ctx.coreOptions, adoptQueued: false, diagnostics });
+  const core = createDoctorCore({ doctorWorkerEntry: ctx.coreOptions.doctorWorkerEntry, diagnostics });
+  let report: DoctorReport;
   try {
-    let report: DoctorReport;
-    try {
-      report = await core.call('system.doctor', { refresh: true });
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      ctx.io.stderr(`error: ${err.message}\n`);
-      return 1;
-    }
-    ctx.io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report));
-    return report.backends.some((b) => b.loads && b.backend !== 'cpu') ? 0 : 1;
-  } finally {
-    await core.close();
+    report = await core.call('system.doctor', { refresh: true });
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    ctx.io.stderr(`error: ${err.message}\n`);
+    return 1;
   }
+  ctx.io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report));
+  return report.backends.some((b) => b.loads && b.backend !== 'cpu') ? 0 : 1;
 }

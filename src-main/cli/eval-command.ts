@@ -1,9 +1,10 @@
 /**
- * `snca eval RUN_OR_CHECKPOINT [--k 30] [--sigma X] [--recompute-memory]`: weighted-kNN
- * evaluation of a run's best (else latest) checkpoint, a checkpoint id or a checkpoint file,
- * on its dataset's val split. Prints top-1 / top-5; a stored result is reused. Exit code 0
- * when it completed, 1 when it failed, 130 when cancelled with Ctrl-C (a second Ctrl-C stops
- * at once).
+ * `snca eval RUN_OR_CHECKPOINT [--k 30] [--sigma X] [--recompute-memory] [--on CLUSTER]`:
+ * weighted-kNN evaluation of a run's best (else latest) checkpoint, a checkpoint id or a
+ * checkpoint file, on its dataset's val split — here, or with --on as a Slurm job on the
+ * cluster whose run wrote the checkpoint (the command waits for it). Prints top-1 / top-5; a
+ * stored result is reused. Exit code 0 when it completed, 1 when it failed, 130 when cancelled
+ * with Ctrl-C (a second Ctrl-C stops at once).
  */
 import { existsSync } from 'node:fs';
 import type { BackendName, Evaluation } from '../../shared/domain.ts';
@@ -11,8 +12,10 @@ import type { DatasetSpecInput } from '../../shared/run-config.ts';
 import { createCore, type Core } from '../core/core.ts';
 import type { CliContext } from './cli-context.ts';
 import { EXIT_CANCELLED } from './run-follow.ts';
+import { slurmFlagsWithoutCluster, slurmOverrides, type SlurmFlags } from './slurm-flags.ts';
 
-export interface EvalOptions {
+/** The flags of `snca eval`; with --on CLUSTER [--partition --gpus --time] it runs as a Slurm job there. */
+export interface EvalOptions extends SlurmFlags {
   k?: number;
   sigma?: number;
   recomputeMemory?: boolean;
@@ -24,6 +27,10 @@ export interface EvalOptions {
 }
 
 export async function evalCommand(target: string, opts: EvalOptions, ctx: CliContext): Promise<number> {
+  if (slurmFlagsWithoutCluster(opts)) {
+    ctx.io.stderr('error: --partition, --gpus and --time are Slurm resources: they go with --on CLUSTER; nothing was started\n');
+    return 1;
+  }
   const core = await createCore({
     ...ctx.coreOptions,
     adoptQueued: false,
@@ -40,7 +47,9 @@ export async function evalCommand(target: string, opts: EvalOptions, ctx: CliCon
       ...(opts.sigma !== undefined ? { sigma: opts.sigma } : {}),
       recomputeMemory: opts.recomputeMemory === true,
       ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}),
+      ...(opts.on !== undefined ? { cluster: opts.on, resources: slurmOverrides(opts) } : {}),
     });
+    if (opts.on !== undefined && started.status === 'running') ctx.io.stderr(`evaluation ${started.id} submitted to cluster ${opts.on}; waiting for its job…\n`);
     const { evaluation: e, stopped } = started.status === 'running' ? await waitCancellable(core, started.id, ctx) : { evaluation: started, stopped: false };
     if (e.status === 'cancelled' || (stopped && e.status !== 'completed')) {
       ctx.io.stderr(`the evaluation was ${e.status === 'cancelled' ? 'cancelled' : 'stopped'}\n`);

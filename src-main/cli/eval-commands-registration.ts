@@ -13,7 +13,11 @@ export function registerEvalCommands(program: Command, runs: Command, ctx: CliCo
     .option('--sigma <x>', 'vote temperature (default: the run config sigma, else its temperature)', positiveNumberUpTo(100))
     .option('--recompute-memory', 'embed the train split again instead of using the memory bank', false)
     .option('--json', 'print the whole evaluation record as JSON', false)
-    .action(async (target: string, opts: { k?: number; sigma?: number; recomputeMemory: boolean; json: boolean }) =>
+    .option('--on <cluster>', "run it as a Slurm job on a registered cluster (a checkpoint one of that cluster's runs wrote there)", nonEmptyText(40))
+    .option('--partition <name>', "with --on: Slurm partition (default: the cluster's)", nonEmptyText(64))
+    .option('--gpus <n>', "with --on: GPUs (default: the cluster's)", integerIn(0, 64))
+    .option('--time <limit>', "with --on: Slurm time limit (default: the cluster's)", nonEmptyText(32))
+    .action(async (target: string, opts: { k?: number; sigma?: number; recomputeMemory: boolean; json: boolean; on?: string; partition?: string; gpus?: number; time?: string }) =>
       setExitCode(await evalCommand(target, opts, ctx)),
     );
 

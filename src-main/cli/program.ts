@@ -11,7 +11,7 @@ import { checkVectorsCommand } from './check-vectors-command.ts';
 import { processContext, type CliContext } from './cli-context.ts';
 import { backendName, deviceList, integerIn, nonEmptyText, numberIn, oneOf, positiveNumberUpTo } from './option-parsers.ts';
 import { registerDataCommand } from './data-command.ts';
-import { registerClusterJobCommand } from './cluster-job-command.ts';
+import { registerClusterJobCommands } from './cluster-job-command.ts';
 import { registerClusterCommands } from './cluster-command.ts';
 import { registerModelCommands } from './models-command.ts';
 import { FOLDER_DATASET_KINDS } from '../../shared/run-config.ts';
@@ -64,11 +64,12 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .option('--partition <name>', "with --on: Slurm partition (default: the cluster's)", nonEmptyText(64))
     .option('--gpus <n>', "with --on: GPUs per run (default: the cluster's)", integerIn(0, 64))
     .option('--time <limit>', "with --on: Slurm time limit, e.g. 2-00:00:00 (default: the cluster's)", nonEmptyText(32))
+    .option('--auto-resubmit <n>', "with --on: resubmit a run interrupted by a time limit, preemption or node failure at most N times (default: the cluster's)", integerIn(0, 20))
     .option('--sweep <path=v1,v2>', 'one run per combination of swept values (repeatable), e.g. --sweep lr=0.1,0.05', (v: string, all: string[] = []) => [...all, v])
     .action(async (dataPath: string | undefined, opts: TrainOptions) => setExitCode(await trainCommand({ ...opts, dataPath }, ctx)));
 
   registerDataCommand(program, ctx, setExitCode);
-  registerClusterJobCommand(program, ctx, setExitCode);
+  registerClusterJobCommands(program, ctx, setExitCode);
   registerClusterCommands(program, ctx, setExitCode);
   registerModelCommands(program, ctx, setExitCode);
 

@@ -14,6 +14,7 @@ import { createCore, type Core } from '../core/core.ts';
 import type { CliContext } from './cli-context.ts';
 import { EXIT_FAILED, followRunToEnd } from './run-follow.ts';
 import { ProgressPrinter } from './progress-printer.ts';
+import { slurmFlagsWithoutCluster, slurmOverrides } from './slurm-flags.ts';
 import { buildTrainConfig, describeForCli, type TrainCommandInput, type TrainFlags } from './train-config.ts';
 import { resumeCommand } from './resume-command.ts';
 import { evaluateFromTrain } from './train-evaluate.ts';
@@ -41,11 +42,11 @@ export async function trainCommand(input: TrainCommandInput, ctx: CliContext): P
     io.stderr('error: --dataset: says what kind DATAPATH is, but no DATAPATH was given\n');
     return EXIT_FAILED;
   }
-  if (input.on === undefined && (input.partition !== undefined || input.gpus !== undefined || input.time !== undefined)) {
-    io.stderr('error: --partition, --gpus and --time are Slurm resources: they go with --on CLUSTER; nothing was started\n');
+  if (slurmFlagsWithoutCluster(input) || (input.on === undefined && input.autoResubmit !== undefined)) {
+    io.stderr('error: --partition, --gpus, --time and --auto-resubmit are Slurm settings: they go with --on CLUSTER; nothing was started\n');
     return EXIT_FAILED;
   }
-  const { dataPath, dataset: forcedKind, resume: _r, startEpoch: _s, evaluate: _e, k: _k, on: _on, partition: _p, gpus: _g, time: _t, sweep: _sw, devices, ...rest } = input;
+  const { dataPath, dataset: forcedKind, resume: _r, startEpoch: _s, evaluate: _e, k: _k, on: _on, partition: _p, gpus: _g, time: _t, autoResubmit: _ar, sweep: _sw, devices, ...rest } = input;
   let flags: TrainFlags;
   try {
     flags = { ...rest, ...(dataPath !== undefined ? { dataset: await inferDataPath(dataPath, forcedKind) } : {}) };
@@ -121,14 +122,11 @@ async function submitCommand(core: Core, input: TrainCommandInput, config: RunCo
     ctx.io.stderr(`error: ${err.message}; nothing was started\n`);
     return EXIT_FAILED;
   }
-  const resources = {
-    ...(input.partition !== undefined ? { partition: input.partition } : {}),
-    ...(input.gpus !== undefined ? { gpus: input.gpus } : {}),
-    ...(input.time !== undefined ? { time: input.time } : {}),
-  };
+  const resources = slurmOverrides(input);
   let submitted;
   try {
-    submitted = await core.call('runs.submit', { config, sweep, ...(input.on !== undefined ? { cluster: input.on, resources } : {}) });
+    const cluster = input.on !== undefined ? { cluster: input.on, resources, ...(input.autoResubmit !== undefined ? { autoResubmit: input.autoResubmit } : {}) } : {};
+    submitted = await core.call('runs.submit', { config, sweep, ...cluster });
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
     ctx.io.stderr(`error: ${err.message}\n`);

@@ -44,6 +44,8 @@ export type TrainCommandInput = Omit<TrainFlags, 'dataset'> & {
   partition?: string;
   gpus?: number;
   time?: string;
+  /** --auto-resubmit N: with --on, resubmit an interrupted run at most N times (default: the cluster's setting). */
+  autoResubmit?: number;
   /** --sweep PATH=V1,V2 (repeatable): one run per combination. */
   sweep?: string[];
   /** --devices: the GPUs this process's jobs may use. */

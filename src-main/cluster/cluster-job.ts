@@ -34,7 +34,11 @@ const MAX_JOB_FILE_BYTES = 1 << 20;
 export class ClusterJobError extends Error {}
 
 export function readClusterJobFile(runDir: string): ClusterJobFile {
-  const path = join(runDir, CLUSTER_JOB_FILE);
+  return readJobJson(join(runDir, CLUSTER_JOB_FILE), ClusterJobFileSchema);
+}
+
+/** A job file the app wrote into a folder on the shared filesystem, bounded and validated. */
+export function readJobJson<T>(path: string, schema: z.ZodType<T>): T {
   if (!existsSync(path)) throw new ClusterJobError(`${path}: no job file (the app writes it before submitting)`);
   const text = readFileSync(path);
   if (text.length > MAX_JOB_FILE_BYTES) throw new ClusterJobError(`${path}: ${text.length} bytes is larger than a job file can be`);
@@ -44,7 +48,7 @@ export function readClusterJobFile(runDir: string): ClusterJobFile {
   } catch (err) {
     throw new ClusterJobError(`${path}: not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  const parsed = ClusterJobFileSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) throw new ClusterJobError(`${path}: ${describeIssues(issuesOf(parsed.error))}`);
   return parsed.data;
 }

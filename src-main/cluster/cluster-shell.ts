@@ -123,6 +123,22 @@ export class SshShell implements ClusterShell {
   }
 }
 
+/** A whole file of the cluster, read in chunks; null when it does not exist. Refuses one larger than `maxBytes`. */
+export async function readWhole(shell: ClusterShell, path: string, maxBytes: number): Promise<Uint8Array | null> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const bytes = await shell.readFrom(path, total, READ_CHUNK_BYTES);
+    if (bytes === null) return total === 0 ? null : Buffer.concat(chunks);
+    if (bytes.length === 0) return Buffer.concat(chunks);
+    total += bytes.length;
+    if (total > maxBytes) throw new ClusterCommandError(`read ${path}`, null, `larger than ${maxBytes} bytes`);
+    chunks.push(bytes);
+  }
+}
+
+const READ_CHUNK_BYTES = 8 << 20;
+
 export function shellFor(route: ClusterRoute): ClusterShell {
   return route.kind === 'local' ? new LocalShell() : new SshShell(route);
 }

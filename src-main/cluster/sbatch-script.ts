@@ -1,8 +1,9 @@
 /**
  * Renders the sbatch script of a cluster submission: one run, or a sweep as one job array
- * whose task i runs the i-th run folder. The script runs the app's headless job entry
- * (`snca cluster-job RUN_DIR`) from the app installed in the cluster's work folder; that entry
- * trains with the run's stored config and writes the event log and checkpoints into RUN_DIR.
+ * whose task i runs the i-th run folder. The script runs a command of the app installed in the
+ * cluster's work folder: by default the headless job entry (`snca cluster-job RUN_DIR`), which
+ * trains with the run's stored config and writes the event log and checkpoints into RUN_DIR;
+ * an evaluation job runs `snca cluster-eval DIR`, the compute-node check `snca doctor`.
  * Every value that reaches the script is validated here and shell-quoted.
  */
 import { SlurmResourcesSchema, type SlurmResourcesInput } from '../../shared/cluster.ts';
@@ -23,7 +24,13 @@ export interface SbatchRequest {
   resources: SlurmResourcesInput;
   /** Extra environment for the job, e.g. SNCA_BACKEND. */
   env?: Readonly<Record<string, string>>;
+  /** The app command the job runs (default `cluster-job RUN_DIR`); RUN_DIR_ARG stands for the task's folder. */
+  command?: readonly CommandPart[];
 }
+
+/** In `SbatchRequest.command`: the run folder of this (array) task. */
+export const RUN_DIR_ARG = Symbol('RUN_DIR');
+type CommandPart = string | typeof RUN_DIR_ARG;
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
 
@@ -50,7 +57,8 @@ export function renderSbatchScript(req: SbatchRequest): string {
   }
   lines.push(`RUN_DIRS=(${req.runDirs.map(shellQuote).join(' ')})`);
   lines.push('RUN_DIR="${RUN_DIRS[${SLURM_ARRAY_TASK_ID:-0}]}"');
-  lines.push(`exec ${shellQuote(req.nodeBinary ?? 'node')} ${shellQuote(`${req.appDir}/bin/snca.js`)} cluster-job "$RUN_DIR"`, '');
+  const command = (req.command ?? ['cluster-job', RUN_DIR_ARG]).map((part) => (part === RUN_DIR_ARG ? '"$RUN_DIR"' : shellQuote(part)));
+  lines.push(`exec ${shellQuote(req.nodeBinary ?? 'node')} ${shellQuote(`${req.appDir}/bin/snca.js`)} ${command.join(' ')}`, '');
   return lines.join('\n');
 }
 

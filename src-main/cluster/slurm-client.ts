@@ -1,8 +1,8 @@
 /**
  * Slurm's commands over a cluster shell: submit a rendered script, read the state of many
- * jobs in one batched call, cancel. Job states come from `squeue` while a job is known to the
- * controller, and from `scontrol show job` for jobs squeue no longer lists (it keeps ended
- * jobs for MinJobAge); a job neither knows has ended in a state the app can no longer learn.
+ * jobs in one batched call, cancel. Job states come from `squeue` while a job is pending or
+ * running, and from `scontrol show job` for jobs squeue no longer lists (the controller keeps
+ * ended jobs for MinJobAge); a job neither knows has ended in a state the app can no longer learn.
  */
 import type { ClusterShell, CommandResult } from './cluster-shell.ts';
 import { ClusterCommandError } from './cluster-shell.ts';
@@ -38,25 +38,25 @@ export class SlurmClient {
   }
 
   /**
-   * States of the given jobs (array jobs expand to their tasks), keyed by `jobKey`.
-   * One squeue call for all; one scontrol call per job that squeue no longer lists.
+   * States of the given jobs, keyed by `jobKey`: one squeue call for all, then one
+   * `scontrol show job` call per job that squeue does not account for. A ref (job, or one task
+   * of an array) is accounted for when squeue lists it; a bare job id asks for every task of
+   * the job, so scontrol is always asked about it (squeue lists only an array's active tasks).
+   * While every followed job is pending or running, a poll is one squeue call.
    */
-  async states(jobIds: readonly number[]): Promise<Map<string, JobState>> {
+  async states(jobs: readonly (number | SlurmJobRef)[]): Promise<Map<string, JobState>> {
     const out = new Map<string, JobState>();
-    if (jobIds.length === 0) return out;
-    const ids = [...new Set(jobIds)];
+    if (jobs.length === 0) return out;
+    const refs = jobs.map((j) => (typeof j === 'number' ? { jobId: j, arrayTask: null, whole: true } : { ...j, whole: false }));
+    const ids = [...new Set(refs.map((r) => r.jobId))];
     const res = await this.shell.run('squeue', ['-h', '-r', '-o', SQUEUE_FORMAT, '-j', ids.join(',')]);
     // squeue exits 1 with "Invalid job id specified" when every listed job has left the controller.
     if (res.code !== 0 && !/Invalid job id/i.test(res.stderr)) throw failed('squeue', res);
-    const listed = new Set<number>();
     if (res.code === 0) {
-      for (const e of parseSqueue(res.stdout)) {
-        listed.add(e.jobId);
-        out.set(jobKey(e), { state: e.state, mapped: e.mapped, reason: e.reason, exitCode: null });
-      }
+      for (const e of parseSqueue(res.stdout)) out.set(jobKey(e), { state: e.state, mapped: e.mapped, reason: e.reason, exitCode: null });
     }
-    for (const id of ids) {
-      // squeue lists only active tasks of an array: ended tasks are read from scontrol.
+    const unaccounted = new Set(refs.filter((r) => r.whole || !out.has(jobKey(r))).map((r) => r.jobId));
+    for (const id of unaccounted) {
       const shown = await this.shell.run('scontrol', ['show', 'job', '-o', String(id)]);
       if (shown.code !== 0) {
         if (/Invalid job id/i.test(shown.stderr)) continue;
@@ -64,7 +64,8 @@ export class SlurmClient {
       }
       for (const s of scontrolJobStates(shown.stdout)) {
         const key = jobKey(s);
-        if (listed.has(id) && out.has(key)) continue;
+        // squeue's view of a task it still lists is the newer one.
+        if (out.has(key)) continue;
         out.set(key, { state: s.state, mapped: s.mapped, reason: s.reason, exitCode: s.exitCode });
       }
     }

@@ -51,22 +51,22 @@ export function parseSqueue(text: string): QueueEntry[] {
 
 const MAX_TASKS_IN_ONE_LINE = 100_000;
 
-function parseJobIdField(id: string, line: string): SlurmJobRef[] {
+function parseJobIdField(id: string, line: string, command = 'squeue'): SlurmJobRef[] {
   let m = /^(\d{1,12})$/.exec(id);
   if (m) return [{ jobId: Number(m[1]), arrayTask: null }];
   m = /^(\d{1,12})_(\d{1,9})$/.exec(id);
   if (m) return [{ jobId: Number(m[1]), arrayTask: Number(m[2]) }];
   m = /^(\d{1,12})_\[([\d,\-%]+)\]$/.exec(id);
-  if (!m) throw new SlurmOutputError('squeue', `unreadable job id "${id}"`, line);
+  if (!m) throw new SlurmOutputError(command, `unreadable job id "${id}"`, line);
   const jobId = Number(m[1]);
   const tasks: SlurmJobRef[] = [];
   // The "%N" suffix (at most N at once) does not change which tasks exist.
   for (const part of m[2]!.split('%')[0]!.split(',')) {
     const r = /^(\d{1,9})(?:-(\d{1,9}))?$/.exec(part);
-    if (!r) throw new SlurmOutputError('squeue', `unreadable array range "${part}"`, line);
+    if (!r) throw new SlurmOutputError(command, `unreadable array range "${part}"`, line);
     const a = Number(r[1]);
     const b = r[2] === undefined ? a : Number(r[2]);
-    if (b < a || b - a + tasks.length >= MAX_TASKS_IN_ONE_LINE) throw new SlurmOutputError('squeue', `array range "${part}" out of bounds`, line);
+    if (b < a || b - a + tasks.length >= MAX_TASKS_IN_ONE_LINE) throw new SlurmOutputError(command, `array range "${part}" out of bounds`, line);
     for (let t = a; t <= b; t++) tasks.push({ jobId, arrayTask: t });
   }
   return tasks;
@@ -102,21 +102,28 @@ export interface ScontrolJobState extends SlurmJobRef {
   stdErr: string | null;
 }
 
-/** The fields the app needs from `scontrol show job -o`. */
+/**
+ * The fields the app needs from `scontrol show job -o`. The tasks of an array that never
+ * started (pending, or cancelled while pending) share one record whose ArrayTaskId is a range
+ * (`0-4`, `1,3`, `0-9%2`): it is expanded so that every task gets its state.
+ */
 export function scontrolJobStates(text: string): ScontrolJobState[] {
-  return parseScontrolJobs(text).map((j) => {
+  return parseScontrolJobs(text).flatMap((j) => {
     const jobId = Number(j.ArrayJobId ?? j.JobId);
-    const task = j.ArrayTaskId !== undefined && /^\d+$/.test(j.ArrayTaskId) ? Number(j.ArrayTaskId) : null;
     if (!Number.isInteger(jobId)) throw new SlurmOutputError('scontrol show job', 'no JobId', JSON.stringify(j));
+    const taskField = j.ArrayTaskId;
+    const refs: SlurmJobRef[] =
+      taskField === undefined || taskField === '' || taskField === '(null)'
+        ? [{ jobId, arrayTask: null }]
+        : parseJobIdField(/^\d+$/.test(taskField) ? `${jobId}_${taskField}` : `${jobId}_[${taskField}]`, JSON.stringify(j).slice(0, 200), 'scontrol show job');
     const state = j.JobState ?? '';
-    return {
-      jobId,
-      arrayTask: task,
+    return refs.map((ref) => ({
+      ...ref,
       state,
       mapped: mapSlurmState(state),
       reason: j.Reason ?? '',
       exitCode: j.ExitCode ?? '',
       stdErr: j.StdErr ?? null,
-    };
+    }));
   });
 }

@@ -13,7 +13,8 @@ export type Diagnostics = (line: string) => void;
 type LooseHandler = (input: unknown) => unknown;
 
 export async function dispatchCall(
-  handlers: ApiHandlers,
+  /** Every method's handler; a process that serves only some (`snca doctor` opens no database) gives those. */
+  handlers: Partial<ApiHandlers>,
   method: string,
   rawInput: unknown,
   diagnostics: Diagnostics = () => {},
@@ -27,7 +28,8 @@ export async function dispatchCall(
   if (!parsed.ok) return { ok: false, error: ApiError.invalidInput(parsed.issues, `input of ${method}`).toPayload() };
   try {
     // The mapped ApiHandlers type cannot be indexed with a union key without widening.
-    const handler = handlers[method] as LooseHandler;
+    const handler = handlers[method] as LooseHandler | undefined;
+    if (!handler) return { ok: false, error: { code: 'not_found', message: `API method "${method}" is not served by this process` } };
     const result = await handler(parsed.value);
     const checked = spec.output.safeParse(result);
     if (!checked.success) {

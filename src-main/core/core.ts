@@ -28,6 +28,7 @@ import { PresetsService } from './presets-service.ts';
 import { RunsService } from './runs-service.ts';
 import { ClustersService } from './clusters/clusters-service.ts';
 import { ClusterRunsService } from './clusters/cluster-runs-service.ts';
+import { ClusterEvaluationsService } from './clusters/cluster-evaluations-service.ts';
 import { RunSubmission } from './clusters/run-submission.ts';
 import { RunTableService } from './run-table-service.ts';
 import { CheckpointCompareService } from './checkpoint-compare-service.ts';
@@ -205,10 +206,20 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
     const submission = new RunSubmission({ runs, housekeeping, clusterRuns, newId: options.newRunId ?? newRunId });
     const runTable = new RunTableService({ store });
     const doctor = new DoctorService(options.doctorWorkerEntry ? () => options.doctorWorkerEntry! : undefined);
-    const evaluations = new EvaluationsService({
+    const clusterEvaluations = new ClusterEvaluationsService({
+      store,
+      clusters,
+      home,
+      now,
+      diagnostics,
+      record: (id, outcome) => evaluations.recordClusterOutcome(id, outcome),
+      ...(options.clusterPollMs ? { pollMs: options.clusterPollMs } : {}),
+    });
+    const evaluations: EvaluationsService = new EvaluationsService({
       store,
       bus,
       home,
+      cluster: clusterEvaluations,
       pid: process.pid,
       now,
       isAlive,
@@ -258,6 +269,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
     const adopted = options.adoptQueued === false ? [] : scheduler.adoptOrphans(recovery.orphanedQueued);
     // Cluster runs left active while the app was closed are reconciled by the first poll.
     clusterRuns.start();
+    clusterEvaluations.start();
     const gallery = new GalleryService({
       store,
       bus,
@@ -309,6 +321,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
           gpuSampler.stop();
           changeWatcher.stop();
           await clusterRuns.close();
+          await clusterEvaluations.close();
           await scheduler.close(reason);
           await evaluations.close();
           await models.close();

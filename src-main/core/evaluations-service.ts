@@ -7,18 +7,25 @@
  * for a slot (scheduling/device-slots.ts): a device of its own where the app uses GPUs, else
  * one evaluation at a time per process beside training; it runs in a supervised worker. Cancel ends a waiting evaluation at once and asks a running one to stop; either
  * ends `cancelled`.
+ *
+ * With `cluster`, the evaluation runs there as a Slurm job instead (clusters/
+ * cluster-evaluations-service.ts carries it and brings its outcome back): its checkpoint is one
+ * of a cluster run's, read on the cluster; defaults come from the run's config; its result is
+ * recorded here like a local one.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
+import type { SlurmResourcesInput } from '../../shared/cluster.ts';
 import type { BackendName, Checkpoint, Evaluation } from '../../shared/domain.ts';
-import { DatasetSpecSchema, effectiveSigma, type DatasetSpecInput, type RunConfig } from '../../shared/run-config.ts';
+import { DatasetSpecSchema, effectiveSigma, RunConfigSchema, type DatasetSpecInput, type RunConfig } from '../../shared/run-config.ts';
 import { issuesOf } from '../../shared/validation.ts';
 import { CheckpointError, fileSha256, readCheckpointHeader } from '../engine/checkpoint/checkpoint-reader.ts';
 import type { Store } from '../store/store.ts';
 import type { EvaluationKey } from '../store/evaluations-repository.ts';
 import type { EvaluateJob } from '../workers/evaluate-protocol.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
+import type { ClusterEvaluationsService } from './clusters/cluster-evaluations-service.ts';
 import type { EventBus } from './event-bus.ts';
 import { samplesRelativePath } from './evaluation-samples-path.ts';
 import { startEvaluationJob, type EvaluationJobHandle, type EvaluationOutcome } from './jobs/evaluation-job.ts';
@@ -42,6 +49,8 @@ export interface EvaluationsDeps {
   home?: string;
   /** The slots shared with training (default: one unpinned evaluation slot of its own). */
   slots?: DeviceSlots;
+  /** Runs evaluations asked for on a cluster (none: refused). */
+  cluster?: Pick<ClusterEvaluationsService, 'submit' | 'cancel' | 'owns'>;
 }
 
 export interface EvaluationRequest {
@@ -53,6 +62,10 @@ export interface EvaluationRequest {
   sigma?: number | undefined;
   recomputeMemory?: boolean | undefined;
   dataset?: DatasetSpecInput | undefined;
+  /** Run it as a job on this registered cluster (the checkpoint must be one of its runs'). */
+  cluster?: string | undefined;
+  /** With `cluster`: overrides of its Slurm defaults. */
+  resources?: Partial<SlurmResourcesInput> | undefined;
 }
 
 interface Target {
@@ -78,6 +91,8 @@ export class EvaluationsService {
     this.slots.onFreed(() => this.startNext());
     // Evaluations left running by a dead process will never finish.
     for (const e of deps.store.evaluations.listRunning()) {
+      // A cluster evaluation goes on without this process; the cluster poll follows it.
+      if (deps.store.clusters.getEvaluation(e.id)) continue;
       if (e.ownerPid === null || !deps.isAlive(e.ownerPid)) {
         deps.store.evaluations.fail(e.id, 'The process running this evaluation stopped before it finished.', new Date(deps.now()).toISOString());
       }
@@ -97,8 +112,10 @@ export class EvaluationsService {
 
   async create(req: EvaluationRequest): Promise<Evaluation> {
     if (this.closed) throw new ApiError('unavailable', 'SNCA Studio is shutting down.');
-    const target = await this.resolveTarget(req);
-    const config = readHeaderConfig(target.path);
+    const onCluster = req.cluster !== undefined;
+    if (!onCluster && req.resources) throw ApiError.invalidInput([{ path: 'resources', message: 'Slurm resources only apply to an evaluation on a cluster' }]);
+    const target = onCluster ? this.resolveClusterTarget(req, req.cluster!) : await this.resolveTarget(req);
+    const config = onCluster ? this.runConfig(target.runId!) : readHeaderConfig(target.path);
     const datasetParsed = DatasetSpecSchema.safeParse(req.dataset ?? config.dataset);
     if (!datasetParsed.success) throw ApiError.invalidInput(issuesOf(datasetParsed.error), 'dataset');
     const dataset = datasetParsed.data;
@@ -123,6 +140,7 @@ export class EvaluationsService {
       createdAt: new Date(this.deps.now()).toISOString(),
       ownerPid: this.deps.pid,
     });
+    if (onCluster) return this.submitToCluster(row, key, dataset, req.cluster!, req.resources);
     bus.emit('evaluation.changed', row);
     const job: EvaluateJob = {
       checkpointPath: target.path,
@@ -144,8 +162,13 @@ export class EvaluationsService {
    * one is asked to stop and ends `cancelled` when its worker does (it is terminated after
    * the grace period). Returns the evaluation as it is now.
    */
-  cancel(id: number): Evaluation {
+  async cancel(id: number): Promise<Evaluation> {
     const e = this.get(id);
+    if (this.deps.cluster?.owns(id)) {
+      if (e.status !== 'running') throw new ApiError('conflict', `Evaluation ${id} has already ended (${e.status}); only a running evaluation can be cancelled.`);
+      await this.deps.cluster.cancel(id);
+      return this.get(id);
+    }
     const active = this.active.get(id);
     if (active) {
       active.handle.cancel();
@@ -184,26 +207,82 @@ export class EvaluationsService {
     await Promise.all(active.map((a) => a.handle.ended));
   }
 
+  /** How a cluster evaluation ended (its job's result, read back by the cluster service). */
+  recordClusterOutcome(id: number, outcome: EvaluationOutcome): void {
+    this.record(id, outcome);
+  }
+
+  private async submitToCluster(row: Evaluation, key: EvaluationKey, dataset: EvaluateJob['dataset'], cluster: string, resources: Partial<SlurmResourcesInput> | undefined): Promise<Evaluation> {
+    const submitter = this.deps.cluster;
+    try {
+      if (!submitter) throw new ApiError('unavailable', 'This process runs no cluster evaluations.');
+      await submitter.submit(
+        row,
+        { checkpointPath: row.checkpointPath, expectedSha256: key.checkpointSha256, dataset, k: key.k, sigma: key.sigma, recomputeMemory: key.recomputeMemory, ...(this.deps.backend ? { backend: this.deps.backend } : {}) },
+        cluster,
+        resources,
+      );
+    } catch (err) {
+      // Refused before Slurm accepted it: nothing is left behind, not even the row.
+      this.deps.store.evaluations.deleteRunning(row.id);
+      throw err;
+    }
+    this.deps.bus.emit('evaluation.changed', row);
+    return row;
+  }
+
+  /** A cluster evaluation's checkpoint: one a run of that cluster wrote there (read on the cluster, not here). */
+  private resolveClusterTarget(req: EvaluationRequest, cluster: string): Target {
+    const { store } = this.deps;
+    let row = this.checkpointNamed(req, (c) => !isFetchedCopy(c, store.clusters.getRun(c.runId)?.runDir));
+    if (!row && req.path !== undefined) {
+      row = store.checkpoints.findByPath(req.path);
+      if (!row) throw new ApiError('invalid_input', `${req.path} is not a checkpoint recorded by a run of cluster ${cluster}; a cluster evaluation reads a checkpoint its runs wrote there.`);
+    }
+    if (!row) throw new ApiError('invalid_input', 'Give a checkpoint id, a run id or a checkpoint file.');
+    const clusterRun = store.clusters.getRun(row.runId);
+    if (!clusterRun || clusterRun.cluster !== cluster || isFetchedCopy(row, clusterRun.runDir)) {
+      throw new ApiError(
+        'invalid_input',
+        `Checkpoint ${row.id} (${row.path}) is not on cluster ${cluster}: a cluster evaluation reads a checkpoint that a run of that cluster wrote there; evaluate this one here (without a cluster).`,
+      );
+    }
+    return { runId: row.runId, checkpointId: row.id, path: row.path, sha256: row.sha256, recorded: true, epoch: row.epoch };
+  }
+
+  /** The checkpoint a request names by id, or by run (its preferred one among `eligible`); undefined when it names none that way. */
+  private checkpointNamed(req: EvaluationRequest, eligible: (c: Checkpoint) => boolean = () => true): Checkpoint | undefined {
+    const { store } = this.deps;
+    if (req.checkpointId !== undefined) {
+      const row = store.checkpoints.get(req.checkpointId);
+      if (!row) throw ApiError.notFound(`Checkpoint ${req.checkpointId}`);
+      return row;
+    }
+    if (req.runId === undefined) return undefined;
+    if (!store.runs.get(req.runId)) throw ApiError.notFound(`Run ${req.runId}`);
+    const row = preferredCheckpoint(store.checkpoints.list(req.runId).filter(eligible));
+    if (!row) throw new ApiError('conflict', `Run ${req.runId} has no checkpoint yet; evaluate it after its first epoch.`);
+    return row;
+  }
+
+  private runConfig(runId: string): RunConfig {
+    const parsed = RunConfigSchema.safeParse(JSON.parse(this.deps.store.runs.configJson(runId) ?? 'null'));
+    if (!parsed.success) throw new ApiError('internal', `Run ${runId}: its stored config does not parse`);
+    return parsed.data;
+  }
+
   private async resolveTarget(req: EvaluationRequest): Promise<Target> {
     const { store } = this.deps;
-    let row: Checkpoint | undefined;
-    if (req.checkpointId !== undefined) {
-      row = store.checkpoints.get(req.checkpointId);
-      if (!row) throw ApiError.notFound(`Checkpoint ${req.checkpointId}`);
-    } else if (req.runId !== undefined) {
-      if (!store.runs.get(req.runId)) throw ApiError.notFound(`Run ${req.runId}`);
-      row = preferredCheckpoint(store.checkpoints.list(req.runId));
-      if (!row) throw new ApiError('conflict', `Run ${req.runId} has no checkpoint yet; evaluate it after its first epoch.`);
-    } else if (req.path !== undefined) {
+    let row = this.checkpointNamed(req);
+    if (!row && req.path !== undefined) {
       const path = resolvePath(req.path);
       row = store.checkpoints.findByPath(path);
       if (!row) {
         if (!existsSync(path)) throw ApiError.notFound(`Checkpoint file ${path}`);
         return { runId: null, checkpointId: null, path, sha256: fileSha256(path), recorded: false, epoch: null };
       }
-    } else {
-      throw new ApiError('invalid_input', 'Give a checkpoint id, a run id or a checkpoint file.');
     }
+    if (!row) throw new ApiError('invalid_input', 'Give a checkpoint id, a run id or a checkpoint file.');
     if (!existsSync(row.path)) throw new ApiError('not_found', `The checkpoint file ${row.path} does not exist any more.`);
     return { runId: row.runId, checkpointId: row.id, path: row.path, sha256: row.sha256, recorded: true, epoch: row.epoch };
   }
@@ -267,6 +346,11 @@ export class EvaluationsService {
       this.deps.diagnostics(`evaluation ${id}: could not record its outcome: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+/** A checkpoint fetched home from the cluster (recorded outside the run's folder there). */
+function isFetchedCopy(c: Checkpoint, clusterRunDir: string | undefined): boolean {
+  return clusterRunDir !== undefined && !c.path.startsWith(`${clusterRunDir}/`);
 }
 
 /** The best checkpoint of a run, else its latest, else the last epoch one. */

@@ -25,6 +25,7 @@ interface ClusterRunRow {
   log_offset: number;
   resubmits: number;
   submitted_at: string | null;
+  auto_resubmit: number | null;
 }
 
 export interface ClusterRun {
@@ -40,6 +41,32 @@ export interface ClusterRun {
   logOffset: number;
   resubmits: number;
   submittedAt: string | null;
+  /** This run's limit of automatic resubmissions; null: its cluster's setting. */
+  autoResubmit: number | null;
+}
+
+interface ClusterEvaluationRow {
+  evaluation: number;
+  cluster: string;
+  job_dir: string;
+  job_id: number | null;
+  slurm_state: string | null;
+  submitted_at: string | null;
+}
+
+/** An evaluation that runs on a cluster as a Slurm job. */
+export interface ClusterEvaluation {
+  evaluationId: number;
+  cluster: string;
+  /** Its folder on the shared filesystem: the job file in, the result out. */
+  jobDir: string;
+  jobId: number | null;
+  slurmState: string | null;
+  submittedAt: string | null;
+}
+
+function toClusterEvaluation(row: ClusterEvaluationRow): ClusterEvaluation {
+  return { evaluationId: row.evaluation, cluster: row.cluster, jobDir: row.job_dir, jobId: row.job_id, slurmState: row.slurm_state, submittedAt: row.submitted_at };
 }
 
 /** JSON columns are written by this module only; a row that no longer parses is reported with its key. */
@@ -74,6 +101,7 @@ function toClusterRun(row: ClusterRunRow): ClusterRun {
     logOffset: row.log_offset,
     resubmits: row.resubmits,
     submittedAt: row.submitted_at,
+    autoResubmit: row.auto_resubmit,
   };
 }
 
@@ -103,16 +131,19 @@ export class ClustersRepository {
 
   /** Removes a cluster no run refers to; returns false when runs still do. */
   remove(name: string): boolean {
-    const used = this.db.prepare(`SELECT count(*) FROM cluster_runs WHERE cluster = ?`).pluck().get(name) as number;
+    const used = this.db
+      .prepare(`SELECT (SELECT count(*) FROM cluster_runs WHERE cluster = ?) + (SELECT count(*) FROM cluster_evaluations WHERE cluster = ?)`)
+      .pluck()
+      .get(name, name) as number;
     if (used > 0) return false;
     this.db.prepare(`DELETE FROM clusters WHERE name = ?`).run(name);
     return true;
   }
 
-  addRun(r: Pick<ClusterRun, 'runId' | 'cluster' | 'runDir' | 'resources' | 'sweep'>): void {
+  addRun(r: Pick<ClusterRun, 'runId' | 'cluster' | 'runDir' | 'resources' | 'sweep'> & { autoResubmit?: number | null }): void {
     this.db
-      .prepare(`INSERT INTO cluster_runs (run, cluster, run_dir, resources, sweep) VALUES (?, ?, ?, ?, ?)`)
-      .run(r.runId, r.cluster, r.runDir, JSON.stringify(r.resources), r.sweep);
+      .prepare(`INSERT INTO cluster_runs (run, cluster, run_dir, resources, sweep, auto_resubmit) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(r.runId, r.cluster, r.runDir, JSON.stringify(r.resources), r.sweep, r.autoResubmit ?? null);
   }
 
   getRun(runId: string): ClusterRun | undefined {
@@ -159,5 +190,31 @@ export class ClustersRepository {
 
   deleteRun(runId: string): void {
     this.db.prepare(`DELETE FROM cluster_runs WHERE run = ?`).run(runId);
+  }
+
+  addEvaluation(e: Pick<ClusterEvaluation, 'evaluationId' | 'cluster' | 'jobDir'>): void {
+    this.db.prepare(`INSERT INTO cluster_evaluations (evaluation, cluster, job_dir) VALUES (?, ?, ?)`).run(e.evaluationId, e.cluster, e.jobDir);
+  }
+
+  getEvaluation(evaluationId: number): ClusterEvaluation | undefined {
+    const row = this.db.prepare(`SELECT * FROM cluster_evaluations WHERE evaluation = ?`).get(evaluationId) as ClusterEvaluationRow | undefined;
+    return row ? toClusterEvaluation(row) : undefined;
+  }
+
+  markEvaluationSubmitted(evaluationId: number, jobId: number, submittedAt: string): void {
+    this.db.prepare(`UPDATE cluster_evaluations SET job_id = ?, submitted_at = ?, slurm_state = 'PENDING' WHERE evaluation = ?`).run(jobId, submittedAt, evaluationId);
+  }
+
+  setEvaluationState(evaluationId: number, state: string): void {
+    this.db.prepare(`UPDATE cluster_evaluations SET slurm_state = ? WHERE evaluation = ?`).run(state, evaluationId);
+  }
+
+  /** Cluster evaluations still running (their job may still change). */
+  activeEvaluations(): ClusterEvaluation[] {
+    return (
+      this.db
+        .prepare(`SELECT c.* FROM cluster_evaluations c JOIN evaluations e ON e.id = c.evaluation WHERE e.status = 'running' ORDER BY c.cluster, c.evaluation`)
+        .all() as ClusterEvaluationRow[]
+    ).map(toClusterEvaluation);
   }
 }

@@ -184,6 +184,11 @@ export class EvaluationsRepository {
   }
 
   /** Running evaluations, for start-up recovery. */
+  /** Removes an evaluation that never started (its submission was refused); false if it is not running. */
+  deleteRunning(id: number): boolean {
+    return this.db.prepare(`DELETE FROM evaluations WHERE id = ? AND status = 'running'`).run(id).changes === 1;
+  }
+
   listRunning(): { id: number; ownerPid: number | null }[] {
     return (this.db.prepare(`SELECT id, owner_pid AS ownerPid FROM evaluations WHERE status = 'running'`).all() as { id: number; ownerPid: number | null }[]);
   }

@@ -11,7 +11,7 @@
  *   Slurm's. An ended job's log is read to its end before the run is marked ended.
  * - cancel is scancel; resume writes a job.json continuing from a checkpoint on the cluster and
  *   submits again; a run interrupted by a time limit, preemption or node failure is resubmitted
- *   automatically, at most the cluster's `autoResubmit` times.
+ *   automatically, at most the run's own `autoResubmit` times (else its cluster's).
  * - fetch copies a checkpoint home, verified by sha256.
  * On start-up the first poll reconciles every run left active while the app was closed.
  */
@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ApiError } from '../../../shared/api-error.ts';
-import { SlurmResourcesSchema, type Cluster, type SlurmResources, type SlurmResourcesInput } from '../../../shared/cluster.ts';
+import { type Cluster, type SlurmResources, type SlurmResourcesInput } from '../../../shared/cluster.ts';
 import { isResumableStatus, RESUMABLE_STATUSES, type Checkpoint, type RunSummary } from '../../../shared/domain.ts';
 import { RunConfigSchema } from '../../../shared/run-config.ts';
 import { safeParseWith } from '../../../shared/validation.ts';
@@ -39,6 +39,7 @@ import { summarizeRun } from '../run-summaries.ts';
 import { resumeCheckpointRow } from '../run-resume.ts';
 import { clusterAppDir, type ClustersService } from './clusters-service.ts';
 import { ingestEventLines } from './cluster-log-ingest.ts';
+import { PollLoop } from './poll-loop.ts';
 
 export interface ClusterRunsDeps {
   store: Store;
@@ -61,33 +62,32 @@ export interface SubmitRequest {
   resources?: Partial<SlurmResourcesInput>;
   /** Tag and label of a sweep's runs. */
   sweep?: string;
+  /** Each run's limit of automatic resubmissions (default: the cluster's setting). */
+  autoResubmit?: number;
 }
 
 const STDERR_TAIL_BYTES = 2000;
 
 export class ClusterRunsService {
-  private timer: NodeJS.Timeout | null = null;
-  private polling: Promise<void> | null = null;
-  private closed = false;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly deps: ClusterRunsDeps) {}
+  constructor(private readonly deps: ClusterRunsDeps) {
+    this.loop = new PollLoop({ periodMs: deps.pollMs ?? 3000, poll: () => this.pollOnce(), active: () => deps.store.clusters.activeRuns().length > 0 });
+  }
 
   /** Starts polling if any cluster run is active (on start-up this reconciles runs left active). */
   start(): void {
-    if (this.deps.store.clusters.activeRuns().length > 0) this.schedulePoll(0);
+    this.loop.start();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.polling;
+    await this.loop.close();
   }
 
   async submit(req: SubmitRequest): Promise<RunSummary[]> {
     const { store, clusters } = this.deps;
     const cluster = clusters.get(req.cluster);
-    const resources = this.resourcesFor(cluster, req.resources);
+    const resources = clusters.resourcesFor(cluster, req.resources);
     if (req.configs.length === 0) throw new ApiError('invalid_input', 'A submission needs at least one run config');
     const configs = req.configs.map((c, i) => {
       const parsed = safeParseWith(RunConfigSchema, c, req.configs.length > 1 ? `configs[${i}]` : 'config');
@@ -96,7 +96,7 @@ export class ClusterRunsService {
     });
     const shell = clusters.shell(cluster);
     const slurm = new SlurmClient(shell);
-    await this.checkBeforeSubmit(cluster, resources, shell, slurm);
+    await clusters.verifyForSubmission(cluster, resources, shell, slurm);
 
     const now = this.deps.now();
     const ids = configs.map(() => this.deps.newId());
@@ -106,7 +106,7 @@ export class ClusterRunsService {
         // No local owner: Slurm runs it, and this service follows it.
         store.runs.insert(newRunOf(ids[i]!, config, { createdAt: now, ownerPid: null, heartbeatAt: null }));
         if (req.sweep) store.runs.updateDetails(ids[i]!, { tags: [sweepTag(req.sweep)] });
-        store.clusters.addRun({ runId: ids[i]!, cluster: cluster.name, runDir: runDirs[i]!, resources, sweep: req.sweep ?? null });
+        store.clusters.addRun({ runId: ids[i]!, cluster: cluster.name, runDir: runDirs[i]!, resources, sweep: req.sweep ?? null, autoResubmit: req.autoResubmit ?? null });
       });
     });
     try {
@@ -121,12 +121,12 @@ export class ClusterRunsService {
     }
     const summaries = ids.map((id) => this.summary(id));
     for (const s of summaries) this.deps.bus.emit('run.changed', s);
-    this.schedulePoll(this.deps.pollMs ?? 3000);
+    this.loop.schedule();
     return summaries;
   }
 
   /** Cluster details of a run: where it runs, its job, and the sbatch script that was submitted. */
-  async detail(runId: string): Promise<{ cluster: string; jobId: number | null; arrayTask: number | null; slurmState: string | null; runDir: string; script: string | null; resubmits: number } | null> {
+  async detail(runId: string): Promise<{ cluster: string; jobId: number | null; arrayTask: number | null; slurmState: string | null; runDir: string; script: string | null; resubmits: number; autoResubmit: number } | null> {
     if (!this.deps.store.runs.get(runId)) throw ApiError.notFound(`Run ${runId}`);
     const row = this.deps.store.clusters.getRun(runId);
     if (!row) return null;
@@ -135,7 +135,8 @@ export class ClusterRunsService {
       const bytes = await this.deps.clusters.shell(this.deps.clusters.get(row.cluster)).readFrom(row.scriptPath, 0, 1 << 20);
       script = bytes ? new TextDecoder().decode(bytes) : null;
     }
-    return { cluster: row.cluster, jobId: row.jobId, arrayTask: row.arrayTask, slurmState: row.slurmState, runDir: row.runDir, script, resubmits: row.resubmits };
+    const autoResubmit = row.autoResubmit ?? this.deps.clusters.get(row.cluster).autoResubmit;
+    return { cluster: row.cluster, jobId: row.jobId, arrayTask: row.arrayTask, slurmState: row.slurmState, runDir: row.runDir, script, resubmits: row.resubmits, autoResubmit };
   }
 
   isClusterRun(runId: string): boolean {
@@ -152,7 +153,7 @@ export class ClusterRunsService {
     const cluster = this.deps.clusters.get(row.cluster);
     await new SlurmClient(this.deps.clusters.shell(cluster)).cancel({ jobId: row.jobId, arrayTask: row.arrayTask });
     this.deps.store.runs.requestCancel(runId, this.deps.now());
-    this.schedulePoll(0);
+    this.loop.schedule(0);
     return this.summary(runId);
   }
 
@@ -168,7 +169,7 @@ export class ClusterRunsService {
     const cluster = this.deps.clusters.get(row.cluster);
     const shell = this.deps.clusters.shell(cluster);
     const slurm = new SlurmClient(shell);
-    await this.checkBeforeSubmit(cluster, row.resources, shell, slurm);
+    await this.deps.clusters.verifyForSubmission(cluster, row.resources, shell, slurm);
     const checkpoint = resumeCheckpointRow(store, runId, checkpointId);
     const config = RunConfigSchema.parse(JSON.parse(store.runs.configJson(runId) ?? '{}'));
     const job: ClusterJobFile = {
@@ -192,7 +193,7 @@ export class ClusterRunsService {
     store.logs.append(runId, [{ level: 'info', message: `Resubmitted to cluster ${cluster.name}${checkpoint ? ` from its epoch-${checkpoint.epoch} checkpoint` : ' from the start'}${automatic ? ' (automatic resubmission)' : ''}.`, wallTime: this.deps.now() }]);
     const s = this.summary(runId);
     this.deps.bus.emit('run.changed', s);
-    this.schedulePoll(this.deps.pollMs ?? 3000);
+    this.loop.schedule();
     return s;
   }
 
@@ -227,25 +228,7 @@ export class ClusterRunsService {
 
   /** One round: every active cluster run's log read on, and its state updated from Slurm. */
   pollNow(): Promise<void> {
-    this.polling ??= this.pollOnce().finally(() => {
-      this.polling = null;
-    });
-    return this.polling;
-  }
-
-  private schedulePoll(delayMs: number): void {
-    if (this.closed) return;
-    if (this.timer) {
-      if (delayMs > 0) return;
-      clearTimeout(this.timer);
-    }
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.pollNow().then(() => {
-        if (this.deps.store.clusters.activeRuns().length > 0) this.schedulePoll(this.deps.pollMs ?? 3000);
-      });
-    }, delayMs);
-    this.timer.unref?.();
+    return this.loop.pollNow();
   }
 
   private async pollOnce(): Promise<void> {
@@ -253,7 +236,7 @@ export class ClusterRunsService {
     const byCluster = new Map<string, ClusterRun[]>();
     for (const r of active) byCluster.set(r.cluster, [...(byCluster.get(r.cluster) ?? []), r]);
     for (const [name, runs] of byCluster) {
-      if (this.closed) return;
+      if (this.loop.closed) return;
       try {
         await this.pollCluster(this.deps.clusters.get(name), runs);
       } catch (err) {
@@ -265,8 +248,8 @@ export class ClusterRunsService {
   private async pollCluster(cluster: Cluster, runs: readonly ClusterRun[]): Promise<void> {
     const shell = this.deps.clusters.shell(cluster);
     const slurm = new SlurmClient(shell);
-    const jobIds = runs.flatMap((r) => (r.jobId === null ? [] : [r.jobId]));
-    const states = await slurm.states(jobIds);
+    const refs = runs.flatMap((r) => (r.jobId === null ? [] : [{ jobId: r.jobId, arrayTask: r.arrayTask }]));
+    const states = await slurm.states(refs);
     for (const run of runs) {
       if (run.jobId === null) continue;
       const state = states.get(jobKey({ jobId: run.jobId, arrayTask: run.arrayTask }));
@@ -303,7 +286,7 @@ export class ClusterRunsService {
     }
     const reason = `Slurm job ended ${state.state}${state.reason && state.reason !== 'None' ? ` (${state.reason})` : ''}; resume continues from the last checkpoint.`;
     await this.finish(run, 'interrupted', reason);
-    if (run.resubmits < cluster.autoResubmit) {
+    if (run.resubmits < (run.autoResubmit ?? cluster.autoResubmit)) {
       try {
         await this.resume(run.runId, undefined, true);
       } catch (err) {
@@ -339,33 +322,6 @@ export class ClusterRunsService {
     const path = run.arrayTask === null ? `${run.runDir}/slurm.err` : `${this.deps.clusters.get(run.cluster).workDir}/sweeps/${run.sweep}/task-${run.arrayTask}.err`;
     const head = await shell.run('sh', ['-c', `tail -c ${STDERR_TAIL_BYTES} ${shellQuote(path)} 2>/dev/null`]).catch(() => null);
     return head?.stdout.trim() || 'no output on stderr';
-  }
-
-  private resourcesFor(cluster: Cluster, overrides: Partial<SlurmResourcesInput> | undefined): SlurmResources {
-    const parsed = safeParseWith(SlurmResourcesSchema, { ...cluster.defaults, ...overrides }, 'resources');
-    if (!parsed.ok) throw ApiError.invalidInput(parsed.issues, 'cluster resources');
-    return parsed.value;
-  }
-
-  private async checkBeforeSubmit(cluster: Cluster, resources: SlurmResources, shell: ClusterShell, slurm: SlurmClient): Promise<void> {
-    let partitions: string[];
-    try {
-      partitions = await slurm.partitions();
-    } catch (err) {
-      throw new ApiError('unavailable', `Cluster ${cluster.name} (${shell.description}) cannot be reached or Slurm does not answer: ${messageOf(err)}; nothing was submitted`);
-    }
-    if (resources.partition && !partitions.includes(resources.partition)) {
-      throw ApiError.invalidInput([{ path: 'resources.partition', message: `"${resources.partition}" is not a partition of cluster ${cluster.name}; it has: ${partitions.join(', ')}` }], 'cluster resources');
-    }
-    const appDir = clusterAppDir(cluster);
-    const app = await shell.run('test', ['-f', `${appDir}/bin/snca.js`]);
-    if (app.code !== 0) {
-      throw new ApiError('conflict', `The app is not installed on cluster ${cluster.name} (${appDir}/bin/snca.js is missing): run \`snca cluster check ${cluster.name} --install\`; nothing was submitted`);
-    }
-    const probe = await shell.run('sh', ['-c', `mkdir -p ${shellQuote(`${cluster.workDir}/runs`)} && test -w ${shellQuote(`${cluster.workDir}/runs`)}`]);
-    if (probe.code !== 0) {
-      throw new ApiError('conflict', `The work folder ${cluster.workDir} of cluster ${cluster.name} is not writable: ${probe.stderr.trim() || 'permission denied'}; pick a folder you own on the shared filesystem. Nothing was submitted`);
-    }
   }
 
   private async writeJobFile(shell: ClusterShell, runDir: string, job: ClusterJobFile): Promise<void> {

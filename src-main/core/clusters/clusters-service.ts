@@ -2,14 +2,14 @@
  * Registered clusters: add, list, remove, and `check`, which verifies each thing a submission
  * needs and says what to fix — the route answers, Slurm answers, the default partition exists,
  * the work folder is writable, the app is installed there (and, with `install`, installs it:
- * the built app copied in, then `npm ci --omit=dev` there), and the app runs on a compute node
- * as a short job.
+ * the built app copied in, then `npm ci --omit=dev` there), and `snca doctor` runs on a compute
+ * node as a short job, whose backend table is reported.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ApiError } from '../../../shared/api-error.ts';
-import { ClusterSchema, type Cluster } from '../../../shared/cluster.ts';
+import { ClusterSchema, SlurmResourcesSchema, type Cluster, type SlurmResources, type SlurmResourcesInput } from '../../../shared/cluster.ts';
 import { safeParseWith } from '../../../shared/validation.ts';
 import { shellFor, type ClusterShell } from '../../cluster/cluster-shell.ts';
 import { renderSbatchScript } from '../../cluster/sbatch-script.ts';
@@ -75,6 +75,39 @@ export class ClustersService {
 
   shell(cluster: Cluster): ClusterShell {
     return this.deps.shellFor ? this.deps.shellFor(cluster) : shellFor(cluster.route);
+  }
+
+  /** A submission's Slurm resources: the cluster's defaults completed by its overrides. */
+  resourcesFor(cluster: Cluster, overrides: Partial<SlurmResourcesInput> | undefined): SlurmResources {
+    const parsed = safeParseWith(SlurmResourcesSchema, { ...cluster.defaults, ...overrides }, 'resources');
+    if (!parsed.ok) throw ApiError.invalidInput(parsed.issues, 'cluster resources');
+    return parsed.value;
+  }
+
+  /**
+   * What every submission (run, sweep, resume, evaluation) needs before anything is stored on
+   * the cluster: the route and Slurm answer, the partition exists, the work folder is writable,
+   * the app is installed there. Each refusal names what to fix and says nothing was submitted.
+   */
+  async verifyForSubmission(cluster: Cluster, resources: SlurmResources, shell: ClusterShell, slurm: SlurmClient): Promise<void> {
+    let partitions: string[];
+    try {
+      partitions = await slurm.partitions();
+    } catch (err) {
+      throw new ApiError('unavailable', `Cluster ${cluster.name} (${shell.description}) cannot be reached or Slurm does not answer: ${messageOf(err)}; nothing was submitted`);
+    }
+    if (resources.partition && !partitions.includes(resources.partition)) {
+      throw ApiError.invalidInput([{ path: 'resources.partition', message: `"${resources.partition}" is not a partition of cluster ${cluster.name}; it has: ${partitions.join(', ')}` }], 'cluster resources');
+    }
+    const probe = await shell.run('sh', ['-c', `mkdir -p ${shellQuote(`${cluster.workDir}/runs`)} && test -w ${shellQuote(`${cluster.workDir}/runs`)}`]);
+    if (probe.code !== 0) {
+      throw new ApiError('conflict', `The work folder ${cluster.workDir} of cluster ${cluster.name} is not writable (${probe.stderr.trim() || 'permission denied'}): pick a folder you own on the shared filesystem; nothing was submitted`);
+    }
+    const appDir = clusterAppDir(cluster);
+    const app = await shell.run('test', ['-f', `${appDir}/bin/snca.js`]);
+    if (app.code !== 0) {
+      throw new ApiError('conflict', `The app is not installed on cluster ${cluster.name} (${appDir}/bin/snca.js is missing): run \`snca cluster check ${cluster.name} --install\`; nothing was submitted`);
+    }
   }
 
   /** Verifies the cluster step by step; stops at the first step the others depend on. */
@@ -145,26 +178,29 @@ export class ClustersService {
       timeoutMs: 120_000,
     });
     if (unpack.code !== 0) throw new Error(`unpacking: ${unpack.stderr.trim()}`);
-    // Scripts off: the package's own `prepare` builds from sources that are not copied, and the
-    // compute-node job opens no database (better-sqlite3's native build is not needed there).
-    const ci = await shell.run('sh', ['-c', `cd ${shellQuote(appDir)} && npm ci --omit=dev --ignore-scripts --no-audit --no-fund`], { timeoutMs: 600_000 });
+    // Scripts off: the package's own `prepare` builds from sources that are not copied, and
+    // nothing on a compute node opens a database (better-sqlite3's native build is not needed).
+    // --prefer-offline: packages already in the login node's npm cache are not fetched again, so
+    // a login node whose cache holds them installs without reaching the registry.
+    const ci = await shell.run('sh', ['-c', `cd ${shellQuote(appDir)} && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund`], { timeoutMs: 600_000 });
     if (ci.code !== 0) throw new Error(`npm ci: ${ci.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
 
-  /** Runs `snca --version` on a compute node as a short job. */
+  /** Runs `snca doctor` on a compute node as a short job; its table is the check's detail. */
   private async checkComputeNode(cluster: Cluster, shell: ClusterShell, slurm: SlurmClient): Promise<ClusterCheck> {
     const dir = `${cluster.workDir}/checks`;
     const mk = await shell.run('mkdir', ['-p', dir]);
     if (mk.code !== 0) return { name: 'compute-node', ok: false, detail: `cannot create ${dir}: ${mk.stderr.trim()}` };
-    const out = `${dir}/check-%j.out`;
+    const out = `${dir}/doctor-%j.out`;
     const script = renderSbatchScript({
       jobName: 'snca-check',
       appDir: clusterAppDir(cluster),
       runDirs: [dir],
       outputPattern: out,
-      errorPattern: out,
-      resources: { ...cluster.defaults, gpus: 0, cpus: 1, time: '5' },
-    }).replace(/cluster-job "\$RUN_DIR"\n$/, '--version\n');
+      errorPattern: `${dir}/doctor-%j.err`,
+      resources: { ...cluster.defaults, cpus: 1, time: '5' },
+      command: ['doctor'],
+    });
     let jobId: number;
     try {
       jobId = await slurm.submit(`${dir}/check.sbatch`, script);
@@ -175,11 +211,15 @@ export class ClustersService {
     for (;;) {
       const s = (await slurm.states([jobId])).get(String(jobId));
       if (s?.mapped?.ended) {
-        const text = await shell.readFrom(out.replace('%j', String(jobId)), 0, 4096);
-        const printed = text ? new TextDecoder().decode(text).trim() : '';
-        return s.state === 'COMPLETED'
-          ? { name: 'compute-node', ok: true, detail: `job ${jobId} ran the app on a compute node: snca ${printed}` }
-          : { name: 'compute-node', ok: false, detail: `job ${jobId} ended ${s.state}: ${printed || 'no output'}` };
+        const read = async (pattern: string) => {
+          const bytes = await shell.readFrom(pattern.replace('%j', String(jobId)), 0, 16_384);
+          return bytes ? new TextDecoder().decode(bytes).trim() : '';
+        };
+        const table = await read(out);
+        if (s.state === 'COMPLETED') return { name: 'compute-node', ok: true, detail: `job ${jobId} ran snca doctor on a compute node:\n${table}` };
+        const stderr = (await read(`${dir}/doctor-%j.err`)).split('\n').filter((l) => /error|not found|cannot/i.test(l)).slice(-3).join('\n');
+        const why = s.exitCode === '1:0' ? 'no backend but the pure-JS cpu one loads there (see the fixes in the table)' : `it ended ${s.state}${s.exitCode ? ` (exit ${s.exitCode})` : ''}`;
+        return { name: 'compute-node', ok: false, detail: `job ${jobId} ran snca doctor on a compute node and ${why}:\n${table || stderr || 'no output'}` };
       }
       if (Date.now() > deadline) {
         await slurm.cancel({ jobId, arrayTask: null }).catch(() => {});

@@ -33,11 +33,13 @@ export class RunSubmission {
         cluster: input.cluster,
         configs,
         ...(input.resources ? { resources: input.resources } : {}),
+        ...(input.autoResubmit !== undefined ? { autoResubmit: input.autoResubmit } : {}),
         ...(sweep ? { sweep } : {}),
       });
       return { sweep, runs };
     }
     if (input.resources) throw ApiError.invalidInput([{ path: 'resources', message: 'Slurm resources only apply to a run on a cluster' }]);
+    if (input.autoResubmit !== undefined) throw ApiError.invalidInput([{ path: 'autoResubmit', message: 'automatic resubmission only applies to a run on a cluster' }]);
     const runs = [];
     for (const config of configs) {
       const created = await this.deps.runs.create(config);

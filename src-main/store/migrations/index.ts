@@ -8,6 +8,7 @@ import { up as up0005 } from './0005-evaluation-cancelled.ts';
 import { up as up0006 } from './0006-change-versions.ts';
 import { up as up0007 } from './0007-metric-blocks.ts';
 import { up as up0008 } from './0008-models.ts';
+import { up as up0009 } from './0009-cluster-evaluations.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-runs', up: up0001 },
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: '0006-change-versions', up: up0006 },
   { version: 7, name: '0007-metric-blocks', up: up0007 },
   { version: 8, name: '0008-models', up: up0008 },
+  { version: 9, name: '0009-cluster-evaluations', up: up0009 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,40 +9,36 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { MethodInput, MethodName, MethodOutput } from '../../../shared/api.ts';
-import { findPreset, RunConfigSchema, type RunConfig } from '../../../shared/run-config.ts';
+import type { MethodInput } from '../../../shared/api.ts';
 import { createCore, type Core } from '../../../src-main/core/core.ts';
 import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
 import { LocalShell } from '../../../src-main/cluster/cluster-shell.ts';
-import { makeTempDir, type TempDir } from '../../fixtures/temp-home.ts';
+import type { TempDir } from '../../fixtures/temp-home.ts';
 import { waitFor } from '../../fixtures/wait-for.ts';
+import { call, clusterWorkFolder, demoConfig, metricRowsUnique, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
 
 let tmp: TempDir;
 let workDir: string;
 
 before(async () => {
-  const info = await new LocalShell().run('sinfo', ['-h', '-o', '%T']).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
-  assert.ok(info.code === 0 && /idle|mixed|allocated/.test(info.stdout), `no Slurm cluster answers here: start one with test/cluster/slurm-one-node.sh start (${info.stderr.trim()})`);
-  tmp = makeTempDir('snca-cluster-runs-');
-  chmodSync(tmp.dir, 0o755);
-  workDir = join(tmp.dir, 'work');
-  mkdirSync(workDir);
   // The login node is this machine: the installed app is this checkout (`cluster check --install`
-  // copies a built app instead; tested below on its own).
-  symlinkSync(resolve('.'), join(workDir, 'app'));
+  // copies a built app instead; tested on its own in cluster-install.test.ts).
+  ({ tmp, workDir } = await clusterWorkFolder('snca-cluster-runs-'));
 });
 
 after(() => tmp.cleanup());
 
-function call<M extends MethodName>(core: Core, method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
-  return core.call(method, input);
-}
-
-function demo(overrides: Partial<RunConfig> = {}, trainSize = 300): RunConfig {
-  const preset = findPreset('mnist-demo')!;
-  return RunConfigSchema.parse({ ...preset.config, name: 'cluster demo', epochs: 2, batchSize: 50, workers: 0, dataset: { kind: 'mnist', trainSize, valSize: 100 }, ...overrides });
+/** A read-only view (bind mount) of a work folder holding the app: needs root, as the test cluster does. */
+function readOnlyView(source: string, view: string): { dir: string; release(): void } {
+  mkdirSync(join(source, 'runs'), { recursive: true });
+  symlinkSync(resolve('.'), join(source, 'app'));
+  mkdirSync(view);
+  execFileSync('mount', ['--bind', source, view]);
+  execFileSync('mount', ['-o', 'remount,bind,ro', view]);
+  return { dir: view, release: () => execFileSync('umount', [view]) };
 }
 
 async function openCore(home: string): Promise<Core> {
@@ -53,21 +49,6 @@ async function registerLocal(core: Core, name = 'local', extra: Partial<MethodIn
   return call(core, 'clusters.add', { name, route: { kind: 'local' }, workDir, defaults: { gpus: 0, cpus: 1, time: '10' }, autoResubmit: 0, ...extra });
 }
 
-async function whenStatus(core: Core, id: string, statuses: readonly string[], timeoutMs: number) {
-  let last = '';
-  await waitFor(async () => {
-    last = (await call(core, 'runs.get', { id })).status;
-    return statuses.includes(last);
-  }, () => `run ${id} to be ${statuses.join(' or ')} (it is ${last})`, timeoutMs, 250);
-  return call(core, 'runs.get', { id });
-}
-
-async function metricRowsUnique(core: Core, id: string) {
-  const series = await call(core, 'runs.metrics', { id, maxPoints: 100_000 });
-  for (const s of series) assert.equal(new Set(s.step).size, s.step.length, `${s.key}: no step twice`);
-  return new Map(series.map((s) => [s.key, s]));
-}
-
 test('a reduced MNIST-demo run goes queued → running → completed on the cluster, every metric row ingested once, its checkpoint listed', { timeout: 240_000 }, async () => {
   const home = join(tmp.dir, 'home-1');
   const core = await openCore(home);
@@ -75,7 +56,7 @@ test('a reduced MNIST-demo run goes queued → running → completed on the clus
   core.bus.on('run.changed', (s) => seen.at(-1) !== s.status && seen.push(s.status));
   try {
     await registerLocal(core);
-    const { runs, sweep } = await call(core, 'runs.submit', { config: demo(), cluster: 'local' });
+    const { runs, sweep } = await call(core, 'runs.submit', { config: demoConfig(), cluster: 'local' });
     assert.equal(sweep, null);
     assert.equal(runs.length, 1);
     const id = runs[0]!.id;
@@ -110,7 +91,7 @@ test('a 3-point sweep is one job array: 3 runs, tagged with the sweep, all compl
   const core = await openCore(join(tmp.dir, 'home-2'));
   try {
     await registerLocal(core);
-    const { runs, sweep } = await call(core, 'runs.submit', { config: demo({ epochs: 1 }, 100), cluster: 'local', sweep: [{ path: 'lr', values: [0.1, 0.05, 0.02] }] });
+    const { runs, sweep } = await call(core, 'runs.submit', { config: demoConfig({ epochs: 1 }, 100), cluster: 'local', sweep: [{ path: 'lr', values: [0.1, 0.05, 0.02] }] });
     assert.ok(sweep);
     assert.equal(runs.length, 3);
     const details = await Promise.all(runs.map(async (r) => (await call(core, 'runs.cluster', { id: r.id }))!));
@@ -132,7 +113,7 @@ test('scancel mid-run: the run ends cancelled', { timeout: 240_000 }, async () =
   const core = await openCore(join(tmp.dir, 'home-3'));
   try {
     await registerLocal(core);
-    const { runs } = await call(core, 'runs.submit', { config: demo({ epochs: 500 }, 100), cluster: 'local' });
+    const { runs } = await call(core, 'runs.submit', { config: demoConfig({ epochs: 500 }, 100), cluster: 'local' });
     const id = runs[0]!.id;
     await whenStatus(core, id, ['running'], 120_000);
     await waitFor(async () => ((await call(core, 'runs.metrics', { id, keys: ['loss'], maxPoints: 10 }))[0]?.value.length ?? 0) > 0, 'the first loss rows', 120_000, 250);
@@ -149,7 +130,7 @@ test('a time limit interrupts a run; resumed, it completes with no metric row tw
   let core = await openCore(home);
   try {
     await registerLocal(core);
-    const config = demo({ epochs: 6 }, 300);
+    const config = demoConfig({ epochs: 6 }, 300);
     const limited = (await call(core, 'runs.submit', { config, cluster: 'local', resources: { time: '1' } })).runs[0]!.id;
     const whole = (await call(core, 'runs.submit', { config, cluster: 'local', resources: { time: '30' } })).runs[0]!.id;
     // Make the 1-minute limit bite whatever this machine's speed: once the first epoch's checkpoint
@@ -195,17 +176,29 @@ test('bad input leaves nothing half-submitted: unknown partition, unreachable ho
   try {
     await registerLocal(core);
     const before = (await call(core, 'runs.list', {})).length;
-    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'local', resources: { partition: 'gpu-huge' } }), /resources\.partition: "gpu-huge" is not a partition of cluster local; it has: debug/);
+    await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'local', resources: { partition: 'gpu-huge' } }), /resources\.partition: "gpu-huge" is not a partition of cluster local; it has: debug/);
     await call(core, 'clusters.add', { name: 'far', route: { kind: 'ssh', target: '127.0.0.1', port: 1, options: ['-o', 'ConnectTimeout=2'] }, workDir, defaults: { gpus: 0, cpus: 1 }, autoResubmit: 0 });
-    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'far' }), /Cluster far \(ssh 127\.0\.0\.1\) cannot be reached.*nothing was submitted/);
-    await registerLocal(core, 'readonly', { workDir: '/proc/snca-not-writable' });
-    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'readonly' }), /app is not installed|not writable/);
+    await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'far' }), /Cluster far \(ssh 127\.0\.0\.1\) cannot be reached.*nothing was submitted/);
+    await registerLocal(core, 'nowhere-writable', { workDir: '/proc/snca-not-writable' });
+    await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'nowhere-writable' }), /The work folder \/proc\/snca-not-writable of cluster nowhere-writable is not writable \(.*\): pick a folder you own on the shared filesystem; nothing was submitted/);
+    // A work folder with the app installed, on a read-only mount (root may write anywhere else).
+    const ro = readOnlyView(join(tmp.dir, 'ro-work'), join(tmp.dir, 'ro-view'));
+    try {
+      await registerLocal(core, 'readonly', { workDir: ro.dir });
+      await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'readonly' }), /The work folder .*ro-view of cluster readonly is not writable \(.*Read-only file system\): pick a folder you own/);
+      await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'readonly', sweep: [{ path: 'seed', values: [1, 2] }] }), /cluster readonly is not writable/);
+      const checks = await call(core, 'clusters.check', { name: 'readonly', install: false });
+      assert.deepEqual(checks.map((c) => [c.name, c.ok]), [['route', true], ['slurm', true], ['partition', true], ['work-folder', false]]);
+      assert.match(checks.at(-1)!.detail, /is not writable.*Pick a folder on the shared filesystem that you own/);
+    } finally {
+      ro.release();
+    }
     const bare = join(tmp.dir, 'bare');
     mkdirSync(bare);
     await registerLocal(core, 'bare', { workDir: bare });
-    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'bare' }), /app is not installed on cluster bare .*snca cluster check bare --install/);
+    await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'bare' }), /app is not installed on cluster bare .*snca cluster check bare --install/);
     assert.equal((await call(core, 'runs.list', {})).length, before, 'no run was stored');
-    await assert.rejects(call(core, 'runs.submit', { config: demo(), cluster: 'nowhere' }), /Cluster "nowhere" was not found/);
+    await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'nowhere' }), /Cluster "nowhere" was not found/);
 
     const checks = await call(core, 'clusters.check', { name: 'bare', install: false });
     assert.deepEqual(checks.map((c) => [c.name, c.ok]), [['route', true], ['slurm', true], ['partition', true], ['work-folder', true], ['app', false]]);
@@ -217,13 +210,14 @@ test('bad input leaves nothing half-submitted: unknown partition, unreachable ho
   }
 });
 
-test('cluster check passes every step on the local cluster, running the app on a compute node', { timeout: 180_000 }, async () => {
+test('cluster check passes every step on the local cluster, running snca doctor on a compute node', { timeout: 180_000 }, async () => {
   const core = await openCore(join(tmp.dir, 'home-6'));
   try {
     await registerLocal(core);
     const checks = await call(core, 'clusters.check', { name: 'local', install: false });
     assert.deepEqual(checks.map((c) => [c.name, c.ok]), [['route', true], ['slurm', true], ['partition', true], ['work-folder', true], ['app', true], ['compute-node', true]], JSON.stringify(checks));
-    assert.match(checks.at(-1)!.detail, /ran the app on a compute node: snca \d+\.\d+\.\d+/);
+    assert.match(checks.at(-1)!.detail, /ran snca doctor on a compute node:\nbackend\s+installed\s+loads\s+device\s+matmul GFLOP\/s\n/);
+    assert.match(checks.at(-1)!.detail, /\nwasm\s+yes\s+yes\s+CPU \(wasm/);
   } finally {
     await core.close();
   }

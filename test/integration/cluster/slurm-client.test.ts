@@ -129,3 +129,35 @@ test('an unknown partition is refused by sbatch with its own message, and nothin
   await assert.rejects(slurm.submit(s.scriptPath, script), /sbatch: .*invalid partition/i);
   assert.deepEqual(await slurm.partitions(), ['debug']);
 });
+
+test('following jobs by ref: one squeue call while they are active, scontrol only for those squeue no longer lists', async () => {
+  const calls: string[] = [];
+  const counting = new SlurmClient({
+    description: shell.description,
+    run: (command, args, options) => (calls.push(command), shell.run(command, args, options)),
+    readFrom: (path, offset, max) => shell.readFrom(path, offset, max),
+  });
+  const s = submission('refs', ['sleep', 'sleep']);
+  const jobId = await slurm.submit(s.scriptPath, s.script);
+  const refs = [0, 1].map((t) => ({ jobId, arrayTask: t }));
+  try {
+    // Two pending or running tasks: squeue accounts for both.
+    await waitFor(async () => {
+      calls.length = 0;
+      const m = await counting.states(refs);
+      return refs.every((r) => m.get(jobKey(r))?.mapped?.ended === false);
+    }, () => `both tasks active (calls ${calls.join(',')})`, 60_000, 250);
+    assert.deepEqual(calls, ['squeue']);
+  } finally {
+    await slurm.cancel({ jobId, arrayTask: null });
+  }
+  let last = new Map<string, JobState>();
+  await waitFor(async () => {
+    calls.length = 0;
+    last = await counting.states(refs);
+    return refs.every((r) => last.get(jobKey(r))?.mapped?.ended === true);
+  }, () => `both tasks ended (${JSON.stringify([...last])})`, 30_000, 250);
+  // Ended tasks have left squeue: one scontrol call for the job covers both.
+  assert.deepEqual(calls, ['squeue', 'scontrol']);
+  assert.deepEqual(refs.map((r) => last.get(jobKey(r))?.mapped?.status), ['cancelled', 'cancelled']);
+});

@@ -9,15 +9,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { MethodInput, MethodName, MethodOutput } from '../../../shared/api.ts';
-import { findPreset, RunConfigSchema } from '../../../shared/run-config.ts';
-import { LocalShell } from '../../../src-main/cluster/cluster-shell.ts';
-import { createCore, type Core } from '../../../src-main/core/core.ts';
-import { makeTempDir, type TempDir } from '../../fixtures/temp-home.ts';
-import { waitUntil } from '../../fixtures/cluster/wait-until.ts';
+import { createCore } from '../../../src-main/core/core.ts';
+import type { TempDir } from '../../fixtures/temp-home.ts';
+import { call, clusterWorkFolder, demoConfig, ENDED, metricRowsUnique, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
 
 const SCRIPT = resolve('test/cluster/sshd-loopback.sh');
 const PORT = 2700 + (process.pid % 500);
@@ -26,17 +23,11 @@ let sshOptions: string[];
 let workDir: string;
 
 before(async () => {
-  const info = await new LocalShell().run('sinfo', ['-h', '-o', '%T']).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
-  assert.ok(info.code === 0 && /idle|mixed|allocated/.test(info.stdout), `no Slurm cluster answers here: start one with test/cluster/slurm-one-node.sh start (${info.stderr.trim()})`);
-  tmp = makeTempDir('snca-ssh-submit-');
-  chmodSync(tmp.dir, 0o755);
+  // The login node is this machine: the app installed in the work folder is this checkout.
+  ({ tmp, workDir } = await clusterWorkFolder('snca-ssh-submit-'));
   const printed = execFileSync('bash', [SCRIPT, 'start', join(tmp.dir, 'ssh')], { env: { ...process.env, SSHD_PORT: String(PORT) }, encoding: 'utf8' }).trim().split(/\s+/);
   // `-p PORT` comes first: the route carries the port on its own.
   sshOptions = printed.slice(2);
-  workDir = join(tmp.dir, 'work');
-  mkdirSync(workDir);
-  // The login node is this machine: the app installed in the work folder is this checkout.
-  symlinkSync(resolve('.'), join(workDir, 'app'));
 });
 
 after(() => {
@@ -44,9 +35,6 @@ after(() => {
   tmp.cleanup();
 });
 
-function call<M extends MethodName>(core: Core, method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
-  return core.call(method, input);
-}
 
 test('through ssh USER@127.0.0.1: a reduced MNIST-demo run goes queued → running → completed, metrics once, checkpoint listed and fetched by sha256', { timeout: 300_000 }, async () => {
   const home = join(tmp.dir, 'home');
@@ -56,24 +44,16 @@ test('through ssh USER@127.0.0.1: a reduced MNIST-demo run goes queued → runni
   try {
     const target = `${userInfo().username}@127.0.0.1`;
     await call(core, 'clusters.add', { name: 'far', route: { kind: 'ssh', target, port: PORT, options: sshOptions }, workDir, defaults: { gpus: 0, cpus: 1, time: '10' }, autoResubmit: 0 });
-    const preset = findPreset('mnist-demo')!;
-    const config = RunConfigSchema.parse({ ...preset.config, name: 'ssh demo', epochs: 2, batchSize: 50, workers: 0, dataset: { kind: 'mnist', trainSize: 300, valSize: 100 } });
-    const { runs } = await call(core, 'runs.submit', { config, cluster: 'far' });
+    const { runs } = await call(core, 'runs.submit', { config: demoConfig({ name: 'ssh demo' }), cluster: 'far' });
     const id = runs[0]!.id;
     assert.equal(runs[0]!.status, 'queued');
-    let status = '';
-    await waitUntil(async () => {
-      status = (await call(core, 'runs.get', { id })).status;
-      return !['queued', 'running'].includes(status);
-    }, 240_000, () => `run ${id} is ${status}`);
-    const ended = await call(core, 'runs.get', { id });
+    const ended = await whenStatus(core, id, ENDED, 240_000);
     assert.equal(ended.status, 'completed', ended.error ?? '');
     assert.deepEqual(seen, ['queued', 'running', 'completed']);
     assert.equal(ended.epochsDone, 2);
 
-    const series = await call(core, 'runs.metrics', { id, maxPoints: 100_000 });
-    for (const s of series) assert.equal(new Set(s.step).size, s.step.length, `${s.key}: no step twice`);
-    assert.equal(series.find((s) => s.key === 'loss')?.value.length, 12, 'one loss row per iteration: 2 epochs × 300/50');
+    const series = await metricRowsUnique(core, id);
+    assert.equal(series.get('loss')?.value.length, 12, 'one loss row per iteration: 2 epochs × 300/50');
 
     const detail = (await call(core, 'runs.cluster', { id }))!;
     assert.equal(detail.cluster, 'far');

@@ -27,7 +27,8 @@ test('train refuses Slurm resources without --on, an unknown cluster and a malfo
   const tmp = makeTempDir();
   try {
     const cases: Array<[string[], RegExp]> = [
-      [['--gpus', '2'], /--partition, --gpus and --time are Slurm resources: they go with --on CLUSTER; nothing was started/],
+      [['--gpus', '2'], /--partition, --gpus, --time and --auto-resubmit are Slurm settings: they go with --on CLUSTER; nothing was started/],
+      [['--auto-resubmit', '2'], /--auto-resubmit are Slurm settings: they go with --on CLUSTER/],
       [['--on', 'nowhere'], /Cluster "nowhere" was not found/],
       [['--sweep', 'lr'], /lr: expected PATH=V1,V2,… .*nothing was started/],
       [['--sweep', 'nosuchfield=1,2'], /sweep: --sweep nosuchfield: not a field of the run config/],

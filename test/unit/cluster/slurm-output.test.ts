@@ -59,3 +59,13 @@ test('scontrol show job -o: key=value pairs, values with spaces at the end, arra
   const [s] = scontrolJobStates(line);
   assert.deepEqual([s!.jobId, s!.arrayTask, s!.mapped?.status, s!.exitCode], [20, 1, 'interrupted', '0:15']);
 });
+
+test('scontrol show job -o: the shared record of an array cancelled while pending gives every task its state', () => {
+  const line = 'JobId=104 ArrayJobId=104 ArrayTaskId=0-2,5 ArrayTaskThrottle=0 JobName=snca-sweep JobState=CANCELLED Reason=None ExitCode=0:0';
+  assert.deepEqual(
+    scontrolJobStates(line).map((s) => [s.jobId, s.arrayTask, s.mapped?.status]),
+    [[104, 0, 'cancelled'], [104, 1, 'cancelled'], [104, 2, 'cancelled'], [104, 5, 'cancelled']],
+  );
+  assert.deepEqual(scontrolJobStates('JobId=7 JobName=x ArrayTaskId=(null) JobState=COMPLETED').map((s) => [s.jobId, s.arrayTask]), [[7, null]]);
+  assert.throws(() => scontrolJobStates('JobId=8 ArrayJobId=8 ArrayTaskId=0-x JobState=PENDING'), /scontrol show job: unreadable/);
+});
