@@ -99,10 +99,8 @@ export class ClustersService {
     if (resources.partition && !partitions.includes(resources.partition)) {
       throw ApiError.invalidInput([{ path: 'resources.partition', message: `"${resources.partition}" is not a partition of cluster ${cluster.name}; it has: ${partitions.join(', ')}` }], 'cluster resources');
     }
-    const probe = await shell.run('sh', ['-c', `mkdir -p ${shellQuote(`${cluster.workDir}/runs`)} && test -w ${shellQuote(`${cluster.workDir}/runs`)}`]);
-    if (probe.code !== 0) {
-      throw new ApiError('conflict', `The work folder ${cluster.workDir} of cluster ${cluster.name} is not writable (${probe.stderr.trim() || 'permission denied'}): pick a folder you own on the shared filesystem; nothing was submitted`);
-    }
+    const probe = await this.probeWorkFolder(cluster, shell);
+    if (probe) throw new ApiError('conflict', `The work folder ${cluster.workDir} of cluster ${cluster.name} is not writable (${probe}): pick a folder you own on the shared filesystem; nothing was submitted`);
     const appDir = clusterAppDir(cluster);
     const app = await shell.run('test', ['-f', `${appDir}/bin/snca.js`]);
     if (app.code !== 0) {
@@ -141,9 +139,8 @@ export class ClustersService {
       pass('partition', wanted ? `partition "${wanted}" exists` : 'no default partition: Slurm picks its default');
     }
 
-    const probe = `${cluster.workDir}/.snca-write-check`;
-    const w = await shell.run('sh', ['-c', `mkdir -p ${shellQuote(cluster.workDir)}/runs && : > ${shellQuote(probe)} && rm -f ${shellQuote(probe)}`]);
-    if (w.code !== 0) return fail('work-folder', `the work folder ${cluster.workDir} is not writable: ${w.stderr.trim() || `exit ${w.code}`}. Pick a folder on the shared filesystem that you own`);
+    const unwritable = await this.probeWorkFolder(cluster, shell);
+    if (unwritable) return fail('work-folder', `the work folder ${cluster.workDir} is not writable: ${unwritable}. Pick a folder on the shared filesystem that you own`);
     pass('work-folder', `${cluster.workDir} is writable`);
 
     if (options.install) {
@@ -163,6 +160,14 @@ export class ClustersService {
     const compute = await this.checkComputeNode(cluster, shell, slurm);
     checks.push(compute);
     return checks;
+  }
+
+  /** Creates WORK/runs and a file in it; null when that works, else why not (the shell's words). */
+  private async probeWorkFolder(cluster: Cluster, shell: ClusterShell): Promise<string | null> {
+    const runs = `${cluster.workDir}/runs`;
+    const probe = `${runs}/.snca-write-check`;
+    const w = await shell.run('sh', ['-c', `mkdir -p ${shellQuote(runs)} && : > ${shellQuote(probe)} && rm -f ${shellQuote(probe)}`]);
+    return w.code === 0 ? null : w.stderr.trim().split('\n').pop() || `exit ${w.code}`;
   }
 
   /** Copies the built app into the work folder and installs its runtime packages there. */
