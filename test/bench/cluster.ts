@@ -53,7 +53,7 @@ function syntheticLog(rows: number, perLine: number, wallTime: number): string {
     const points: MetricPoint[] = [];
     for (let s = step; s < step + perLine && s <= rows; s++) points.push({ key: 'loss', step: s, epoch: s / 1000, value: 3 - s / rows, wallTime });
     lines.push(JSON.stringify({ seq: seq++, event: { type: 'metrics', points } }));
-    lines.push(JSON.stringify({ seq: seq++, event: { type: 'progress', progress: { epoch: 0, epochs: 1, iteration: step, iterations: rows, phase: 'train' } } }));
+    lines.push(JSON.stringify({ seq: seq++, event: { type: 'progress', progress: { epoch: 0, epochs: 1, iteration: step, iterations: rows, phase: 'train', imagesPerSec: 1000, etaSeconds: 10 } } }));
   }
   return `${lines.join('\n')}\n`;
 }
