@@ -238,6 +238,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       store,
       bus,
       paths,
+      slots,
       pid: process.pid,
       now,
       isAlive,

@@ -28,6 +28,8 @@ import type { DataPaths } from './data-home.ts';
 import type { EventBus } from './event-bus.ts';
 import { preferredCheckpoint } from './evaluations-service.ts';
 import { startEmbedJob, type EmbedResult } from './jobs/embed-job.ts';
+import { pinningFor } from './scheduling/device-pinning.ts';
+import { DeviceSlots, type Slot } from './scheduling/device-slots.ts';
 import type { JobTiming } from './jobs/job-supervisor.ts';
 import { startModelImportJob, type ImportedFiles } from './jobs/model-import-job.ts';
 import type { ResultJobHandle } from './jobs/result-job.ts';
@@ -45,6 +47,8 @@ export interface ModelsDeps {
   importEntry?: WorkerEntry;
   embedEntry?: WorkerEntry;
   backend?: BackendName;
+  /** The job slots shared with training, evaluations and gallery banks (default: one unpinned embedding slot of its own). */
+  slots?: DeviceSlots;
 }
 
 export interface ModelImportRequest {
@@ -81,9 +85,14 @@ const TORCH_EXTENSIONS = /(\.pth\.tar|\.pth|\.pt|\.tar|\.t7|\.ckpt)$/i;
 export class ModelsService {
   private readonly imports = new Map<string, ImportJob>();
   private readonly embeddings = new Set<ResultJobHandle<EmbedResult>>();
+  /** Embeddings waiting for a slot, in order. */
+  private readonly waitingForSlot: { holder: string; take(slot: Slot | null): void }[] = [];
+  private readonly slots: DeviceSlots;
   private closed = false;
 
   constructor(private readonly deps: ModelsDeps) {
+    this.slots = deps.slots ?? new DeviceSlots([]);
+    this.slots.onFreed(() => this.offerSlots());
     mkdirSync(deps.paths.modelsDir, { recursive: true, mode: 0o700 });
     this.removeAbandonedStaging();
   }
@@ -209,10 +218,19 @@ export class ModelsService {
       images: images.map((p) => resolvePath(p)),
       ...(this.deps.backend ? { backend: this.deps.backend } : {}),
     };
-    const handle = startEmbedJob({ entry, timing: this.deps.timing, diagnostics: this.deps.diagnostics }, `embedding with ${source.label}`, job);
-    this.embeddings.add(handle);
-    const outcome = await handle.ended;
-    this.embeddings.delete(handle);
+    // An embedding takes a device like a run (one job per GPU), or the CPU's embedding slot.
+    const subject = `embedding with ${source.label}`;
+    const slot = await this.slotFor(subject);
+    if (!slot) throw new ApiError('unavailable', 'SNCA Studio is shutting down.');
+    let outcome;
+    try {
+      const handle = startEmbedJob({ entry, timing: this.deps.timing, diagnostics: this.deps.diagnostics }, subject, job, slot.device ? pinningFor(slot.device) : undefined);
+      this.embeddings.add(handle);
+      outcome = await handle.ended;
+      this.embeddings.delete(handle);
+    } finally {
+      this.slots.release(slot);
+    }
     if (outcome.status !== 'completed') {
       if (outcome.status === 'failed') throw new ApiError('invalid_input', outcome.error ?? 'The embedding failed.');
       throw new ApiError('unavailable', outcome.error ?? `The embedding was ${outcome.status}.`);
@@ -223,10 +241,28 @@ export class ModelsService {
     return { source: { ...source, arch }, transform, dim, embeddings, backend };
   }
 
+  /** A slot for an embedding, as soon as one is free; null once the service closes. */
+  private slotFor(holder: string): Promise<Slot | null> {
+    const now = this.waitingForSlot.length === 0 ? this.slots.acquire('embedding', holder) : null;
+    if (now) return Promise.resolve(now);
+    return new Promise((take) => this.waitingForSlot.push({ holder, take }));
+  }
+
+  private offerSlots(): void {
+    while (this.waitingForSlot.length > 0) {
+      const next = this.waitingForSlot[0]!;
+      const slot = this.slots.acquire('embedding', next.holder);
+      if (!slot) return;
+      this.waitingForSlot.shift();
+      next.take(slot);
+    }
+  }
+
   /** Stops running imports (their staging folders are deleted) and embeddings. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const w of this.waitingForSlot.splice(0)) w.take(null);
     const reason = 'SNCA Studio was closed during the job.';
     for (const j of this.imports.values()) j.handle.interrupt(reason);
     for (const h of this.embeddings) h.interrupt(reason);

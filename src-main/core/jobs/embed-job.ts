@@ -4,6 +4,7 @@
  */
 import { FromEmbedWorkerSchema, type EmbedJob, type FromEmbedWorker } from '../../workers/embed-protocol.ts';
 import type { WorkerEntry } from '../../workers/worker-entry.ts';
+import type { JobPinning } from '../scheduling/device-pinning.ts';
 import type { SupervisorDeps } from './job-supervisor.ts';
 import { superviseResultJob, type ResultEnd, type ResultJobHandle } from './result-job.ts';
 
@@ -16,7 +17,7 @@ export interface EmbedResult {
   backend: string;
 }
 
-export function startEmbedJob(deps: SupervisorDeps & { entry: WorkerEntry }, subject: string, job: EmbedJob): ResultJobHandle<EmbedResult> {
+export function startEmbedJob(deps: SupervisorDeps & { entry: WorkerEntry }, subject: string, job: EmbedJob, pin?: JobPinning): ResultJobHandle<EmbedResult> {
   let backend = 'unknown';
   const onMessage = (msg: FromEmbedWorker, end: ResultEnd<EmbedResult>): void => {
     switch (msg.type) {
@@ -33,5 +34,5 @@ export function startEmbedJob(deps: SupervisorDeps & { entry: WorkerEntry }, sub
         return end.error(msg.message);
     }
   };
-  return superviseResultJob(deps, { workerNoun: 'embedding', jobNoun: 'embedding', subject, entry: deps.entry, job, messages: FromEmbedWorkerSchema }, onMessage);
+  return superviseResultJob(deps, { workerNoun: 'embedding', jobNoun: 'embedding', subject, entry: deps.entry, job, messages: FromEmbedWorkerSchema, pin }, onMessage);
 }
