@@ -277,6 +277,33 @@ export const methods = {
     CheckpointSchema,
     "Copy a cluster run's checkpoint to this machine, verified by sha256; the copy is recorded as a checkpoint of the run.",
   ),
+  // ---- checkpoint export (k2-torch-io)
+  'checkpoints.export': method(
+    z
+      .object({
+        /** A run id (its best, else latest checkpoint) or the path of a checkpoint file of ours. */
+        ref: z.string().min(1).max(4096),
+        format: z.enum(['pth', 'safetensors']),
+        /** Output file; default next to the checkpoint, `<name>.reference.pth|safetensors`. */
+        out: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+    z.object({
+      path: z.string(),
+      format: z.enum(['pth', 'safetensors']),
+      bytes: z.int(),
+      sha256: z.string(),
+      /** The checkpoint file exported. */
+      source: z.string(),
+      runId: RunIdSchema.nullable(),
+      arch: z.string(),
+      epoch: z.int(),
+      /** Best monitored top-1 in percent, as the reference's best_prec1. */
+      bestPrec1: z.number(),
+      bankRows: z.int(),
+    }),
+    "Write a checkpoint of ours in the reference's PyTorch layout: state_dict under module.-prefixed reference names, lemniscate {params: [T, momentum], memory: the bank}, epoch, arch, best_prec1; .pth is torch's zip format, loadable with torch.load(..., weights_only=True).",
+  ),
   'clusters.list': method(Empty, z.array(ClusterSchema), 'Registered Slurm clusters.'),
   'clusters.add': method(ClusterSchema.omit({ createdAt: true }).strict(), ClusterSchema, 'Register a Slurm cluster: how to reach it, its work folder, Slurm defaults.'),
   'clusters.remove': method(z.object({ name: ClusterNameSchema }).strict(), z.object({ name: z.string(), removed: z.boolean() }), 'Forget a cluster no run of this database uses.'),

@@ -21,7 +21,7 @@ import { createModel, defaultInputShape, type Model } from '../engine/models/mod
 import { RESNET_ARCHS, resnetStateDictLayout, type LayoutEntry, type ResNetArch } from '../engine/models/resnet-layout.ts';
 import { PyDict, PyObject, PySet, type PyValue } from './safe-unpickler.ts';
 import { readTorchFile, type TorchFile, type TorchSerialisation } from './torch-checkpoint.ts';
-import { TorchTensor, readTensorFloat32, readTensorInt64 } from './torch-tensor.ts';
+import { TorchTensor, readTensorFloat32, readTensorInt64, readTensorNumbers } from './torch-tensor.ts';
 
 export type ReferenceLayout = 'imagenet' | 'cifar' | 'state-dict';
 
@@ -80,7 +80,7 @@ export interface ReferenceCheckpoint {
 function num(v: PyValue | undefined): number | undefined {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
-  if (v instanceof TorchTensor && v.numel === 1) return readTensorFloat32(v)[0];
+  if (v instanceof TorchTensor && v.numel === 1) return readTensorNumbers(v)[0];
   return undefined;
 }
 
@@ -241,7 +241,7 @@ function bankOf(lemniscate: PyValue | undefined, lowDim: number, path: string): 
   }
   const params = buffers.get('params');
   if (params instanceof TorchTensor && params.numel >= 2) {
-    const p = readTensorFloat32(params);
+    const p = readTensorNumbers(params);
     out.temperature = p[0];
     out.momentum = p[1];
   }

@@ -154,12 +154,12 @@ function readRange(file: string, byteOffset: number, byteLength: number): Buffer
   }
 }
 
-/** The storage elements a tensor covers, as raw little-endian bytes, and the first element's index in them. */
-function coveredBytes(t: TorchTensor): { buf: Buffer; first: number } {
+/** The storage elements a tensor covers (from its first element), as raw little-endian bytes. */
+function coveredBytes(t: TorchTensor): { buf: Buffer } {
   const es = t.storage.elementBytes;
-  if (t.numel === 0) return { buf: Buffer.alloc(0), first: 0 };
+  if (t.numel === 0) return { buf: Buffer.alloc(0) };
   const span = t.shape.reduce((acc, d, i) => acc + (d - 1) * t.stride[i]!, 0) + 1;
-  return { buf: readRange(t.storage.file, t.storage.byteOffset + t.storageOffset * es, span * es), first: 0 };
+  return { buf: readRange(t.storage.file, t.storage.byteOffset + t.storageOffset * es, span * es) };
 }
 
 /** Element indexes (into the covered range) of the tensor in row-major order. */
@@ -222,6 +222,13 @@ export function readTensorFloat32(t: TorchTensor): Float32Array {
   let k = 0;
   for (const i of stridedIndexes(t.shape, t.stride)) out[k++] = read(i);
   return out;
+}
+
+/** The values of a small tensor as JS numbers, without rounding float64 to float32 (scalars such as best_prec1). */
+export function readTensorNumbers(t: TorchTensor): number[] {
+  const { buf } = coveredBytes(t);
+  const read = elementReader(buf, t.dtype);
+  return [...stridedIndexes(t.shape, t.stride)].map(read);
 }
 
 /** The tensor's values as int64 (integer dtypes only). */

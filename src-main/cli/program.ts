@@ -19,6 +19,7 @@ import type { TrainCommandInput } from './train-config.ts';
 import { runsCommand } from './runs-command.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { registerEvalCommands } from './eval-commands-registration.ts';
+import { registerExportCommand } from './export-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { trainCommand } from './train-command.ts';
 import { BACKEND_NAMES, type BackendName } from '../../shared/domain.ts';
@@ -80,6 +81,7 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .option('--where <query>', 'only runs matching a query, e.g. "arch = resnet18 and knn_top1 > 0.9 and tag:baseline and created > 2026-11-01"')
     .action(async (opts: { json: boolean; where?: string }) => setExitCode(await runsCommand(opts, ctx)));
   registerEvalCommands(program, runs, ctx, setExitCode);
+  registerExportCommand(program, ctx, setExitCode);
 
   program
     .command('serve')

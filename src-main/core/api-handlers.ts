@@ -21,6 +21,7 @@ import type { ClustersService } from './clusters/clusters-service.ts';
 import type { ClusterRunsService } from './clusters/cluster-runs-service.ts';
 import type { RunSubmission } from './clusters/run-submission.ts';
 import type { GalleryService } from './gallery/gallery-service.ts';
+import type { CheckpointExportService } from './checkpoint-export-service.ts';
 
 /** The services behind the contract's methods. */
 export interface ApiServices {
@@ -40,6 +41,7 @@ export interface ApiServices {
   submission: RunSubmission;
   gallery: GalleryService;
   models: ModelsService;
+  checkpointExport: CheckpointExportService;
 }
 
 export interface SystemFacts {
@@ -69,6 +71,7 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'runs.submit': (input) => s.submission.submit(input),
     'runs.cluster': ({ id }) => s.clusterRuns.detail(id),
     'checkpoints.fetch': ({ id }) => s.clusterRuns.fetchCheckpoint(id),
+    'checkpoints.export': (input) => s.checkpointExport.export(input),
     'clusters.list': () => s.clusters.list(),
     'clusters.add': (input) => s.clusters.add(input),
     'clusters.remove': ({ name }) => s.clusters.remove(name),

@@ -35,6 +35,7 @@ import { CheckpointCompareService } from './checkpoint-compare-service.ts';
 import { ThumbnailsService } from './thumbnails-service.ts';
 import { GalleryService } from './gallery/gallery-service.ts';
 import { CompareSeriesService } from './compare-series-service.ts';
+import { CheckpointExportService } from './checkpoint-export-service.ts';
 import { Scheduler } from './scheduler.ts';
 import { appVersion, defaultBackend } from './system-info.ts';
 import { DoctorService } from './doctor-service.ts';
@@ -288,6 +289,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       {
         runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, compareSeries: new CompareSeriesService({ store }),
         doctor, devices, clusters, clusterRuns, submission, gallery, models,
+        checkpointExport: new CheckpointExportService({ store }),
       },
       system,
     );

@@ -58,6 +58,7 @@ test('every contract method maps to the core and returns contract-valid results'
       'runs.submit': { config: demoConfig({ name: 'swept' }), sweep: [{ path: 'seed', values: [1, 2] }] },
       'runs.cluster': { id },
       'checkpoints.fetch': { id: 987654 },
+      'checkpoints.export': { ref: 'no-such-run-or-file.safetensors', format: 'pth' },
       'clusters.list': {},
       'clusters.add': { name: 'c1', route: { kind: 'local' }, workDir: join(t.home, 'cluster-work'), defaults: {} },
       'clusters.remove': { name: 'no-such-cluster' },
@@ -101,6 +102,7 @@ test('every contract method maps to the core and returns contract-valid results'
         'models.remove': 'not_found',
         'models.update': 'not_found',
         'models.embed': 'not_found',
+        'checkpoints.export': 'not_found',
       };
       if (expectedError[m]) {
         assert.ok(!r.ok && r.error.code === expectedError[m], `${m}: ${JSON.stringify(r)}`);

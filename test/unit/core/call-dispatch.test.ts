@@ -44,6 +44,7 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'runs.submit': fail,
     'runs.cluster': fail,
     'checkpoints.fetch': fail,
+    'checkpoints.export': fail,
     'clusters.list': fail,
     'clusters.add': fail,
     'clusters.remove': fail,
