@@ -1,25 +1,56 @@
 /**
- * One train-mode forward and backward of every architecture on webgpu equals the cpu
- * backend: same weights, same input, the embedding and every parameter gradient (the
- * trainer's leanVariableGrads path), at batch 2 and small inputs so that software Vulkan
- * gets through all seven nets in a few minutes.
+ * One train-mode forward and backward of every architecture on webgpu equals the wasm
+ * backend (the engine's CPU path, checked against cpu in backend-parity.test.ts and against
+ * torch in reference-*.test.ts; tfjs' cpu backend here would double the test's time): same
+ * weights, same input, the embedding and every parameter gradient (the trainer's
+ * leanVariableGrads path), at batch 2. Tolerances are those two correct CPU backends meet at
+ * these sizes (backend-parity.test.ts); the mismatch they catch was 1e-2 to 3.8.
+ *
+ * Input sizes: the smallest at which every train-mode BatchNorm normalises at least 8 values
+ * per channel (layer4's map is 2×2): CIFAR nets at 16×16, ImageNet nets at 64×64. At the
+ * smallest sizes the nets take (8×8, 32×32) layer4's BatchNorms see 2 values per channel,
+ * where float32 rounding is amplified hundreds of times (batch-norm-conditioning.test.ts):
+ * there even cpu and wasm disagree (cifar-resnet18: a conv gradient by 2.0), and webgpu
+ * against cpu looked like a kernel bug that is not there (webgpu-layer-ops.test.ts).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { leanVariableGrads } from '../../../../src-main/engine/autodiff/lean-variable-grads.ts';
 import { ARCHS } from '../../../../shared/run-config.ts';
+import { BatchNorm2d } from '../../../../src-main/engine/models/layers/batch-norm.ts';
 import { createModel, defaultInputShape, type ArchName } from '../../../../src-main/engine/models/model.ts';
 import { exportStateDict, importStateDict, type StateDictEntry } from '../../../../src-main/engine/models/state-dict.ts';
 import { seededValues, useBackend } from '../use-backend.ts';
 import { maxScaledDiff, useWebGpu } from './software-webgpu.ts';
 
 const BATCH = 2;
+/** Fewest values per channel any train-mode BatchNorm may normalise for the comparison to mean anything. */
+const MIN_BATCH_NORM_VALUES = 8;
+/** Embedding rows are unit length: absolute. Gradients: of max(1, |g|). Measured: see README, GPU. */
+const EMBEDDING_TOLERANCE = 1e-4;
+const GRADIENT_TOLERANCE = 1e-3;
 
-/** The smallest input each architecture takes whole (the ImageNet stem divides by 32). */
+/** CIFAR nets downsample 8×, ImageNet nets 32×: a 2×2 map in layer4 at batch 2 is 8 values per channel. */
 function inputShapeOf(arch: ArchName): [number, number, number] {
   if (arch === 'small-convnet') return defaultInputShape(arch);
-  return arch.startsWith('cifar-') ? [8, 8, 3] : [32, 32, 3];
+  return arch.startsWith('cifar-') ? [16, 16, 3] : [64, 64, 3];
+}
+
+/** Runs `f` while recording the fewest values per channel that a train-mode BatchNorm normalised. */
+async function withBatchNormCount<T>(f: () => Promise<T>): Promise<{ result: T; fewest: number }> {
+  const original = BatchNorm2d.prototype.applyTrain;
+  let fewest = Infinity;
+  BatchNorm2d.prototype.applyTrain = function (this: BatchNorm2d, x, opts) {
+    const [b, h, w] = x.shape;
+    fewest = Math.min(fewest, b * h * w);
+    return original.call(this, x, opts);
+  };
+  try {
+    return { result: await f(), fewest };
+  } finally {
+    BatchNorm2d.prototype.applyTrain = original;
+  }
 }
 
 interface Pass {
@@ -54,31 +85,33 @@ async function forwardBackward(arch: ArchName, weights: Map<string, StateDictEnt
 }
 
 /**
- * Known wrong: on webgpu the ResNets do not match cpu yet (measured in a fresh-clone CI run: the
- * embedding of cifar-resnet18 agrees but the gradient of layer2.0.shortcut.0.weight is off by
- * 3.8; cifar-resnet34/50 and resnet18/34/50 embeddings differ by 1e-2 to 0.43, growing with
- * depth). The small convnet matches. Until that is found, the ResNets run as TODO — reported,
- * not counted as passing — and only cifar-resnet18 by default, because on software Vulkan each
- * ResNet costs one to two minutes; SNCA_WEBGPU_ALL_ARCHS=1 runs all seven.
+ * Not yet matching: the Bottleneck nets. cifar-resnet50 at 16×16 (measured on SwiftShader): the
+ * embedding agrees within 3.9e-5 but the gradient of conv1.weight differs by 3.6, while the
+ * BasicBlock nets agree (worst gradient 1.8e-5 for cifar-resnet18, 1.7e-4 for cifar-resnet34,
+ * 6.2e-5 for resnet18). Whether that is a kernel (1×1 convs with up to 2048 channels run as
+ * matMuls on webgpu) or rounding amplified through 50 layers is not found yet; resnet50 has
+ * the same blocks. They run and report as TODO, not counted as passing.
  */
-const KNOWN_WRONG = 'ResNets on webgpu differ from cpu (see the comment above); not yet found';
-const COVERED: readonly ArchName[] = process.env.SNCA_WEBGPU_ALL_ARCHS === '1' ? ARCHS : ['small-convnet', 'cifar-resnet18'];
+const NOT_YET = new Set<ArchName>(['cifar-resnet50', 'resnet50']);
 
-describe('webgpu: forward and backward of each kind of architecture match cpu', () => {
-  for (const arch of COVERED) {
-    it(arch, { timeout: 600_000, ...(arch === 'small-convnet' ? {} : { todo: KNOWN_WRONG }) }, async () => {
-      await useBackend('cpu');
-      const onCpu = await forwardBackward(arch, null);
+describe('webgpu: forward and backward of every architecture match wasm', () => {
+  for (const arch of ARCHS) {
+    const todo = NOT_YET.has(arch) ? { todo: 'Bottleneck nets: gradients differ on webgpu (see NOT_YET)' } : {};
+    it(arch, { timeout: 900_000, ...todo }, async (t) => {
+      await useBackend('wasm');
+      const { result: onWasm, fewest } = await withBatchNormCount(() => forwardBackward(arch, null));
+      assert.ok(fewest >= MIN_BATCH_NORM_VALUES, `${arch}: a BatchNorm normalises only ${fewest} values per channel`);
       await useWebGpu();
-      const onGpu = await forwardBackward(arch, onCpu.weights);
-      const outDiff = maxScaledDiff(onGpu.out, onCpu.out);
-      assert.ok(outDiff <= 1e-3, `${arch}: embedding differs by ${outDiff.toExponential(2)}`);
+      const onGpu = await forwardBackward(arch, onWasm.weights);
+      const outDiff = maxScaledDiff(onGpu.out, onWasm.out);
       let worst = { name: '', diff: 0 };
-      for (const [name, g] of onCpu.grads) {
+      for (const [name, g] of onWasm.grads) {
         const d = maxScaledDiff(onGpu.grads.get(name)!, g);
         if (!(d <= worst.diff)) worst = { name, diff: d };
       }
-      assert.ok(worst.diff <= 1e-3, `${arch}: gradient of ${worst.name} differs by ${worst.diff.toExponential(2)}`);
+      t.diagnostic(`${arch} ${inputShapeOf(arch).join('×')} batch ${BATCH}: embedding ${outDiff.toExponential(2)}, worst gradient ${worst.diff.toExponential(2)} (${worst.name})`);
+      assert.ok(outDiff <= EMBEDDING_TOLERANCE, `${arch}: embedding differs by ${outDiff.toExponential(2)}`);
+      assert.ok(worst.diff <= GRADIENT_TOLERANCE, `${arch}: gradient of ${worst.name} differs by ${worst.diff.toExponential(2)}`);
     });
   }
 });
