@@ -6,12 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { createCore } from '../../../src-main/core/core.ts';
 import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
 import { createModel } from '../../../src-main/engine/models/model.ts';
 import { importStateDict, type StateDictInput } from '../../../src-main/engine/models/state-dict.ts';
 import type { RunConfig } from '../../../shared/run-config.ts';
-import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { startTestCore } from '../../fixtures/test-core.ts';
 import { seededValues, useBackend } from '../../unit/engine/use-backend.ts';
 import { maxScaledDiff, TINY_WEBGPU_RUN, useWebGpu } from '../../unit/engine/webgpu/software-webgpu.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
@@ -40,8 +39,8 @@ async function embed(path: string, config: RunConfig): Promise<Float32Array> {
 
 test('an MNIST-demo epoch trains on webgpu in a worker; its checkpoint embeds the same on wasm', { timeout: 900_000 }, async () => {
   const info = await useWebGpu(); // sets SNCA_BACKEND=webgpu, which the training worker inherits
-  const tmp = makeTempDir('snca-webgpu-run-');
-  const core = await createCore({ home: tmp.dir, backend: 'webgpu' });
+  const t = await startTestCore('real-trainer', { backend: 'webgpu' });
+  const { core } = t;
   try {
     const config = demoConfig({ ...TINY_WEBGPU_RUN, name: 'webgpu demo', epochs: 1 });
     const created = await core.handlers['runs.create']({ config });
@@ -63,8 +62,7 @@ test('an MNIST-demo epoch trains on webgpu in a worker; its checkpoint embeds th
     const diff = maxScaledDiff(onGpu, onWasm);
     assert.ok(diff <= 1e-4, `embeddings differ by ${diff.toExponential(2)}`);
   } finally {
-    await core.close();
-    tmp.cleanup();
+    await t.dispose();
     delete process.env.SNCA_BACKEND;
   }
 });
