@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DatasetSpecSchema } from './run-config.ts';
+import { ModelIdSchema } from './models.ts';
 import { DatasetIdSchema } from './thumbnails.ts';
 
 /** What retrievals are computed with. */
@@ -14,6 +15,8 @@ export const GallerySourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('checkpoint'), checkpointId: z.int().min(1) }).strict(),
   /** The raw-image baseline: the normalised pixels pooled to at most 16 px a side, L2-normalised. */
   z.object({ kind: z.literal('raw') }).strict(),
+  /** An imported model (models.*): its imported bank, its weights embed queries. */
+  z.object({ kind: z.literal('model'), modelId: ModelIdSchema }).strict(),
 ]);
 export type GallerySource = z.infer<typeof GallerySourceSchema>;
 
@@ -87,7 +90,7 @@ export type GalleryResult = z.infer<typeof GalleryResultSchema>;
 export const GallerySourceInfoSchema = z.object({
   source: GallerySourceSchema,
   title: z.string(),
-  /** The dataset the checkpoint's run trained on (null for the raw baseline). */
+  /** The dataset the checkpoint's run trained on, or an imported model's train folder's (its parent, holding train/ and val/); null for the raw baseline and a model without a train folder. */
   dataset: DatasetSpecSchema.nullable(),
 });
 export type GallerySourceInfo = z.infer<typeof GallerySourceInfoSchema>;

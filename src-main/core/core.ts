@@ -280,6 +280,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       diagnostics,
       thumbnail: (ref) => thumbnails.thumbnail(ref),
       datasetIdOf: (spec) => thumbnails.datasetIdOf(spec),
+      modelDir: (id) => paths.modelDir(id),
       slots,
       ...(options.backend ? { backend: options.backend } : {}),
       ...(options.galleryBankWorkerEntry ? { bankWorkerEntry: options.galleryBankWorkerEntry } : {}),

@@ -7,10 +7,13 @@ import { BackendNameSchema } from '../../shared/domain.ts';
 import { ModelConfigSchema } from '../../shared/models.ts';
 import { ArchSchema } from '../../shared/run-config.ts';
 
+/** An imported model's weights file (safetensors, reference names), built with its recorded config. */
+export const ImportedNetworkSchema = z.object({ kind: z.literal('model'), weightsPath: z.string(), arch: ArchSchema, config: ModelConfigSchema });
+export type ImportedNetwork = z.infer<typeof ImportedNetworkSchema>;
+
 export const EmbedJobSchema = z.object({
   network: z.discriminatedUnion('kind', [
-    /** An imported model's weights file (safetensors, reference names), built with its recorded config. */
-    z.object({ kind: z.literal('model'), weightsPath: z.string(), arch: ArchSchema, config: ModelConfigSchema }),
+    ImportedNetworkSchema,
     /** A checkpoint of ours: its header says the architecture; checked against its recorded sha256 when known. */
     z.object({ kind: z.literal('checkpoint'), path: z.string(), expectedSha256: z.string().nullable() }),
   ]),

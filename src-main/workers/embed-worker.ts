@@ -5,14 +5,13 @@
  * posts them as one Float32Array (or the error, naming the file). A cancel message stops it
  * at the next batch.
  */
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeIssues, issuesOf } from '../../shared/validation.ts';
 import { selectBackend } from '../engine/backend.ts';
-import { CheckpointError, decodeSafetensors, readCheckpoint } from '../engine/checkpoint/checkpoint-reader.ts';
+import { readCheckpoint } from '../engine/checkpoint/checkpoint-reader.ts';
 import { modelStateDict } from '../engine/checkpoint/model-tensors.ts';
 import { provideThreadStarter } from '../engine/engine-threads.ts';
-import { embedImageFiles, valTransformOf, type EmbeddingNetwork } from '../engine/eval/image-embedding.ts';
+import { embedImageFiles, loadImportedNetwork, valTransformOf, type EmbeddingNetwork } from '../engine/eval/image-embedding.ts';
 import { EmbedJobSchema, type EmbedJob, type FromEmbedWorker } from './embed-protocol.ts';
 import { ToWorkerSchema } from './job-protocol.ts';
 import { startWorkerEntryThread } from './worker-entry.ts';
@@ -29,16 +28,7 @@ port.on('message', (raw: unknown) => {
 });
 
 function loadNetwork(spec: EmbedJob['network']): EmbeddingNetwork {
-  if (spec.kind === 'model') {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(spec.weightsPath);
-    } catch (err) {
-      throw new CheckpointError(spec.weightsPath, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-    const { tensors } = decodeSafetensors(buf, spec.weightsPath);
-    return { arch: spec.arch, options: { lowDim: spec.config.lowDim, width: spec.config.width }, stateDict: modelStateDict(tensors, spec.weightsPath) };
-  }
+  if (spec.kind === 'model') return loadImportedNetwork(spec);
   const ckpt = readCheckpoint(spec.path, spec.expectedSha256 ? { expectedSha256: spec.expectedSha256 } : {});
   const { arch, lowDim } = ckpt.header.config;
   return { arch, options: { lowDim }, stateDict: modelStateDict(ckpt.tensors, spec.path) };

@@ -6,13 +6,17 @@ import { z } from 'zod';
 import { BackendNameSchema } from '../../shared/domain.ts';
 import { DatasetSpecSchema } from '../../shared/run-config.ts';
 import { BankMetaSchema } from '../engine/eval/gallery-bank.ts';
+import { ImportedNetworkSchema } from './embed-protocol.ts';
 
 export const GalleryBankJobSchema = z.object({
   source: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('checkpoint'), checkpointPath: z.string(), expectedSha256: z.string().nullable() }),
     z.object({ kind: z.literal('raw') }),
+    ImportedNetworkSchema,
   ]),
   dataset: DatasetSpecSchema,
+  /** An existing train bank (an imported model's) linked instead of embedding the train split. */
+  trainBank: z.object({ file: z.string(), rows: z.int().min(1), dim: z.int().min(1) }).optional(),
   /** Folder the bank is written to (absolute); replaced when the job completes. */
   dir: z.string(),
   backend: BackendNameSchema.optional(),

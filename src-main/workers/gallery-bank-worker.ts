@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     post({ type: 'started', backend: backend.name, device: backend.device });
     let last = 0;
     const meta = await computeGalleryBank(
-      { source: job.source, dataset: job.dataset, dir: job.dir, readers: { cifarPython: cifarPythonReader } },
+      { source: job.source, dataset: job.dataset, dir: job.dir, readers: { cifarPython: cifarPythonReader }, ...(job.trainBank ? { trainBank: job.trainBank } : {}) },
       {
         progress: (done, total) => {
           // At most ~4 progress messages a second.

@@ -13,7 +13,7 @@ import type { DatasetSpec } from '../../shared/run-config.ts';
 import { useApiClient } from '../api/client-holder.ts';
 
 export function sourceKey(s: GallerySource): string {
-  return s.kind === 'raw' ? 'raw' : `checkpoint:${s.checkpointId}`;
+  return s.kind === 'raw' ? 'raw' : s.kind === 'model' ? `model:${s.modelId}` : `checkpoint:${s.checkpointId}`;
 }
 
 /** Identifies a query: a dataset image by split and index, an image from outside by name and size. */

@@ -5,13 +5,19 @@
  * itself first in each bank, the two sources render together beside the query column,
  * clicking / keyboard change the query and go back, the exported HTML opens offline
  * showing the same tiles, and a picked image file is searched as a query.
+ * Then an imported model (test/fixtures/torch, a 24-row bank) pointed at a generated
+ * 24-image train folder is shown next to raw pixels: 20 tiles a row, self first, side by side.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { findPreset, RunConfigSchema } from '../../shared/run-config.ts';
+import { writeImageFolderTree } from '../fixtures/image-folder-tree.ts';
+import { fixturePath } from '../unit/acquire/torch-fixtures.ts';
 import { artifactPath, callServeMode, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
 
 const skip = e2eSkipReason() ?? false;
@@ -32,6 +38,25 @@ after(async () => {
   await browser?.close();
   await serve?.stop();
 });
+
+/** Every source row shows its hits (banks computed). */
+async function rowsReady(page: Page, timeout: number): Promise<void> {
+  await page.waitForFunction(
+    () => Array.from(document.querySelectorAll('[data-testid=gallery-row]')).every((r) => r.getAttribute('data-status') === 'ready'),
+    undefined,
+    { timeout, polling: 250 },
+  );
+}
+
+/** The query column left of the first two rows, which stand one under the other. */
+async function assertSideBySide(page: Page): Promise<void> {
+  const rows = page.getByTestId('gallery-row');
+  const q = (await page.getByTestId('gallery-query').boundingBox())!;
+  const a = (await rows.nth(0).boundingBox())!;
+  const b = (await rows.nth(1).boundingBox())!;
+  assert.ok(q.x + q.width <= a.x && q.x + q.width <= b.x, 'the query stands in the first column');
+  assert.ok(a.y + a.height <= b.y + 1, 'one row per source');
+}
 
 async function tileIndexes(page: Page, row: number): Promise<string[]> {
   return page.getByTestId('gallery-row').nth(row).getByTestId('gallery-tile').evaluateAll((els) => els.map((e) => e.getAttribute('data-index') ?? ''));
@@ -66,11 +91,7 @@ test('gallery of a trained checkpoint next to raw pixels: 20 tiles per row, self
 
     const rows = page.getByTestId('gallery-row');
     await rows.nth(1).waitFor();
-    await page.waitForFunction(
-      () => Array.from(document.querySelectorAll('[data-testid=gallery-row]')).every((r) => r.getAttribute('data-status') === 'ready'),
-      undefined,
-      { timeout: 240_000, polling: 250 },
-    );
+    await rowsReady(page, 240_000);
     assert.equal(await rows.count(), 2);
     const shown: string[][] = [];
     for (let r = 0; r < 2; r++) {
@@ -83,11 +104,7 @@ test('gallery of a trained checkpoint next to raw pixels: 20 tiles per row, self
     // Thumbnails load through the authenticated route.
     await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('[data-testid=gallery-tile] img')).every((i) => i.complete && i.naturalWidth > 0));
     // Side by side: the query column left of both rows, the rows one under the other, all in view.
-    const q = (await page.getByTestId('gallery-query').boundingBox())!;
-    const r0 = (await rows.nth(0).boundingBox())!;
-    const r1 = (await rows.nth(1).boundingBox())!;
-    assert.ok(q.x + q.width <= r0.x && q.x + q.width <= r1.x, 'the query stands in the first column');
-    assert.ok(r0.y + r0.height <= r1.y + 1, 'one row per source');
+    await assertSideBySide(page);
     assert.equal(await page.getByTestId('gallery-query').getAttribute('data-index'), String(QUERY));
     await page.screenshot({ path: artifactPath('gallery.png'), fullPage: true });
 
@@ -138,5 +155,67 @@ test('gallery of a trained checkpoint next to raw pixels: 20 tiles per row, self
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
+  }
+});
+
+test('gallery of an imported model next to raw pixels: its bank row i is train image i, 20 tiles per row', { skip, timeout: 300_000 }, async () => {
+  const data = mkdtempSync(join(tmpdir(), 'snca-e2e-gallery-model-'));
+  try {
+    const tree = await writeImageFolderTree(data, ['ant', 'bee', 'cat'], { train: 8, val: 2 });
+    const job = await callServeMode(serve!, 'models.import', { path: fixturePath('imagenet-resnet18-w4.legacy.pth.tar'), name: 'gallery r18' });
+    const deadline = Date.now() + 60_000;
+    let modelId: string | null = null;
+    while (!modelId) {
+      modelId = (await callServeMode(serve!, 'models.list', {})).find((m) => m.name === job.name)?.id ?? null;
+      assert.ok(modelId || Date.now() < deadline, 'the import completes within a minute');
+      if (!modelId) await new Promise((res) => setTimeout(res, 250));
+    }
+    const model = await callServeMode(serve!, 'models.update', { id: modelId, trainFolder: join(data, 'train') });
+    assert.equal(model.bankRows, tree.trainImages.length);
+
+    const { page, errors, context } = await openApp(browser!, serve!.appUrl);
+    try {
+      await page.getByTestId('nav-gallery').click();
+      await page.getByTestId('view-gallery').waitFor();
+      const modelBox = page.locator(`[data-testid=gallery-source][data-source="model:${modelId}"]`);
+      await modelBox.waitFor();
+      await page.getByTestId('gallery-dataset').selectOption(`imagefolder:${data}`);
+      // Exactly the model and the raw baseline.
+      for (const box of await page.getByTestId('gallery-source').all()) {
+        const key = await box.getAttribute('data-source');
+        if ((await box.isChecked()) !== (key === 'raw' || key === `model:${modelId}`)) await box.click();
+      }
+      const query = 13;
+      await page.getByTestId('gallery-split').selectOption('train');
+      await page.getByTestId('gallery-index').fill(String(query));
+      await page.getByTestId('gallery-show').click();
+      const rows = page.getByTestId('gallery-row');
+      await rows.nth(1).waitFor();
+      await rowsReady(page, 180_000);
+      assert.deepEqual((await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-source')))).sort(), [`model:${modelId}`, 'raw'].sort());
+      const modelRow = page.locator(`[data-testid=gallery-row][data-source="model:${modelId}"]`);
+      const rawRow = page.locator('[data-testid=gallery-row][data-source=raw]');
+      for (const row of [modelRow, rawRow]) {
+        const idx = await row.getByTestId('gallery-tile').evaluateAll((els) => els.map((e) => e.getAttribute('data-index')));
+        assert.equal(idx.length, 20, 'every row has 20 tiles');
+        assert.equal(idx[0], String(query), 'the train image finds itself first in its own bank');
+      }
+      // Bank row 13 is the 6th image of the second class folder: its hit is labelled so.
+      assert.match((await modelRow.getByTestId('gallery-tile').first().getAttribute('title')) ?? '', /, bee \(same class as the query\)$/);
+      await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('[data-testid=gallery-tile] img')).every((i) => i.complete && i.naturalWidth > 0));
+      await assertSideBySide(page);
+      await page.screenshot({ path: artifactPath('gallery-model.png'), fullPage: true });
+
+      // A picked file is embedded with the imported weights.
+      await page.getByTestId('gallery-file').setInputFiles({ name: 'val-bee.png', mimeType: 'image/png', buffer: readFileSync(tree.valImages[2]!) });
+      await page.waitForFunction(() => /val-bee\.png/.test(document.querySelector('[data-testid=gallery-query]')?.textContent ?? ''));
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=gallery-row]')).every((r) => r.getAttribute('data-status') === 'ready'));
+      assert.equal(await modelRow.getByTestId('gallery-tile').count(), 20);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    rmSync(data, { recursive: true, force: true });
   }
 });

@@ -10,8 +10,8 @@
  * a train image always finds itself (similarity 1) among its neighbours.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import sharp from 'sharp';
 import { ApiError } from '../../../shared/api-error.ts';
 import type { EventBus } from '../event-bus.ts';
@@ -19,7 +19,10 @@ import { isSplitQuery, type GalleryHit, type GalleryQuery, type GalleryResult, t
 import { MAX_IMAGE_PIXELS } from '../../engine/data/decoded-image.ts';
 import { DatasetSpecSchema, RunConfigSchema, type DatasetSpec } from '../../../shared/run-config.ts';
 import type { BackendName } from '../../../shared/domain.ts';
-import { bankFiles, readBankMeta, type BankMeta } from '../../engine/eval/gallery-bank.ts';
+import { BANK_META_FILE, bankFiles, linkBank, readBankMeta, type BankMeta, type ExistingTrainBank } from '../../engine/eval/gallery-bank.ts';
+import { writeFileAtomic } from '../../engine/checkpoint/atomic-file.ts';
+import { MODEL_BANK_FILE, MODEL_WEIGHTS_FILE } from '../../acquire/torch-model-import.ts';
+import type { Model } from '../../../shared/models.ts';
 import type { Store } from '../../store/store.ts';
 import type { GalleryBankJob } from '../../workers/gallery-bank-protocol.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../../workers/worker-entry.ts';
@@ -45,6 +48,8 @@ export interface GalleryDeps {
   thumbnail(ref: { datasetId: string; split: 'train' | 'val'; index: number; size: number }): Promise<Buffer>;
   /** The thumbnails id of a dataset the main side holds (a run's config); registers it as reachable. */
   datasetIdOf(spec: DatasetSpec): string;
+  /** SNCA_HOME/models/<id>/: an imported model's weights and bank. */
+  modelDir(modelId: string): string;
   /** The job slots shared with training and evaluations (default: one unpinned embedding slot of its own). */
   slots?: DeviceSlots;
 }
@@ -62,6 +67,14 @@ interface ResolvedSource {
   /** Folder name of the source's banks. */
   key: string;
   feature: GalleryBankJob['source'];
+  /** The dataset kind whose query-image transform the source takes (default: the gallery's dataset's). */
+  inputKind?: DatasetSpec['kind'];
+  /** An imported model's bank, and its train folder (null: the bank's images are unknown). */
+  imported?: { bank: ExistingTrainBank; trainFolder: string | null };
+  /** Class names by label that replace the bank's (an imported model's `classNames`). */
+  classNames?: string[];
+  /** Why the source cannot answer for this dataset (a failed row). */
+  unavailable?: string;
 }
 
 interface BankJob {
@@ -100,6 +113,10 @@ export class GalleryService {
         out.push({ source: { kind: 'checkpoint', checkpointId: c.id }, title: checkpointTitle(run.id, run.name, c.epoch, c.kind), dataset });
       }
     }
+    for (const m of this.deps.store.models.list()) {
+      if (m.bankRows === null) continue;
+      out.push({ source: { kind: 'model', modelId: m.id }, title: modelTitle(m), dataset: modelDataset(m) });
+    }
     out.push({ source: { kind: 'raw' }, title: 'raw pixels', dataset: null });
     return out;
   }
@@ -107,30 +124,42 @@ export class GalleryService {
   async search(req: GallerySearchRequest): Promise<GalleryResult> {
     this.checkOpen();
     const dataset = parseDataset(req.dataset);
-    const resolved = req.sources.map((s) => this.resolve(s));
+    const resolved = req.sources.map((s) => this.resolve(s, dataset));
     let queryLabel: number | null = null;
     let className: string | null = null;
     const rows: GalleryRow[] = [];
     // Ready banks first tell the query's label, which every row's same-class marks need.
     const ready: { r: ResolvedSource; dir: string; meta: BankMeta }[] = [];
     for (const r of resolved) {
-      const dir = this.bankDir(r.key, dataset);
+      if (r.unavailable) continue;
+      const dir = this.bankDir(r, dataset);
       const meta = this.metaOrJob(dir, r, dataset);
       if (meta) ready.push({ r, dir, meta });
     }
     const query = req.query;
-    const first = ready[0];
-    if (first && isSplitQuery(query)) {
-      const n = query.split === 'train' ? first.meta.trainRows : first.meta.valRows;
-      if (query.index >= n) {
+    if (ready.length > 0 && isSplitQuery(query)) {
+      const rowsOf = (meta: BankMeta) => (query.split === 'train' ? meta.trainRows : meta.valRows);
+      const inRange = ready.filter((x) => query.index < rowsOf(x.meta));
+      if (inRange.length === 0) {
+        const n = Math.max(...ready.map((x) => rowsOf(x.meta)));
         throw ApiError.invalidInput([{ path: 'query.index', message: `image ${query.index} is outside the ${n} images of the ${query.split} split` }]);
       }
-      queryLabel = this.labelsOf(first.dir, query.split)[query.index] ?? null;
-      className = queryLabel === null ? null : (first.meta.classNames[queryLabel] ?? String(queryLabel));
+      // The first bank that knows the image's label (an imported bank without its train folder does not).
+      for (const x of inRange) {
+        const label = this.labelsOf(x.dir, query.split)[query.index];
+        if (label === undefined || label < 0) continue;
+        queryLabel = label;
+        className = (x.r.classNames ?? x.meta.classNames)[label] ?? String(label);
+        break;
+      }
     }
     const image = isSplitQuery(query) ? null : decodeBase64(query.image.base64);
     for (const r of resolved) {
-      const dir = this.bankDir(r.key, dataset);
+      if (r.unavailable) {
+        rows.push({ source: r.source, title: r.title, status: 'failed', jobId: null, error: r.unavailable, hits: [] });
+        continue;
+      }
+      const dir = this.bankDir(r, dataset);
       const hit = ready.find((x) => x.r === r);
       if (!hit) {
         const job = this.jobs.get(dir);
@@ -140,8 +169,8 @@ export class GalleryService {
       try {
         const vector = isSplitQuery(query)
           ? readRow(bankFiles(hit.dir, query.split).features, query.index, hit.meta.dim)
-          : await this.searcher.embed(r.feature, dataset.kind, image!, query.image.name);
-        const hits = await this.searchBank(hit.dir, hit.meta, vector, req.k, queryLabel);
+          : await this.searcher.embed(r.feature, r.inputKind ?? dataset.kind, image!, query.image.name);
+        const hits = await this.searchBank(hit.dir, hit.meta, vector, req.k, queryLabel, r.classNames ?? hit.meta.classNames);
         rows.push({ source: r.source, title: r.title, status: 'ready', jobId: null, error: null, hits });
       } catch (err) {
         rows.push({ source: r.source, title: r.title, status: 'failed', jobId: null, error: err instanceof Error ? err.message : String(err), hits: [] });
@@ -222,7 +251,7 @@ export class GalleryService {
     await this.searcher.close();
   }
 
-  private async searchBank(dir: string, meta: BankMeta, vector: Float32Array, k: number, queryLabel: number | null): Promise<GalleryHit[]> {
+  private async searchBank(dir: string, meta: BankMeta, vector: Float32Array, k: number, queryLabel: number | null, classNames: readonly string[]): Promise<GalleryHit[]> {
     if (vector.length !== meta.dim) throw new Error(`the query has ${vector.length} features but the bank rows have ${meta.dim}`);
     const [list] = await this.searcher.search(bankFiles(dir, 'train').features, meta.trainRows, meta.dim, vector, k);
     const labels = this.labelsOf(dir, 'train');
@@ -230,7 +259,9 @@ export class GalleryService {
     for (let i = 0; i < list!.rows.length; i++) {
       const index = list!.rows[i]!;
       const label = labels[index]!;
-      hits.push({ index, similarity: list!.similarities[i]!, label, className: meta.classNames[label] ?? String(label), sameClass: label === queryLabel });
+      // Label -1: the row's image is unknown (an imported bank without its train folder).
+      const className = label < 0 ? '' : (classNames[label] ?? String(label));
+      hits.push({ index, similarity: list!.similarities[i]!, label, className, sameClass: label >= 0 && label === queryLabel });
     }
     return hits;
   }
@@ -239,12 +270,13 @@ export class GalleryService {
   private metaOrJob(dir: string, r: ResolvedSource, dataset: DatasetSpec): BankMeta | null {
     const meta = readBankMeta(dir);
     if (meta) return meta;
+    if (r.imported && r.imported.trainFolder === null) return layoutBankOnly(dir, r.imported.bank);
     if (!this.jobs.has(dir)) {
       const job: BankJob = {
         id: `bank-${this.nextJob++}`,
         dir,
         source: r.source,
-        job: { source: r.feature, dataset, dir, ...(this.deps.backend ? { backend: this.deps.backend } : {}) },
+        job: { source: r.feature, dataset, dir, ...(r.imported ? { trainBank: r.imported.bank } : {}), ...(this.deps.backend ? { backend: this.deps.backend } : {}) },
         handle: null,
         done: 0,
         total: 0,
@@ -287,8 +319,9 @@ export class GalleryService {
     this.deps.bus.emit('gallery.bank', { jobId: job.id, source: job.source, status, done: job.done, total: job.total, error });
   }
 
-  private resolve(source: GallerySource): ResolvedSource {
+  private resolve(source: GallerySource, dataset: DatasetSpec): ResolvedSource {
     if (source.kind === 'raw') return { source, title: 'raw pixels', key: 'raw', feature: { kind: 'raw' } };
+    if (source.kind === 'model') return this.resolveModel(source, dataset);
     const c = this.deps.store.checkpoints.get(source.checkpointId);
     if (!c) throw ApiError.notFound(`Checkpoint ${source.checkpointId}`);
     const run = this.deps.store.runs.get(c.runId);
@@ -301,9 +334,36 @@ export class GalleryService {
     };
   }
 
-  private bankDir(sourceKey: string, dataset: DatasetSpec): string {
-    const datasetKey = createHash('sha256').update(canonicalJson(dataset)).digest('hex').slice(0, 16);
-    return join(this.deps.home, 'cache', 'galleries', sourceKey, datasetKey);
+  /**
+   * An imported model answers with its own bank: row i is the i-th image of its train folder,
+   * so with a folder it searches only the dataset holding that folder as train/ (val queries
+   * are embedded with its weights by a bank job); without one, hits are bank rows with no label.
+   */
+  private resolveModel(source: { kind: 'model'; modelId: string }, dataset: DatasetSpec): ResolvedSource {
+    const m = this.deps.store.models.get(source.modelId);
+    if (!m) throw ApiError.notFound(`Model ${source.modelId}`);
+    const dir = this.deps.modelDir(m.id);
+    const feature = { kind: 'model' as const, weightsPath: join(dir, MODEL_WEIGHTS_FILE), arch: m.arch, config: m.config };
+    const base = {
+      source,
+      title: modelTitle(m),
+      key: `model-${m.id}`,
+      feature,
+      inputKind: m.arch.startsWith('cifar-') ? ('cifar10' as const) : ('imagefolder' as const),
+      ...(m.classNames ? { classNames: m.classNames } : {}),
+    };
+    if (m.bankRows === null || m.bankDim === null) return { ...base, unavailable: `${m.name} was imported without a feature bank.` };
+    const imported = { bank: { file: join(dir, MODEL_BANK_FILE), rows: m.bankRows, dim: m.bankDim }, trainFolder: m.trainFolder };
+    if (m.trainFolder !== null && !(dataset.kind === 'imagefolder' && resolvePath(dataset.root, 'train') === resolvePath(m.trainFolder))) {
+      return { ...base, imported, unavailable: `${m.name}'s bank rows are the images of ${m.trainFolder}; choose the dataset whose train/ folder that is.` };
+    }
+    return { ...base, imported };
+  }
+
+  private bankDir(r: ResolvedSource, dataset: DatasetSpec): string {
+    // A bank without its train folder does not depend on the gallery's dataset.
+    const datasetKey = r.imported?.trainFolder === null ? 'bank-only' : createHash('sha256').update(canonicalJson(dataset)).digest('hex').slice(0, 16);
+    return join(this.deps.home, 'cache', 'galleries', r.key, datasetKey);
   }
 
   private labelsOf(dir: string, split: 'train' | 'val'): Int32Array {
@@ -323,6 +383,11 @@ export class GalleryService {
     const wanted = canonicalJson(dataset);
     for (const run of this.deps.store.runs.list()) {
       const d = this.datasetOfRun(run.id);
+      if (d && canonicalJson(d) === wanted) return this.deps.datasetIdOf(d);
+    }
+    // A train folder the user pointed an imported model at.
+    for (const m of this.deps.store.models.list()) {
+      const d = modelDataset(m);
       if (d && canonicalJson(d) === wanted) return this.deps.datasetIdOf(d);
     }
     return null;
@@ -358,6 +423,41 @@ function parseDataset(spec: DatasetSpec): DatasetSpec {
   const parsed = DatasetSpecSchema.safeParse(spec);
   if (!parsed.success) throw ApiError.invalidInput(parsed.error.issues.map((i) => ({ path: `dataset.${i.path.join('.')}`, message: i.message })));
   return parsed.data;
+}
+
+function modelTitle(m: Model): string {
+  return `model ${m.name}`;
+}
+
+/** The imagefolder dataset holding a model's train folder as its train/ split (null when it has none, or it is not named train). */
+function modelDataset(m: Model): DatasetSpec | null {
+  if (m.trainFolder === null || basename(m.trainFolder) !== 'train') return null;
+  return { kind: 'imagefolder', root: dirname(m.trainFolder), corruptThreshold: 0.001 };
+}
+
+/**
+ * The bank folder of an imported bank whose images are unknown: train.f32 links to the
+ * bank, every label is -1, no val split. bank.json is written last, as a computed bank's.
+ */
+function layoutBankOnly(dir: string, bank: ExistingTrainBank): BankMeta {
+  const work = `${dir}.partial`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    const files = bankFiles(work, 'train');
+    linkBank(bank.file, files.features);
+    const labels = new Int32Array(bank.rows).fill(-1);
+    writeFileAtomic(files.labels, [new Uint8Array(labels.buffer)]);
+    writeFileAtomic(bankFiles(work, 'val').features, []);
+    writeFileAtomic(bankFiles(work, 'val').labels, []);
+    const meta: BankMeta = { dim: bank.dim, trainRows: bank.rows, valRows: 0, classNames: [] };
+    writeFileAtomic(join(work, BANK_META_FILE), [new TextEncoder().encode(JSON.stringify(meta))]);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(work, dir);
+    return meta;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 function checkpointTitle(runId: string, runName: string | null, epoch: number, kind: string): string {

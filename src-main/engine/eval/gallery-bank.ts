@@ -9,15 +9,17 @@
  * Row i of train.f32 is the i-th image of the train split in the dataset's canonical
  * order (ImageFolder: sorted class folders, sorted files, as torchvision's ImageFolder).
  *
- * Sources: a checkpoint of ours (its model in eval mode), or the raw-image baseline: the
- * normalised pixels average-pooled to at most 16 px a side, flattened, L2-normalised.
+ * Sources: a checkpoint of ours (its model in eval mode), an imported model (its weights in
+ * eval mode; its imported bank is linked as train.f32, only the val split is embedded), or
+ * the raw-image baseline: the normalised pixels average-pooled to at most 16 px a side,
+ * flattened, L2-normalised.
  * Both splits go through the dataset's val transforms (no augmentation).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { DatasetSpecInput } from '../../../shared/run-config.ts';
+import type { Arch, DatasetSpecInput } from '../../../shared/run-config.ts';
 import { describeIssues, issuesOf } from '../../../shared/validation.ts';
 import { writeFileAtomic } from '../checkpoint/atomic-file.ts';
 import { readCheckpoint } from '../checkpoint/checkpoint-reader.ts';
@@ -25,9 +27,23 @@ import type { BatchLoader, ImageShape } from '../data/dataset.ts';
 import type { DatasetReaders } from '../data/dataset-readers.ts';
 import { openDataset } from '../data/open-dataset.ts';
 import { cifarValTransforms, imagenetValTransforms } from '../data/recipes.ts';
+import { createModel } from '../models/model.ts';
+import { importStateDict } from '../models/state-dict.ts';
 import { modelFromCheckpoint } from './checkpoint-evaluation.ts';
+import { loadImportedNetwork } from './image-embedding.ts';
 
-export type FeatureSourceSpec = { kind: 'checkpoint'; checkpointPath: string; expectedSha256: string | null } | { kind: 'raw' };
+export type FeatureSourceSpec =
+  | { kind: 'checkpoint'; checkpointPath: string; expectedSha256: string | null }
+  | { kind: 'raw' }
+  /** An imported model: its weights and recorded config (models/<id>/weights.safetensors). */
+  | { kind: 'model'; weightsPath: string; arch: Arch; config: { lowDim: number; width: number } };
+
+/** A train bank that already exists (an imported model's): rows × dim float32 LE, row i = train image i. */
+export interface ExistingTrainBank {
+  file: string;
+  rows: number;
+  dim: number;
+}
 
 export const BANK_META_FILE = 'bank.json';
 /** Side the raw baseline pools images down to (at most). */
@@ -80,6 +96,17 @@ export function extractorFor(source: FeatureSourceSpec, inputShape: ImageShape):
       dispose: () => {},
     };
   }
+  if (source.kind === 'model') {
+    const network = loadImportedNetwork(source);
+    const model = createModel(network.arch, { ...network.options, inputShape: [inputShape[0], inputShape[1], inputShape[2]] });
+    try {
+      importStateDict(model, network.stateDict, { allowMissingBatchCounters: true });
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return { embed: (images) => tf.tidy(() => model.apply(images, false)), dispose: () => model.dispose() };
+  }
   const ckpt = readCheckpoint(source.checkpointPath, source.expectedSha256 ? { expectedSha256: source.expectedSha256 } : {});
   const model = modelFromCheckpoint(ckpt, source.checkpointPath, inputShape);
   return {
@@ -97,10 +124,12 @@ export interface GalleryBankHooks {
 
 /**
  * Embeds the train and val splits of `dataset` with `source` into `dir` (replacing any
- * bank there). Returns its description, or 'cancelled' (nothing is left behind then).
+ * bank there). With `trainBank` the train split is not embedded: train.f32 links to that
+ * file, whose row count must be the split's. Returns its description, or 'cancelled'
+ * (nothing is left behind then).
  */
 export async function computeGalleryBank(
-  spec: { source: FeatureSourceSpec; dataset: DatasetSpecInput; dir: string; batchSize?: number; readers?: DatasetReaders },
+  spec: { source: FeatureSourceSpec; dataset: DatasetSpecInput; dir: string; batchSize?: number; readers?: DatasetReaders; trainBank?: ExistingTrainBank },
   hooks: GalleryBankHooks,
 ): Promise<BankMeta | 'cancelled'> {
   const dataset = await openDataset(spec.dataset, {
@@ -116,17 +145,29 @@ export async function computeGalleryBank(
   try {
     const train = dataset.train.split;
     const val = dataset.val.split;
+    const existing = spec.trainBank;
+    if (existing && existing.rows !== train.size) {
+      throw new Error(`${existing.file} has ${existing.rows} rows but the train split has ${train.size} images: bank row i must be train image i`);
+    }
     const extractor = extractorFor(spec.source, train.imageShape);
-    const total = train.size + val.size;
+    const total = (existing ? 0 : train.size) + val.size;
     let done = 0;
-    let dim = 0;
+    let dim = existing?.dim ?? 0;
     try {
-      for (const [split, loader] of [['train', dataset.train], ['val', dataset.val]] as const) {
+      if (existing) {
+        const files = bankFiles(work, 'train');
+        linkBank(existing.file, files.features);
+        const labels = dataset.train.split.labels;
+        writeFileAtomic(files.labels, [new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength)]);
+      }
+      const splits = existing ? ([['val', dataset.val]] as const) : ([['train', dataset.train], ['val', dataset.val]] as const);
+      for (const [split, loader] of splits) {
         const parts = await embedLoader(loader, extractor, spec.batchSize ?? 128, hooks, (n) => {
           done += n;
           hooks.progress(done, total);
         });
         if (parts === 'cancelled') return 'cancelled';
+        if (existing && parts.dim && parts.dim !== existing.dim) throw new Error(`the model embeds ${parts.dim} features but its bank rows have ${existing.dim}`);
         dim = parts.dim || dim;
         const files = bankFiles(work, split);
         writeFileAtomic(files.features, parts.rows.map((r) => new Uint8Array(r.buffer, r.byteOffset, r.byteLength)));
@@ -144,6 +185,16 @@ export async function computeGalleryBank(
   } finally {
     rmSync(work, { recursive: true, force: true });
     await dataset.close();
+  }
+}
+
+/** `link` refers to `target` without copying it (a symbolic link, else a hard link). */
+export function linkBank(target: string, link: string): void {
+  rmSync(link, { force: true });
+  try {
+    symlinkSync(target, link);
+  } catch {
+    linkSync(target, link);
   }
 }
 

@@ -6,8 +6,11 @@
  * Images are decoded with sharp (data/image-decode.ts) and resized with PIL's bilinear
  * filter (data/resample.ts), then run through the network in eval mode in batches.
  */
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Arch } from '../../../shared/run-config.ts';
+import { CheckpointError, decodeSafetensors } from '../checkpoint/checkpoint-reader.ts';
+import { modelStateDict } from '../checkpoint/model-tensors.ts';
 import { decodeImageFile } from '../data/image-decode.ts';
 import { cifarValTransforms, imagenetValTransforms } from '../data/recipes.ts';
 import { Rng } from '../data/rng.ts';
@@ -31,6 +34,18 @@ export interface ValTransform {
   /** Whether the source image must already be side × side (no resize in the pipeline). */
   exactInput: boolean;
   description: string;
+}
+
+/** An imported model's network: its safetensors weights (reference names) and recorded config. */
+export function loadImportedNetwork(spec: { weightsPath: string; arch: Arch; config: { lowDim: number; width: number } }): EmbeddingNetwork {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(spec.weightsPath);
+  } catch (err) {
+    throw new CheckpointError(spec.weightsPath, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const { tensors } = decodeSafetensors(buf, spec.weightsPath);
+  return { arch: spec.arch, options: { lowDim: spec.config.lowDim, width: spec.config.width }, stateDict: modelStateDict(tensors, spec.weightsPath) };
 }
 
 /** The reference's val transform for an architecture. */
