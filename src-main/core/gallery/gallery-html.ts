@@ -34,7 +34,7 @@ export function renderGalleryHtml(page: GalleryPage): string {
         .map(
           (h, rank) =>
             `<figure class="tile${h.sameClass ? ' same' : ''}" data-index="${h.index}" data-similarity="${h.similarity.toFixed(4)}">` +
-            `${imgTag(page.image('train', h.index), `train ${h.index}`)}<figcaption>${rank + 1}. ${h.similarity.toFixed(3)}<br>${esc(h.className)}</figcaption></figure>`,
+            `${imgTag(h.label < 0 ? null : page.image('train', h.index), `train ${h.index}`)}<figcaption>${rank + 1}. ${h.similarity.toFixed(3)}<br>${esc(h.className)}</figcaption></figure>`,
         )
         .join('');
       const state = row.status === 'ready' ? '' : `<p class="problem">${esc(row.status)}${row.error ? `: ${esc(row.error)}` : ''}</p>`;

@@ -200,7 +200,8 @@ export class GalleryService {
       const wanted = new Set<string>();
       for (const r of results) {
         if (r.query.split !== null && r.query.index !== null) wanted.add(`${r.query.split}/${r.query.index}`);
-        for (const row of r.rows) for (const h of row.hits) wanted.add(`train/${h.index}`);
+        // Label -1: a bank row of an imported model without its train folder, whose image is unknown.
+        for (const row of r.rows) for (const h of row.hits) if (h.label >= 0) wanted.add(`train/${h.index}`);
       }
       for (const key of wanted) {
         const [split, index] = key.split('/') as ['train' | 'val', string];
