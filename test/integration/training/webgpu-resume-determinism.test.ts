@@ -2,9 +2,9 @@
  * Resume determinism on webgpu: a two-epoch run trained straight through, and the same run
  * resumed from its epoch-1 checkpoint, on the same backend and adapter in one thread. The
  * test asserts what was measured on the software adapter (SwiftShader; see README, GPU): the
- * resumed epoch posts the straight run's losses, but its final weights, memory bank and
- * momentum are NOT byte-identical: they differ by at most 2.4e-7 (absolute), so a resume on
- * webgpu continues within a tolerance (1e-6 here), not exactly.
+ * resumed epoch's losses are within 1e-7 (relative) of the straight run's and its final
+ * weights, memory bank and momentum differ by at most 2.4e-7 (absolute): NOT byte-identical,
+ * so a resume on webgpu continues within a tolerance (1e-6 here), not exactly.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
