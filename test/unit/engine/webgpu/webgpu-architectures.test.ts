@@ -1,10 +1,11 @@
 /**
- * One train-mode forward and backward of every architecture on webgpu equals the wasm
+ * One forward and backward of every architecture on webgpu equals the wasm
  * backend (the engine's CPU path, checked against cpu in backend-parity.test.ts and against
  * torch in reference-*.test.ts; tfjs' cpu backend here would double the test's time): same
  * weights, same input, the embedding and every parameter gradient (the trainer's
  * leanVariableGrads path), at batch 2. Tolerances are those two correct CPU backends meet at
- * these sizes (backend-parity.test.ts); the mismatch they catch was 1e-2 to 3.8.
+ * these sizes (backend-parity.test.ts); the mismatch they catch was 1e-2 to 3.8. Train mode,
+ * except the Bottleneck nets (EVAL_MODE below).
  *
  * Input sizes: the smallest at which every train-mode BatchNorm normalises at least 8 values
  * per channel (layer4's map is 2×2): CIFAR nets at 16×16, ImageNet nets at 64×64. At the
@@ -31,9 +32,23 @@ const MIN_BATCH_NORM_VALUES = 8;
 const EMBEDDING_TOLERANCE = 1e-4;
 const GRADIENT_TOLERANCE = 1e-3;
 
+/**
+ * The Bottleneck nets (50 layers) are compared in eval mode, at the smallest inputs they take.
+ * In train mode their gradients are ill-conditioned at any size software Vulkan can run: with 8
+ * values per channel, cpu and wasm (two correct CPU backends) already disagree on a conv
+ * gradient of cifar-resnet50 by 2.2, and webgpu differs from wasm by 3.6 (cifar-resnet50) and
+ * 3.9 (resnet50) on conv1.weight, while the embeddings agree to 4e-5. In eval mode BatchNorm is
+ * a fixed affine map, nothing divides by a batch's spread, and every conv, pool and linear
+ * kernel of the net still runs forward and backward: measured 8.6e-6 (cifar-resnet50, 8×8) and
+ * 2.5e-6 (resnet50, 32×32) worst gradient against wasm. Train-mode BatchNorm itself is checked
+ * on webgpu per layer (webgpu-layer-ops.test.ts) and inside the BasicBlock nets here.
+ */
+const EVAL_MODE = new Set<ArchName>(['cifar-resnet50', 'resnet50']);
+
 /** CIFAR nets downsample 8×, ImageNet nets 32×: a 2×2 map in layer4 at batch 2 is 8 values per channel. */
 function inputShapeOf(arch: ArchName): [number, number, number] {
   if (arch === 'small-convnet') return defaultInputShape(arch);
+  if (EVAL_MODE.has(arch)) return arch.startsWith('cifar-') ? [8, 8, 3] : [32, 32, 3];
   return arch.startsWith('cifar-') ? [16, 16, 3] : [64, 64, 3];
 }
 
@@ -70,7 +85,7 @@ async function forwardBackward(arch: ArchName, weights: Map<string, StateDictEnt
     let out: tf.Tensor | null = null;
     const params = [...model.params.values()];
     const { value, grads } = leanVariableGrads(() => {
-      const f = model.apply(x, true);
+      const f = model.apply(x, !EVAL_MODE.has(arch));
       out = tf.keep(f);
       return tf.sum(tf.mul(f, r));
     }, params);
@@ -84,24 +99,15 @@ async function forwardBackward(arch: ArchName, weights: Map<string, StateDictEnt
   }
 }
 
-/**
- * Not yet matching: the Bottleneck nets (measured on SwiftShader). Their embeddings agree
- * (cifar-resnet50 3.9e-5, resnet50 4.3e-5) but the gradient of conv1.weight differs by 3.6 and
- * 3.9, while the BasicBlock nets agree (worst gradient 1.8e-5 cifar-resnet18, 1.7e-4
- * cifar-resnet34, 6.2e-5 resnet18, 3.1e-4 resnet34). Whether that is a kernel (1×1 convs with up
- * to 2048 channels run as matMuls on webgpu) or rounding amplified through 50 layers is not
- * found yet; cpu against wasm differs as much there (cifar-resnet50 at 16×16: embedding 4.5e-5,
- * a conv gradient 2.2), which points at conditioning. They run and report as TODO, not passing.
- */
-const NOT_YET = new Set<ArchName>(['cifar-resnet50', 'resnet50']);
+
 
 describe('webgpu: forward and backward of every architecture match wasm', () => {
   for (const arch of ARCHS) {
-    const todo = NOT_YET.has(arch) ? { todo: 'Bottleneck nets: gradients differ on webgpu (see NOT_YET)' } : {};
-    it(arch, { timeout: 900_000, ...todo }, async (t) => {
+    it(arch, { timeout: 900_000 }, async (t) => {
       await useBackend('wasm');
       const { result: onWasm, fewest } = await withBatchNormCount(() => forwardBackward(arch, null));
-      assert.ok(fewest >= MIN_BATCH_NORM_VALUES, `${arch}: a BatchNorm normalises only ${fewest} values per channel`);
+      if (EVAL_MODE.has(arch)) assert.equal(fewest, Infinity, `${arch}: eval mode ran a train-mode BatchNorm`);
+      else assert.ok(fewest >= MIN_BATCH_NORM_VALUES, `${arch}: a BatchNorm normalises only ${fewest} values per channel`);
       await useWebGpu();
       const onGpu = await forwardBackward(arch, onWasm.weights);
       const outDiff = maxScaledDiff(onGpu.out, onWasm.out);
@@ -110,7 +116,7 @@ describe('webgpu: forward and backward of every architecture match wasm', () => 
         const d = maxScaledDiff(onGpu.grads.get(name)!, g);
         if (!(d <= worst.diff)) worst = { name, diff: d };
       }
-      t.diagnostic(`${arch} ${inputShapeOf(arch).join('×')} batch ${BATCH}: embedding ${outDiff.toExponential(2)}, worst gradient ${worst.diff.toExponential(2)} (${worst.name})`);
+      t.diagnostic(`${arch} ${inputShapeOf(arch).join('×')} batch ${BATCH} ${EVAL_MODE.has(arch) ? 'eval' : 'train'} mode: embedding ${outDiff.toExponential(2)}, worst gradient ${worst.diff.toExponential(2)} (${worst.name})`);
       assert.ok(outDiff <= EMBEDDING_TOLERANCE, `${arch}: embedding differs by ${outDiff.toExponential(2)}`);
       assert.ok(worst.diff <= GRADIENT_TOLERANCE, `${arch}: gradient of ${worst.name} differs by ${worst.diff.toExponential(2)}`);
     });
