@@ -7,10 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createCore } from '../../../src-main/core/core.ts';
 import type { TempDir } from '../../fixtures/temp-home.ts';
 import { waitFor } from '../../fixtures/wait-for.ts';
-import { call, clusterWorkFolder, demoConfig, ENDED, metricRowsUnique, pauseJob, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
+import { call, clusterWorkFolder, openClusterCore, demoConfig, ENDED, metricRowsUnique, pauseJob, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
 
 let tmp: TempDir;
 let workDir: string;
@@ -22,7 +21,8 @@ before(async () => {
 after(() => tmp.cleanup());
 
 test('autoResubmit 1: a run interrupted by its time limit is resubmitted once and completes with no metric row twice; interrupted again, it stays interrupted', { timeout: 600_000 }, async () => {
-  const core = await createCore({ home: join(tmp.dir, 'home'), clusterPollMs: 300, diagnostics: () => {} });
+  const t = await openClusterCore(join(tmp.dir, 'home'));
+  const core = t.core;
   const seen = new Map<string, string[]>();
   core.bus.on('run.changed', (s) => {
     const list = seen.get(s.id) ?? [];
@@ -73,6 +73,6 @@ test('autoResubmit 1: a run interrupted by its time limit is resubmitted once an
     assert.deepEqual(seen.get(twice), ['queued', 'running', 'interrupted', 'queued', 'running', 'interrupted']);
     await metricRowsUnique(core, twice);
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });

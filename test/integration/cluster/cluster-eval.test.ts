@@ -11,9 +11,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Evaluation } from '../../../shared/domain.ts';
-import { createCore } from '../../../src-main/core/core.ts';
 import type { TempDir } from '../../fixtures/temp-home.ts';
-import { call, clusterWorkFolder, demoConfig, ENDED, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
+import { call, clusterWorkFolder, openClusterCore, demoConfig, ENDED, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
 
 let tmp: TempDir;
 let workDir: string;
@@ -26,7 +25,8 @@ after(() => tmp.cleanup());
 
 test('a cluster run checkpoint evaluated as a Slurm job is recorded like a local evaluation, with the same result', { timeout: 400_000 }, async () => {
   const home = join(tmp.dir, 'home');
-  const core = await createCore({ home, clusterPollMs: 300, diagnostics: () => {} });
+  const t = await openClusterCore(home);
+  const core = t.core;
   const changes: Evaluation[] = [];
   core.bus.on('evaluation.changed', (e) => changes.push(e));
   let runId: string;
@@ -71,16 +71,17 @@ test('a cluster run checkpoint evaluated as a Slurm job is recorded like a local
 
     // Evaluated here from the fetched copy (a fresh database, so nothing is reused): the same numbers.
     const fetched = await call(core, 'checkpoints.fetch', { id: latest.id });
-    const other = await createCore({ home: join(tmp.dir, 'home-local'), diagnostics: () => {} });
+    const otherCore = await openClusterCore(join(tmp.dir, 'home-local'));
+    const other = otherCore.core;
     try {
       const local = await other.evaluations.whenDone((await call(other, 'evaluations.create', { path: fetched.path, k: 20 })).id);
       assert.equal(local.status, 'completed', local.error ?? '');
       assert.deepEqual([local.top1, local.top5, local.nnTop1, local.samples, local.perClass, local.confusion], [done.top1, done.top5, done.nnTop1, done.samples, done.perClass, done.confusion]);
     } finally {
-      await other.close();
+      await otherCore.dispose();
     }
   } finally {
-    await core.close();
+    await t.dispose();
   }
 
   // `snca eval RUN --on CLUSTER` submits, waits for the job and prints the result.
@@ -93,11 +94,12 @@ test('a cluster run checkpoint evaluated as a Slurm job is recorded like a local
   const refused = recordingContext({ home });
   assert.equal(await runCli(['eval', runId, '--time', '5'], refused), 1);
   assert.match(refused.err(), /--time are Slurm resources: they go with --on CLUSTER/);
-  const reopened = await createCore({ home, diagnostics: () => {} });
+  const reopenedCore = await openClusterCore(home);
+  const reopened = reopenedCore.core;
   try {
     const all = await call(reopened, 'evaluations.list', { runId });
     assert.deepEqual(all.map((e) => [e.k, e.status, e.checkpointId]), [[5, 'completed', preferredId], [20, 'completed', latestId]], 'the run id evaluated its checkpoint on the cluster, not the copy fetched home');
   } finally {
-    await reopened.close();
+    await reopenedCore.dispose();
   }
 });

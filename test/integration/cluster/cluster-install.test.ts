@@ -10,10 +10,9 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../../src-main/cli/program.ts';
-import { createCore } from '../../../src-main/core/core.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import type { TempDir } from '../../fixtures/temp-home.ts';
-import { call, clusterWorkFolder, demoConfig, ENDED, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
+import { call, clusterWorkFolder, openClusterCore, demoConfig, ENDED, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
 
 let tmp: TempDir;
 let workDir: string;
@@ -58,7 +57,8 @@ test('cluster check --install: npm ci from the npm cache (offline), snca doctor 
   // Install scripts are off: no database binding was built, and none is needed on a node (doctor ran above).
   assert.ok(!existsSync(join(appDir, 'node_modules/better-sqlite3/build')), 'better-sqlite3 was not built');
 
-  const core = await createCore({ home, clusterPollMs: 300, diagnostics: () => {} });
+  const t = await openClusterCore(home);
+  const core = t.core;
   try {
     const id = (await call(core, 'runs.submit', { config: demoConfig({ epochs: 1 }, 100), cluster: 'fresh' })).runs[0]!.id;
     const ended = await whenStatus(core, id, ENDED, 240_000);
@@ -66,6 +66,6 @@ test('cluster check --install: npm ci from the npm cache (offline), snca doctor 
     const detail = (await call(core, 'runs.cluster', { id }))!;
     assert.ok(detail.script?.includes(`${appDir}/bin/snca.js cluster-job`), 'the job ran the installed app');
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });

@@ -13,12 +13,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { MethodInput } from '../../../shared/api.ts';
-import { createCore, type Core } from '../../../src-main/core/core.ts';
+import type { Core } from '../../../src-main/core/core.ts';
 import { readCheckpoint } from '../../../src-main/engine/checkpoint/checkpoint-reader.ts';
 import { LocalShell } from '../../../src-main/cluster/cluster-shell.ts';
 import type { TempDir } from '../../fixtures/temp-home.ts';
 import { waitFor } from '../../fixtures/wait-for.ts';
-import { call, clusterWorkFolder, demoConfig, metricRowsUnique, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
+import { call, clusterWorkFolder, openClusterCore, demoConfig, metricRowsUnique, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
 
 let tmp: TempDir;
 let workDir: string;
@@ -41,17 +41,14 @@ function readOnlyView(source: string, view: string): { dir: string; release(): v
   return { dir: view, release: () => execFileSync('umount', [view]) };
 }
 
-async function openCore(home: string): Promise<Core> {
-  return createCore({ home, clusterPollMs: 300, diagnostics: () => {} });
-}
-
 async function registerLocal(core: Core, name = 'local', extra: Partial<MethodInput<'clusters.add'>> = {}) {
   return call(core, 'clusters.add', { name, route: { kind: 'local' }, workDir, defaults: { gpus: 0, cpus: 1, time: '10' }, autoResubmit: 0, ...extra });
 }
 
 test('a reduced MNIST-demo run goes queued → running → completed on the cluster, every metric row ingested once, its checkpoint listed', { timeout: 240_000 }, async () => {
   const home = join(tmp.dir, 'home-1');
-  const core = await openCore(home);
+  const t = await openClusterCore(home);
+  const core = t.core;
   const seen: string[] = [];
   core.bus.on('run.changed', (s) => seen.at(-1) !== s.status && seen.push(s.status));
   try {
@@ -83,12 +80,13 @@ test('a reduced MNIST-demo run goes queued → running → completed on the clus
     assert.ok(fetched.path.startsWith(join(home, 'runs', id)));
     assert.equal(fetched.sha256, latest.sha256);
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });
 
 test('a 3-point sweep is one job array: 3 runs, tagged with the sweep, all completed', { timeout: 240_000 }, async () => {
-  const core = await openCore(join(tmp.dir, 'home-2'));
+  const t = await openClusterCore(join(tmp.dir, 'home-2'));
+  const core = t.core;
   try {
     await registerLocal(core);
     const { runs, sweep } = await call(core, 'runs.submit', { config: demoConfig({ epochs: 1 }, 100), cluster: 'local', sweep: [{ path: 'lr', values: [0.1, 0.05, 0.02] }] });
@@ -105,12 +103,13 @@ test('a 3-point sweep is one job array: 3 runs, tagged with the sweep, all compl
     const lrs = await Promise.all(runs.map(async (r) => (await call(core, 'runs.get', { id: r.id })).config.lr));
     assert.deepEqual(lrs, [0.1, 0.05, 0.02]);
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });
 
 test('scancel mid-run: the run ends cancelled', { timeout: 240_000 }, async () => {
-  const core = await openCore(join(tmp.dir, 'home-3'));
+  const t = await openClusterCore(join(tmp.dir, 'home-3'));
+  const core = t.core;
   try {
     await registerLocal(core);
     const { runs } = await call(core, 'runs.submit', { config: demoConfig({ epochs: 500 }, 100), cluster: 'local' });
@@ -121,13 +120,14 @@ test('scancel mid-run: the run ends cancelled', { timeout: 240_000 }, async () =
     const ended = await whenStatus(core, id, ['completed', 'failed', 'cancelled', 'interrupted'], 60_000);
     assert.equal(ended.status, 'cancelled');
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });
 
 test('a time limit interrupts a run; resumed, it completes with no metric row twice and the weights of an uninterrupted run', { timeout: 600_000 }, async () => {
   const home = join(tmp.dir, 'home-4');
-  let core = await openCore(home);
+  let t = await openClusterCore(home);
+  let core = t.core;
   try {
     await registerLocal(core);
     const config = demoConfig({ epochs: 6 }, 300);
@@ -146,8 +146,9 @@ test('a time limit interrupts a run; resumed, it completes with no metric row tw
     assert.ok(interrupted.epochsDone >= 1 && interrupted.epochsDone < 6, `epochs done ${interrupted.epochsDone}`);
 
     // The app is closed while the uninterrupted run goes on, and reopened: it catches up.
-    await core.close();
-    core = await openCore(home);
+    await t.dispose();
+    t = await openClusterCore(home);
+    core = t.core;
     await call(core, 'runs.resume', { id: limited });
     const [a, b] = await Promise.all([
       whenStatus(core, limited, ['completed', 'failed', 'cancelled', 'interrupted'], 400_000),
@@ -167,12 +168,13 @@ test('a time limit interrupts a run; resumed, it completes with no metric row tw
     const detail = (await call(core, 'runs.cluster', { id: limited }))!;
     assert.equal(detail.slurmState, 'COMPLETED');
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });
 
 test('bad input leaves nothing half-submitted: unknown partition, unreachable host, unwritable work folder, app not installed', { timeout: 120_000 }, async () => {
-  const core = await openCore(join(tmp.dir, 'home-5'));
+  const t = await openClusterCore(join(tmp.dir, 'home-5'));
+  const core = t.core;
   try {
     await registerLocal(core);
     const before = (await call(core, 'runs.list', {})).length;
@@ -206,12 +208,13 @@ test('bad input leaves nothing half-submitted: unknown partition, unreachable ho
     const unreachable = await call(core, 'clusters.check', { name: 'far', install: false });
     assert.deepEqual(unreachable.map((c) => [c.name, c.ok]), [['route', false]]);
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });
 
 test('cluster check passes every step on the local cluster, running snca doctor on a compute node', { timeout: 180_000 }, async () => {
-  const core = await openCore(join(tmp.dir, 'home-6'));
+  const t = await openClusterCore(join(tmp.dir, 'home-6'));
+  const core = t.core;
   try {
     await registerLocal(core);
     const checks = await call(core, 'clusters.check', { name: 'local', install: false });
@@ -219,7 +222,7 @@ test('cluster check passes every step on the local cluster, running snca doctor 
     assert.match(checks.at(-1)!.detail, /ran snca doctor on a compute node:\nbackend\s+installed\s+loads\s+device\s+matmul GFLOP\/s\n/);
     assert.match(checks.at(-1)!.detail, /\nwasm\s+yes\s+yes\s+CPU \(wasm/);
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });
 
@@ -238,7 +241,8 @@ test('the CLI registers a cluster and submits to it: snca cluster add, snca trai
   assert.equal(await runCli(['cluster', 'list'], list), 0);
   assert.match(list.out(), /^here\tlocal\t.*\t0 GPU, 1 CPU, time 10\n$/);
   // Leave nothing running on the cluster: cancel both through the contract.
-  const core = await openCore(home);
+  const t = await openClusterCore(home);
+  const core = t.core;
   try {
     const runs = await call(core, 'runs.list', {});
     assert.equal(runs.length, 2);
@@ -249,6 +253,6 @@ test('the CLI registers a cluster and submits to it: snca cluster add, snca trai
       await call(core, 'runs.cancel', { id: r.id }).catch(() => undefined);
     }
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });

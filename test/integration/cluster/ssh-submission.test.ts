@@ -12,9 +12,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createCore } from '../../../src-main/core/core.ts';
 import type { TempDir } from '../../fixtures/temp-home.ts';
-import { call, clusterWorkFolder, demoConfig, ENDED, metricRowsUnique, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
+import { call, clusterWorkFolder, openClusterCore, demoConfig, ENDED, metricRowsUnique, whenStatus } from '../../fixtures/cluster/cluster-run-kit.ts';
 
 const SCRIPT = resolve('test/cluster/sshd-loopback.sh');
 const PORT = 2700 + (process.pid % 500);
@@ -38,7 +37,8 @@ after(() => {
 
 test('through ssh USER@127.0.0.1: a reduced MNIST-demo run goes queued → running → completed, metrics once, checkpoint listed and fetched by sha256', { timeout: 300_000 }, async () => {
   const home = join(tmp.dir, 'home');
-  const core = await createCore({ home, clusterPollMs: 300, diagnostics: () => {} });
+  const t = await openClusterCore(home);
+  const core = t.core;
   const seen: string[] = [];
   core.bus.on('run.changed', (s) => seen.at(-1) !== s.status && seen.push(s.status));
   try {
@@ -71,6 +71,6 @@ test('through ssh USER@127.0.0.1: a reduced MNIST-demo run goes queued → runni
     assert.equal(local.length, latest.bytes);
     assert.equal(createHash('sha256').update(local).digest('hex'), latest.sha256, 'the copy home is byte for byte the checkpoint written on the node');
   } finally {
-    await core.close();
+    await t.dispose();
   }
 });
