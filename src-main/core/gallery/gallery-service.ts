@@ -30,6 +30,7 @@ import { pinningFor } from '../scheduling/device-pinning.ts';
 import { DeviceSlots } from '../scheduling/device-slots.ts';
 import { canonicalJson } from '../evaluations-service.ts';
 import type { JobTiming } from '../jobs/job-supervisor.ts';
+import { isCifarArch } from '../../engine/eval/image-embedding.ts';
 import { BankSearcher } from './bank-searcher.ts';
 import { startGalleryBankJob, type GalleryBankJobHandle } from './gallery-bank-job.ts';
 import { renderGalleryHtml } from './gallery-html.ts';
@@ -350,7 +351,7 @@ export class GalleryService {
       title: modelTitle(m),
       key: `model-${m.id}`,
       feature,
-      inputKind: m.arch.startsWith('cifar-') ? ('cifar10' as const) : ('imagefolder' as const),
+      inputKind: isCifarArch(m.arch) ? ('cifar10' as const) : ('imagefolder' as const),
       ...(m.classNames ? { classNames: m.classNames } : {}),
     };
     if (m.bankRows === null || m.bankDim === null) return { ...base, unavailable: `${m.name} was imported without a feature bank.` };

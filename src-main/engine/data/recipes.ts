@@ -41,3 +41,12 @@ export function cifarTrainTransforms(): TransformSpec[] {
 export function cifarValTransforms(): TransformSpec[] {
   return [normalize(CIFAR_MEAN, CIFAR_STD)];
 }
+
+/**
+ * The CIFAR val transform for images that are not CIFAR's own (an image folder, a dropped
+ * file): Normalize only on a 32×32 image, as the reference; an image of another size is
+ * resized to 32×32 first (the resize is skipped at 32×32), so batches have one shape.
+ */
+export function cifarSizedValTransforms(): TransformSpec[] {
+  return [resize([32, 32]), ...cifarValTransforms()];
+}

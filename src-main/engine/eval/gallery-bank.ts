@@ -13,7 +13,8 @@
  * eval mode; its imported bank is linked as train.f32, only the val split is embedded), or
  * the raw-image baseline: the normalised pixels average-pooled to at most 16 px a side,
  * flattened, L2-normalised.
- * Both splits go through the dataset's val transforms (no augmentation).
+ * Both splits go through the val transforms (no augmentation): an imported model's own
+ * architecture's (valTransformsOf), else the dataset's.
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,10 +28,11 @@ import type { BatchLoader, ImageShape } from '../data/dataset.ts';
 import type { DatasetReaders } from '../data/dataset-readers.ts';
 import { openDataset } from '../data/open-dataset.ts';
 import { cifarValTransforms, imagenetValTransforms } from '../data/recipes.ts';
+import type { TransformSpec } from '../data/transforms.ts';
 import { createModel } from '../models/model.ts';
 import { importStateDict } from '../models/state-dict.ts';
 import { modelFromCheckpoint } from './checkpoint-evaluation.ts';
-import { loadImportedNetwork } from './image-embedding.ts';
+import { loadImportedNetwork, valTransformOf } from './image-embedding.ts';
 
 export type FeatureSourceSpec =
   | { kind: 'checkpoint'; checkpointPath: string; expectedSha256: string | null }
@@ -137,7 +139,7 @@ export async function computeGalleryBank(
     log: hooks.log,
     ...(spec.readers ? { readers: spec.readers } : {}),
     // The train split is embedded as the val split is: no augmentation.
-    transforms: valTransformsOf(spec.dataset),
+    transforms: valTransformsOf(spec.dataset, spec.source),
   });
   const work = `${spec.dir}.partial`;
   rmSync(work, { recursive: true, force: true });
@@ -198,7 +200,16 @@ export function linkBank(target: string, link: string): void {
   }
 }
 
-function valTransformsOf(dataset: DatasetSpecInput) {
+/**
+ * The val transform both splits go through: an imported model's own (its architecture's:
+ * the ImageNet one, or Normalize only on 32×32 for a CIFAR network, whatever the folder);
+ * otherwise the dataset's.
+ */
+export function valTransformsOf(dataset: DatasetSpecInput, source: FeatureSourceSpec): { train: TransformSpec[]; val?: TransformSpec[] } | undefined {
+  if (source.kind === 'model') {
+    const specs = valTransformOf(source.arch).specs;
+    return { train: specs, val: specs };
+  }
   switch (dataset.kind) {
     case 'imagefolder':
       return { train: imagenetValTransforms() };

@@ -2,14 +2,14 @@
  * A query image from outside the dataset (a file picked or dropped in the gallery) turned
  * into the network input the dataset's images get: decoded (bounded, no code run), then
  * MNIST: resized to 28×28, grey (channel mean), the loader's normalisation; CIFAR: resized
- * to 32×32, the val normalisation; ImageFolder: the ImageNet val transform (Resize 256,
+ * to 32×32 (unless it is), the val normalisation (Normalize only); ImageFolder: the ImageNet val transform (Resize 256,
  * CenterCrop 224, Normalize).
  */
 import type { DatasetSpecInput } from '../../../shared/run-config.ts';
 import type { ImageShape } from '../data/dataset.ts';
 import { decodeImage } from '../data/image-decode.ts';
 import { MNIST_NORMALIZATION } from '../data/mnist.ts';
-import { cifarValTransforms, imagenetValTransforms } from '../data/recipes.ts';
+import { cifarSizedValTransforms, imagenetValTransforms } from '../data/recipes.ts';
 import { sampleRng } from '../data/rng.ts';
 import { applyTransforms, resize } from '../data/transforms.ts';
 
@@ -43,7 +43,7 @@ export async function queryImageInput(kind: DatasetSpecInput['kind'], bytes: Uin
     }
     case 'cifar10':
     case 'cifar100':
-      return applyTransforms(decoded, [resize([32, 32]), ...cifarValTransforms()], rng).data;
+      return applyTransforms(decoded, cifarSizedValTransforms(), rng).data;
     case 'imagefolder':
       return applyTransforms(decoded, imagenetValTransforms(), rng).data;
   }

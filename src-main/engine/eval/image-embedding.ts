@@ -12,7 +12,7 @@ import type { Arch } from '../../../shared/run-config.ts';
 import { CheckpointError, decodeSafetensors } from '../checkpoint/checkpoint-reader.ts';
 import { modelStateDict } from '../checkpoint/model-tensors.ts';
 import { decodeImageFile } from '../data/image-decode.ts';
-import { cifarValTransforms, imagenetValTransforms } from '../data/recipes.ts';
+import { cifarSizedValTransforms, imagenetValTransforms } from '../data/recipes.ts';
 import { Rng } from '../data/rng.ts';
 import { applyTransforms, type TransformSpec } from '../data/transforms.ts';
 import { createModel, type ModelOptions } from '../models/model.ts';
@@ -48,12 +48,22 @@ export function loadImportedNetwork(spec: { weightsPath: string; arch: Arch; con
   return { arch: spec.arch, options: { lowDim: spec.config.lowDim, width: spec.config.width }, stateDict: modelStateDict(tensors, spec.weightsPath) };
 }
 
-/** The reference's val transform for an architecture. */
+/**
+ * The reference's val transform for an architecture: every path that feeds an image file to
+ * a network of that architecture (models.embed, a gallery's val bank, a gallery file query)
+ * takes it from here. CIFAR networks: Normalize only (CIFAR mean/std) on 32×32; the specs
+ * resize other sizes to 32×32, which `exactInput` callers refuse before.
+ */
 export function valTransformOf(arch: Arch): ValTransform {
-  if (arch.startsWith('cifar-')) {
-    return { specs: cifarValTransforms(), side: 32, exactInput: true, description: 'normalize (CIFAR mean/std), 32×32 input' };
+  if (isCifarArch(arch)) {
+    return { specs: cifarSizedValTransforms(), side: 32, exactInput: true, description: 'normalize (CIFAR mean/std), 32×32 input' };
   }
   return { specs: imagenetValTransforms(224, 256), side: 224, exactInput: false, description: 'resize 256, center crop 224, normalize (ImageNet mean/std)' };
+}
+
+/** Whether a network of `arch` takes CIFAR's 32×32 inputs (the reference's CIFAR ResNets). */
+export function isCifarArch(arch: Arch): boolean {
+  return arch.startsWith('cifar-');
 }
 
 export interface EmbedHooks {
