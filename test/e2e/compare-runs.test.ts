@@ -8,26 +8,12 @@
  *   line, a disagreement tile with its thumbnail loaded and its neighbour panel.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { demoConfig } from '../fixtures/run-records.ts';
-import { artifactPath, callServeMode, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
+import { artifactPath, useServeModePage } from './harness.ts';
 
-const skip = e2eSkipReason() ?? false;
-let browser: Browser | undefined;
-let serve: ServeMode | undefined;
-
-before(async () => {
-  if (skip) return;
-  ensureRendererBuilt();
-  serve = await startServeMode();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await serve?.stop();
-});
+const app = useServeModePage();
+const { skip } = app;
 
 let trained: Promise<string[]> | null = null;
 
@@ -46,11 +32,11 @@ async function trainVariants(): Promise<string[]> {
   const ids: string[] = [];
   for (const v of variants) {
     const config = demoConfig({ ...v, epochs: 2, batchSize: 50, lowDim: 16, dataset: { kind: 'mnist', trainSize: 300, valSize: 100 } });
-    ids.push((await callServeMode(serve!, 'runs.create', { config })).id);
+    ids.push((await app.call('runs.create', { config })).id);
   }
   const deadline = Date.now() + 300_000;
   for (;;) {
-    const runs = await callServeMode(serve!, 'runs.list', {});
+    const runs = await app.call('runs.list', {});
     const mine = runs.filter((r) => ids.includes(r.id));
     if (mine.every((r) => r.status === 'completed')) break;
     const bad = mine.find((r) => r.status === 'failed' || r.status === 'cancelled');
@@ -63,7 +49,7 @@ async function trainVariants(): Promise<string[]> {
 
 test('compare 3 demo runs differing in lr and seed: the diff lists exactly lr and seed, every curve is drawn', { skip, timeout: 400_000 }, async () => {
   await trainRuns();
-  const { page, errors, context } = await openApp(browser!, serve!.appUrl);
+  const { page, errors, context } = await app.open();
   try {
     await page.getByTestId('nav-table').click();
     await page.getByTestId('run-query').fill('name ~ "cmp" and knn_top1 >= 0');
@@ -128,12 +114,12 @@ test('compare 2 checkpoints: per-class table, significance line, a disagreement 
   const ids = await trainRuns();
   const best: number[] = [];
   for (const id of [ids[1]!, ids[2]!]) {
-    const list = await callServeMode(serve!, 'runs.checkpoints', { id });
+    const list = await app.call('runs.checkpoints', { id });
     const pick = list.find((c) => c.kind === 'best') ?? list.find((c) => c.kind === 'latest');
     assert.ok(pick, `run ${id} has a checkpoint`);
     best.push(pick.id);
   }
-  const { page, errors, context } = await openApp(browser!, serve!.appUrl);
+  const { page, errors, context } = await app.open();
   try {
     await page.evaluate((hash) => {
       window.location.hash = hash;

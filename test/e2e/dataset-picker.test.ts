@@ -14,11 +14,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { after, describe, test } from 'node:test';
 import { makeTempDir, type TempDir } from '../fixtures/temp-home.ts';
 import { fakeCifar, tarGzOf, writeCifar } from '../unit/engine/data/cifar-fixtures.ts';
-import { artifactPath, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
+import { artifactPath, e2eSkipReason, useServeModePage } from './harness.ts';
 
 const skip = e2eSkipReason() ?? false;
 /** The fake CIFAR-10: 2 images per train batch (5 batches), 3 test images. */
@@ -53,32 +52,26 @@ function archiveServer(archive: Buffer): Server {
 }
 
 describe('dataset picker against the real serve mode', { skip }, () => {
-  let browser: Browser;
-  let serve: ServeMode;
   let files: Server;
   let src: TempDir;
 
-  before(async () => {
-    ensureRendererBuilt();
+  const app = useServeModePage(async () => {
     src = makeTempDir('snca-e2e-cifar-');
     writeCifar(src.dir, 'cifar10', 'python', CIFAR);
     const archive = tarGzOf(src.dir, join(src.dir, 'cifar-10-batches-py'));
     files = archiveServer(archive);
     await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(files.address() as AddressInfo).port}/cifar-10-python.tar.gz`;
-    serve = await startServeMode({ fakes: { worker: 'watchable', cifar: { url, md5: createHash('md5').update(archive).digest('hex') } } });
-    browser = await launchChromium();
+    return { fakes: { worker: 'watchable', cifar: { url, md5: createHash('md5').update(archive).digest('hex') } } };
   });
   after(async () => {
-    await browser?.close();
-    await serve?.stop();
     files?.closeAllConnections();
     await new Promise((r) => (files ? files.close(r) : r(undefined)));
     src?.cleanup();
   });
 
   test('CIFAR-10 (paper): required folder → library message → download with progress → folder filled and checked → server refuses a vanished folder', { timeout: 90_000 }, async () => {
-    const { page, errors, context } = await openApp(browser, serve.appUrl);
+    const { page, errors, context } = await app.open();
     try {
       const failed: string[] = [];
       page.on('response', (r) => r.status() >= 500 && failed.push(new URL(r.url()).pathname));
@@ -89,7 +82,7 @@ describe('dataset picker against the real serve mode', { skip }, () => {
       const rootError = rootField.locator('[data-testid=field-error]');
       const start = page.getByTestId('start-run');
       // the preset comes with the data folder's download place, where nothing is yet
-      const root = join(serve.home, 'datasets', 'cifar10');
+      const root = join(app.serve.home, 'datasets', 'cifar10');
       assert.equal(await rootField.locator('input').inputValue(), root);
       await rootError.filter({ hasText: 'no CIFAR-10 dataset here' }).waitFor({ timeout: 10_000 });
       assertStartsWith(await rootError.innerText(), `${root}: no CIFAR-10 dataset here (the path is missing`);
@@ -99,7 +92,7 @@ describe('dataset picker against the real serve mode', { skip }, () => {
       assert.equal(await start.isDisabled(), true);
 
       // the data library's verdict on a path that does not exist, from datasets.validate
-      const missing = join(serve.home, 'missing');
+      const missing = join(app.serve.home, 'missing');
       await rootField.locator('input').fill(missing);
       await rootError.filter({ hasText: 'no CIFAR-10 dataset here' }).waitFor({ timeout: 10_000 });
       assertStartsWith(await rootError.innerText(), `${missing}: no CIFAR-10 dataset here (the path is missing`);
@@ -145,7 +138,7 @@ describe('dataset picker against the real serve mode', { skip }, () => {
       assert.equal(await start.isDisabled(), true);
 
       // another good folder: the server's message goes with the edit, and the run starts
-      const other = join(serve.home, 'elsewhere');
+      const other = join(app.serve.home, 'elsewhere');
       mkdirSync(other);
       writeCifar(other, 'cifar10', 'python', CIFAR);
       await rootField.locator('input').fill(other);

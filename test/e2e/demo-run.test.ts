@@ -4,32 +4,17 @@
  * completing with a kNN top-1 on the cards and in the list. Screenshots go to test/artifacts/.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { artifactPath, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
+import { test } from 'node:test';
+import { artifactPath, useServeModePage } from './harness.ts';
 
-const skip = e2eSkipReason() ?? false;
+const app = useServeModePage();
+const { skip } = app;
 /** Upper bound for the whole training run (CPU backend on a shared machine). */
 const RUN_TIMEOUT_MS = Number(process.env.SNCA_E2E_RUN_TIMEOUT_MS ?? 240_000);
 
-let browser: Browser | undefined;
-let serve: ServeMode | undefined;
-
-before(async () => {
-  if (skip) return;
-  ensureRendererBuilt();
-  serve = await startServeMode();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await serve?.stop();
-});
-
 test('MNIST demo from the UI on the real serve mode: progress moves, the run completes with a kNN top-1', { skip, timeout: RUN_TIMEOUT_MS + 120_000 }, async (t) => {
-  t.diagnostic(`serve mode started via ${serve!.via}`);
-  const { page, errors, context } = await openApp(browser!, serve!.appUrl);
+  t.diagnostic(`serve mode started via ${app.serve.via}`);
+  const { page, errors, context } = await app.open();
   try {
     // first screen of a fresh data folder: the empty list inviting a new run
     await page.getByTestId('empty-state').waitFor();
@@ -75,7 +60,7 @@ test('MNIST demo from the UI on the real serve mode: progress moves, the run com
     if (state !== 'completed') {
       await page.screenshot({ path: artifactPath('demo-run-not-completed.png'), fullPage: true });
       const detail = state === 'failed' ? await page.getByTestId('run-error').innerText().catch(() => '') : '';
-      assert.fail(`the run ended "${state || 'still running'}" ${detail}\nserver output:\n${serve!.output().slice(-3000)}`);
+      assert.fail(`the run ended "${state || 'still running'}" ${detail}\nserver output:\n${app.serve.output().slice(-3000)}`);
     }
     t.diagnostic(`progress values seen: ${seen.join(', ')}`);
     assert.ok(seen.some((v) => v > 0 && v < 100), `the progress bar never showed an intermediate value: ${seen.join(', ')}`);

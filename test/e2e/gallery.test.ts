@@ -12,32 +12,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { findPreset, RunConfigSchema } from '../../shared/run-config.ts';
 import { writeImageFolderTree } from '../fixtures/image-folder-tree.ts';
 import { fixturePath } from '../unit/acquire/torch-fixtures.ts';
-import { artifactPath, callServeMode, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
+import { artifactPath, useServeModePage } from './harness.ts';
 
-const skip = e2eSkipReason() ?? false;
+const app = useServeModePage();
+const { skip } = app;
 const DATASET = { kind: 'mnist' as const, trainSize: 300, valSize: 60 };
 const QUERY = 7;
-
-let browser: Browser | undefined;
-let serve: ServeMode | undefined;
-
-before(async () => {
-  if (skip) return;
-  ensureRendererBuilt();
-  serve = await startServeMode();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await serve?.stop();
-});
 
 /** Every source row shows its hits (banks computed). */
 async function rowsReady(page: Page, timeout: number): Promise<void> {
@@ -64,17 +50,17 @@ async function tileIndexes(page: Page, row: number): Promise<string[]> {
 
 test('gallery of a trained checkpoint next to raw pixels: 20 tiles per row, self first, navigation, offline HTML export', { skip, timeout: 480_000 }, async (t) => {
   const config = RunConfigSchema.parse({ ...findPreset('mnist-demo')!.config, name: 'gallery e2e', epochs: 1, batchSize: 50, dataset: DATASET });
-  const run = await callServeMode(serve!, 'runs.create', { config });
+  const run = await app.call('runs.create', { config });
   const deadline = Date.now() + 240_000;
   for (;;) {
-    const r = await callServeMode(serve!, 'runs.get', { id: run.id });
+    const r = await app.call('runs.get', { id: run.id });
     if (r.status === 'completed') break;
     assert.ok(!['failed', 'cancelled', 'interrupted'].includes(r.status), `the run ended ${r.status}: ${r.error ?? ''}`);
     assert.ok(Date.now() < deadline, 'the run completes within 4 minutes');
     await new Promise((res) => setTimeout(res, 500));
   }
 
-  const { page, errors, context } = await openApp(browser!, serve!.appUrl);
+  const { page, errors, context } = await app.open();
   try {
     await page.getByTestId('nav-gallery').click();
     await page.getByTestId('view-gallery').waitFor();
@@ -162,18 +148,18 @@ test('gallery of an imported model next to raw pixels: its bank row i is train i
   const data = mkdtempSync(join(tmpdir(), 'snca-e2e-gallery-model-'));
   try {
     const tree = await writeImageFolderTree(data, ['ant', 'bee', 'cat'], { train: 8, val: 2 });
-    const job = await callServeMode(serve!, 'models.import', { path: fixturePath('imagenet-resnet18-w4.legacy.pth.tar'), name: 'gallery r18' });
+    const job = await app.call('models.import', { path: fixturePath('imagenet-resnet18-w4.legacy.pth.tar'), name: 'gallery r18' });
     const deadline = Date.now() + 60_000;
     let modelId: string | null = null;
     while (!modelId) {
-      modelId = (await callServeMode(serve!, 'models.list', {})).find((m) => m.name === job.name)?.id ?? null;
+      modelId = (await app.call('models.list', {})).find((m) => m.name === job.name)?.id ?? null;
       assert.ok(modelId || Date.now() < deadline, 'the import completes within a minute');
       if (!modelId) await new Promise((res) => setTimeout(res, 250));
     }
-    const model = await callServeMode(serve!, 'models.update', { id: modelId, trainFolder: join(data, 'train') });
+    const model = await app.call('models.update', { id: modelId, trainFolder: join(data, 'train') });
     assert.equal(model.bankRows, tree.trainImages.length);
 
-    const { page, errors, context } = await openApp(browser!, serve!.appUrl);
+    const { page, errors, context } = await app.open();
     try {
       await page.getByTestId('nav-gallery').click();
       await page.getByTestId('view-gallery').waitFor();

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { MethodInput, MethodName, MethodOutput } from '../../shared/api.ts';
 import type { FakeWorker } from '../fixtures/workers/fake-workers.ts';
@@ -211,11 +212,13 @@ export interface OpenedApp {
   errors: string[];
 }
 
-export async function openApp(
-  browser: Browser,
-  url: string,
-  options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number } = {},
-): Promise<OpenedApp> {
+export interface OpenAppOptions {
+  colorScheme?: 'light' | 'dark';
+  width?: number;
+  height?: number;
+}
+
+export async function openApp(browser: Browser, url: string, options: OpenAppOptions = {}): Promise<OpenedApp> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 860 },
     colorScheme: options.colorScheme ?? 'light',
@@ -234,4 +237,59 @@ export async function openApp(
 export function artifactPath(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true });
   return join(ARTIFACTS, name);
+}
+
+/** The serve mode and Chromium one test file (or describe block) shares; see useServeModePage. */
+export interface ServeModePage {
+  /** The reason the browser tests cannot run here, else false: the `skip` option of the tests or describe block. */
+  readonly skip: string | false;
+  /** The running serve mode (from the `before` hook on). */
+  readonly serve: ServeMode;
+  readonly browser: Browser;
+  /** Opens the app in a new browser context, at the tokened URL unless `url` says otherwise; browser.close() ends the contexts left open. */
+  open(options?: OpenAppOptions & { url?: string }): Promise<OpenedApp>;
+  /** A contract call over this serve mode's HTTP API (callServeMode). */
+  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;
+}
+
+/**
+ * Registers, in the calling scope (a file or a describe block), the hooks that build the
+ * renderer, start the real serve mode with `options` (or what `options()` resolves to, for
+ * options that need something started first) and launch Chromium before its tests, and stop
+ * both after them. Does nothing where there is no Chromium (`skip` says why).
+ */
+export function useServeModePage(options: ServeModeOptions | (() => Promise<ServeModeOptions>) = {}): ServeModePage {
+  const skip = e2eSkipReason() ?? false;
+  let serve: ServeMode | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    if (skip) return;
+    ensureRendererBuilt();
+    serve = await startServeMode(typeof options === 'function' ? await options() : options);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await serve?.stop();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not started: use it inside the tests of the scope that called useServeModePage`);
+    return value;
+  };
+  return {
+    skip,
+    get serve() {
+      return started(serve, 'serve mode');
+    },
+    get browser() {
+      return started(browser, 'Chromium');
+    },
+    open(opts = {}) {
+      const { url, ...rest } = opts;
+      return openApp(started(browser, 'Chromium'), url ?? started(serve, 'serve mode').appUrl, rest);
+    },
+    call(method, input) {
+      return callServeMode(started(serve, 'serve mode'), method, input);
+    },
+  };
 }

@@ -5,31 +5,17 @@
  * on the page in a browser gets the message that says to type its path; Remove deletes it.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { expectedTorchFixtures, fixturePath } from '../unit/acquire/torch-fixtures.ts';
-import { e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
+import { useServeModePage } from './harness.ts';
 
-const skip = e2eSkipReason() ?? false;
+const app = useServeModePage();
+const { skip } = app;
 const FILE = 'imagenet-resnet18-w4.legacy.pth.tar';
-
-let browser: Browser;
-let serve: ServeMode;
-
-before(async () => {
-  if (skip) return;
-  ensureRendererBuilt();
-  serve = await startServeMode();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await serve?.stop();
-});
 
 test('Models: import by server path with provenance, refusal of a second import, train folder, drop message, remove', { skip, timeout: 120_000 }, async () => {
   const x = expectedTorchFixtures().checkpoints[FILE]!;
-  const { page, errors, context } = await openApp(browser, serve.appUrl);
+  const { page, errors, context } = await app.open();
   try {
     await page.getByTestId('nav-models').click();
     await page.getByTestId('view-models').waitFor();
@@ -51,12 +37,12 @@ test('Models: import by server path with provenance, refusal of a second import,
     assert.match(await refused.innerText(), /imported before, as model "r18"/);
     assert.equal(await page.getByTestId('model').count(), 1);
 
-    await model.getByTestId('model-train-folder').fill(serve.home);
+    await model.getByTestId('model-train-folder').fill(app.serve.home);
     await model.getByTestId('model-train-folder-save').click();
     await page.reload();
     await page.getByTestId('nav-models').click();
     await page.locator('[data-testid=model][data-model=r18]').waitFor();
-    assert.equal(await page.locator('[data-testid=model][data-model=r18] [data-testid=model-train-folder]').inputValue(), serve.home);
+    assert.equal(await page.locator('[data-testid=model][data-model=r18] [data-testid=model-train-folder]').inputValue(), app.serve.home);
 
     await page.evaluate(() => {
       const dt = new DataTransfer();

@@ -7,12 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { demoConfig } from '../fixtures/run-records.ts';
 import { startTestCore, type TestCore } from '../fixtures/test-core.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
 import type { FakeWorker } from '../fixtures/workers/fake-workers.ts';
-import { artifactPath, callServeMode, e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode, type ServeMode } from './harness.ts';
+import { artifactPath, e2eSkipReason, useServeModePage } from './harness.ts';
 import { startTcpForwarder, type TcpForwarder } from './tcp-forwarder.ts';
 
 const skip = e2eSkipReason() ?? false;
@@ -29,27 +29,21 @@ function realErrors(errors: string[]): string[] {
 }
 
 describe('UI against the real serve mode', { skip }, () => {
-  let browser: Browser;
-  let serve: ServeMode;
+  const app = useServeModePage({ fakes: { worker: 'watchable' } });
   let tunnel: TcpForwarder;
 
   before(async () => {
-    ensureRendererBuilt();
-    browser = await launchChromium();
-    serve = await startServeMode({ fakes: { worker: 'watchable' } });
-    tunnel = await startTcpForwarder(Number(new URL(serve.appUrl).port));
+    tunnel = await startTcpForwarder(Number(new URL(app.serve.appUrl).port));
   });
   after(async () => {
-    await browser?.close();
     await tunnel?.close();
-    await serve?.stop();
   });
 
   test('empty list → new run (validation) → live run to completion → reload → link cut and back', { timeout: 90_000 }, async () => {
     // through the tunnel, as a browser on another machine reaches serve mode
-    const viaTunnel = new URL(serve.appUrl);
+    const viaTunnel = new URL(app.serve.appUrl);
     viaTunnel.port = String(tunnel.port);
-    const { page, errors, context } = await openApp(browser, viaTunnel.href);
+    const { page, errors, context } = await app.open({ url: viaTunnel.href });
     try {
       await page.getByTestId('empty-state').waitFor();
       assert.ok(!page.url().includes('token='), `token left in the address bar: ${page.url()}`);
@@ -84,7 +78,7 @@ describe('UI against the real serve mode', { skip }, () => {
       const id = /#\/runs\/([A-Za-z0-9_-]+)$/.exec(page.url())?.[1];
       assert.ok(id, `no run id in ${page.url()}`);
       assert.equal(await page.getByTestId('run-name').innerText(), 'E2E run');
-      const stored = await callServeMode(serve, 'runs.get', { id });
+      const stored = await app.call('runs.get', { id });
       assert.deepEqual([stored.name, stored.epochs, stored.config.dataset], ['E2E run', 2, { kind: 'mnist', trainSize: 8000, valSize: 500 }], 'the server stored what the form sent');
 
       // the bar moves while the run trains
@@ -98,7 +92,7 @@ describe('UI against the real serve mode', { skip }, () => {
       const values = [...seen].sort((a, b) => a - b);
       // inside epoch 1 of 2 only run.progress events move the bar (the run's summary counts whole epochs)
       assert.ok(values.some((v) => v > 0 && v < 50), `no progress within the first epoch seen: ${values.join(', ')}`);
-      assert.equal(await page.getByTestId('run-status').getAttribute('data-status'), 'completed', `server output:\n${serve.output().slice(-2000)}`);
+      assert.equal(await page.getByTestId('run-status').getAttribute('data-status'), 'completed', `server output:\n${app.serve.output().slice(-2000)}`);
       assert.equal(await progressValue(page), 100);
       // the worker's kNN top-1 after epoch 2: 0.985 - 0.2·e^(-2.2) = 96.28 %
       assert.equal(await page.getByTestId('metric-knn-top1').getByTestId('metric-value').innerText(), '96.28%');
@@ -119,7 +113,7 @@ describe('UI against the real serve mode', { skip }, () => {
       tunnel.cutAll();
       await page.getByTestId('connection').and(page.locator('[data-state=reconnecting]')).waitFor();
       await page.getByTestId('connection').and(page.locator('[data-state=open]')).waitFor({ timeout: 15_000 });
-      await callServeMode(serve, 'runs.update', { id, name: 'E2E run, renamed' });
+      await app.call('runs.update', { id, name: 'E2E run, renamed' });
       await page.getByTestId('run-name').filter({ hasText: 'E2E run, renamed' }).waitFor({ timeout: 10_000 });
 
       // back to the list: the row shows the result
@@ -134,7 +128,7 @@ describe('UI against the real serve mode', { skip }, () => {
   });
 
   test('a page without a token says so instead of failing silently', { timeout: 30_000 }, async () => {
-    const { page, context } = await openApp(browser, new URL(serve.appUrl).origin);
+    const { page, context } = await app.open({ url: new URL(app.serve.appUrl).origin });
     try {
       const banner = page.getByTestId('error-banner');
       await banner.waitFor();
@@ -167,22 +161,11 @@ async function leaveEarlierRuns(home: string): Promise<void> {
 }
 
 describe('screenshots of every view', { skip }, () => {
-  let browser: Browser;
-  let serve: ServeMode;
-
-  before(async () => {
-    ensureRendererBuilt();
-    browser = await launchChromium();
-    serve = await startServeMode({ fakes: { worker: 'watchable' }, prepareHome: leaveEarlierRuns });
-  });
-  after(async () => {
-    await browser?.close();
-    await serve?.stop();
-  });
+  const app = useServeModePage({ fakes: { worker: 'watchable' }, prepareHome: leaveEarlierRuns });
 
   for (const scheme of ['light', 'dark'] as const) {
     test(`${scheme}: list, new run, running and failed run`, { timeout: 60_000 }, async () => {
-      const { page, errors, context } = await openApp(browser, serve.appUrl, { colorScheme: scheme });
+      const { page, errors, context } = await app.open({ colorScheme: scheme });
       try {
         await page.getByTestId('runs-table').waitFor();
         const rows = page.getByTestId('run-row');
