@@ -22,6 +22,8 @@ import type { BackendName } from '../../shared/domain.ts';
 import type { Embeddings, Model, ModelImportJob, ModelImportProgress } from '../../shared/models.ts';
 import type { Store } from '../store/store.ts';
 import { MODEL_WEIGHTS_FILE } from '../acquire/torch-model-import.ts';
+import { DatasetError } from '../engine/data/data-errors.ts';
+import { indexImageFolder } from '../engine/data/image-folder.ts';
 import type { EmbedJob } from '../workers/embed-protocol.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
 import type { DataPaths } from './data-home.ts';
@@ -171,7 +173,7 @@ export class ModelsService {
     return this.imports.get(jobId)?.done;
   }
 
-  update(change: ModelUpdate): Model {
+  async update(change: ModelUpdate): Promise<Model> {
     const { store, bus } = this.deps;
     const model = this.get(change.id);
     const name = change.name !== undefined && change.name !== model.name ? this.claimName(change.name) : undefined;
@@ -186,6 +188,9 @@ export class ModelsService {
       }
       if (!isDir) throw new ApiError('invalid_input', `The train folder ${trainFolder} does not exist or is not a folder.`, [{ path: 'trainFolder', message: 'not a folder' }]);
     }
+    const folder = trainFolder !== undefined ? trainFolder : model.trainFolder;
+    const classNames = change.classNames !== undefined ? change.classNames : model.classNames;
+    if (folder !== null && (trainFolder !== undefined || change.classNames !== undefined)) await this.checkTrainFolder(model, folder, classNames);
     store.models.update(model.id, {
       ...(name !== undefined ? { name } : {}),
       ...(trainFolder !== undefined ? { trainFolder } : {}),
@@ -194,6 +199,30 @@ export class ModelsService {
     const updated = this.get(model.id);
     bus.emit('model.changed', updated);
     return updated;
+  }
+
+  /**
+   * Bank row i is the i-th image of the train folder in ImageFolder order, so the folder must
+   * hold exactly as many images as the bank has rows, and as many class folders as there are
+   * class names when they are given.
+   */
+  private async checkTrainFolder(model: Model, folder: string, classNames: readonly string[] | null): Promise<void> {
+    let index;
+    try {
+      index = await indexImageFolder(folder, { cacheDir: join(this.deps.paths.home, 'cache', 'datasets'), sniff: false });
+    } catch (err) {
+      if (err instanceof DatasetError) throw new ApiError('invalid_input', `The train folder is not an ImageFolder: ${err.message}`, [{ path: 'trainFolder', message: err.message }]);
+      throw err;
+    }
+    const images = index.files.length;
+    if (model.bankRows !== null && images !== model.bankRows) {
+      const message = `${folder} holds ${images} images but the bank of ${model.name} has ${model.bankRows} rows; bank row i is the i-th train image (ImageFolder order), so choose the folder of exactly the ${model.bankRows} images the model was trained on.`;
+      throw new ApiError('invalid_input', message, [{ path: 'trainFolder', message: `${images} images, ${model.bankRows} bank rows` }]);
+    }
+    if (classNames !== null && classNames.length !== index.classes.length) {
+      const message = `${folder} has ${index.classes.length} class folders but ${classNames.length} class names are given; give one name per class folder (label order), or none.`;
+      throw new ApiError('invalid_input', message, [{ path: 'classNames', message: `${classNames.length} names, ${index.classes.length} class folders` }]);
+    }
   }
 
   remove(id: string): { id: string; removed: boolean; bytesFreed: number } {

@@ -21,6 +21,7 @@ import { locateCifar, type CifarKind } from '../engine/data/cifar-layout.ts';
 import { MAX_IMAGE_PIXELS } from '../engine/data/decoded-image.ts';
 import { decodeImage } from '../engine/data/image-decode.ts';
 import { indexImageFolder, samplePath, type ImageFolderIndex } from '../engine/data/image-folder.ts';
+import { FolderFingerprints } from '../engine/data/image-folder-fingerprint.ts';
 import { mnistSplitPixels, MNIST_SIDE } from '../engine/data/mnist.ts';
 
 /** Largest image file read for a thumbnail. */
@@ -95,6 +96,7 @@ export class ThumbnailsService {
   private readonly datasets = new Map<string, DatasetSpec>();
   private readonly splits = new Lru<Promise<SplitSource>>(SPLIT_CACHE_ENTRIES);
   private readonly encoded = new Lru<Buffer>(MEMORY_CACHE_ENTRIES);
+  private readonly fingerprints = new FolderFingerprints();
   readonly cacheDir: string;
 
   constructor(private readonly deps: ThumbnailsDeps) {
@@ -114,11 +116,13 @@ export class ThumbnailsService {
 
   /** The PNG of one image of a split, `ref.size` pixels square. */
   async thumbnail(ref: ThumbnailRef): Promise<Buffer> {
-    const memoKey = `${ref.datasetId}/${ref.split}/${ref.index}/${ref.size}`;
+    const spec = this.datasetOf(ref.datasetId);
+    // An image folder's index i is another image once files are added or removed.
+    const state = spec.kind === 'imagefolder' ? this.fingerprints.of([join(spec.root, ref.split)]) : '';
+    const memoKey = `${ref.datasetId}/${state}/${ref.split}/${ref.index}/${ref.size}`;
     const hit = this.encoded.get(memoKey);
     if (hit) return hit;
-    const spec = this.datasetOf(ref.datasetId);
-    const source = await this.splitOf(ref.datasetId, spec, ref.split);
+    const source = await this.splitOf(`${ref.datasetId}/${state}`, spec, ref.split);
     const count = source.kind === 'pixels' ? source.split.count : source.index.files.length;
     if (ref.index >= count) throw new ThumbnailError(404, `image ${ref.index} is outside the ${count} images of the ${ref.split} split`);
     const png = source.kind === 'pixels' ? await this.fromPixels(source.split, ref) : await this.fromFile(source, ref);

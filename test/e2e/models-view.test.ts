@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { join } from 'node:path';
+import { writeImageFolderTree } from '../fixtures/image-folder-tree.ts';
 import { expectedTorchFixtures, fixturePath } from '../unit/acquire/torch-fixtures.ts';
 import { useServeModePage } from './harness.ts';
 
@@ -37,12 +39,14 @@ test('Models: import by server path with provenance, refusal of a second import,
     assert.match(await refused.innerText(), /imported before, as model "r18"/);
     assert.equal(await page.getByTestId('model').count(), 1);
 
-    await model.getByTestId('model-train-folder').fill(app.serve.home);
+    // Bank row i is the i-th train image: the folder holds exactly bankRows images (3 × 8).
+    const train = join((await writeImageFolderTree(join(app.serve.home, 'images'), ['ant', 'bee', 'cat'], { train: 8, val: 1 }, 8)).root, 'train');
+    await model.getByTestId('model-train-folder').fill(train);
     await model.getByTestId('model-train-folder-save').click();
     await page.reload();
     await page.getByTestId('nav-models').click();
     await page.locator('[data-testid=model][data-model=r18]').waitFor();
-    assert.equal(await page.locator('[data-testid=model][data-model=r18] [data-testid=model-train-folder]').inputValue(), app.serve.home);
+    assert.equal(await page.locator('[data-testid=model][data-model=r18] [data-testid=model-train-folder]').inputValue(), train);
 
     await page.evaluate(() => {
       const dt = new DataTransfer();

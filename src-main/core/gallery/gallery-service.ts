@@ -3,6 +3,7 @@
  * feature source, the top-k most similar train images, exact.
  *
  * Each (source, dataset) pair has a bank under SNCA_HOME/cache/galleries/<source>/<dataset>/
+ * (an image folder's named by its folders' fingerprint too, so a changed folder is re-embedded)
  * (engine/eval/gallery-bank.ts: train and val features with their labels). A missing bank
  * is computed by a job through the job supervisor, one job at a time, with progress
  * (gallery.bank events) and cancel; searches run in the search worker_thread, which keeps
@@ -10,7 +11,7 @@
  * a train image always finds itself (similarity 1) among its neighbours.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import sharp from 'sharp';
 import { ApiError } from '../../../shared/api-error.ts';
@@ -31,6 +32,7 @@ import { DeviceSlots } from '../scheduling/device-slots.ts';
 import { canonicalJson } from '../evaluations-service.ts';
 import type { JobTiming } from '../jobs/job-supervisor.ts';
 import { isCifarArch } from '../../engine/eval/image-embedding.ts';
+import { FolderFingerprints } from '../../engine/data/image-folder-fingerprint.ts';
 import { BankSearcher } from './bank-searcher.ts';
 import { startGalleryBankJob, type GalleryBankJobHandle } from './gallery-bank-job.ts';
 import { renderGalleryHtml } from './gallery-html.ts';
@@ -96,6 +98,7 @@ export class GalleryService {
   /** Bank jobs by bank folder: the one running first, then those waiting. */
   private readonly jobs = new Map<string, BankJob>();
   private readonly labels = new Map<string, Int32Array>();
+  private readonly fingerprints = new FolderFingerprints();
   private nextJob = 1;
   private closed = false;
   private readonly slots: DeviceSlots;
@@ -274,6 +277,7 @@ export class GalleryService {
     if (meta) return meta;
     if (r.imported && r.imported.trainFolder === null) return layoutBankOnly(dir, r.imported.bank);
     if (!this.jobs.has(dir)) {
+      this.removeStaleBanks(dir, dataset);
       const job: BankJob = {
         id: `bank-${this.nextJob++}`,
         dir,
@@ -362,10 +366,40 @@ export class GalleryService {
     return { ...base, imported };
   }
 
+  /**
+   * A bank without its train folder does not depend on the gallery's dataset. An image
+   * folder's banks are named by the folders' fingerprint too: labels, class names and the
+   * val features are derived from the listing, so a folder whose images or classes changed
+   * gets a new bank (removeStaleBanks deletes the old one when it is computed).
+   */
   private bankDir(r: ResolvedSource, dataset: DatasetSpec): string {
-    // A bank without its train folder does not depend on the gallery's dataset.
-    const datasetKey = r.imported?.trainFolder === null ? 'bank-only' : createHash('sha256').update(canonicalJson(dataset)).digest('hex').slice(0, 16);
-    return join(this.deps.home, 'cache', 'galleries', r.key, datasetKey);
+    if (r.imported?.trainFolder === null) return join(this.sourceBanksDir(r), 'bank-only');
+    const key = datasetHash(dataset);
+    const fingerprint = dataset.kind === 'imagefolder' ? `-${this.fingerprints.of([join(dataset.root, 'train'), join(dataset.root, 'val')])}` : '';
+    return join(this.sourceBanksDir(r), `${key}${fingerprint}`);
+  }
+
+  private sourceBanksDir(r: ResolvedSource): string {
+    return join(this.deps.home, 'cache', 'galleries', r.key);
+  }
+
+  /** Banks of the same source and dataset made from an earlier state of its folders. */
+  private removeStaleBanks(dir: string, dataset: DatasetSpec): void {
+    const parent = dirname(dir);
+    const key = datasetHash(dataset);
+    let names: string[];
+    try {
+      names = readdirSync(parent);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name === basename(dir) || !(name === key || name.startsWith(`${key}-`)) || name.endsWith('.partial')) continue;
+      const stale = join(parent, name);
+      this.searcher.evict(bankFiles(stale, 'train').features);
+      for (const split of ['train', 'val'] as const) this.labels.delete(bankFiles(stale, split).labels);
+      rmSync(stale, { recursive: true, force: true });
+    }
   }
 
   private labelsOf(dir: string, split: 'train' | 'val'): Int32Array {
@@ -405,6 +439,11 @@ export class GalleryService {
   private checkOpen(): void {
     if (this.closed) throw new ApiError('unavailable', 'SNCA Studio is shutting down.');
   }
+}
+
+/** A dataset's part of its bank folders' names. */
+function datasetHash(dataset: DatasetSpec): string {
+  return createHash('sha256').update(canonicalJson(dataset)).digest('hex').slice(0, 16);
 }
 
 function decodeBase64(text: string): Uint8Array {

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bankFiles } from '../../../src-main/engine/eval/gallery-bank.ts';
@@ -59,6 +59,49 @@ test('an imported CIFAR model embeds its image-folder val bank with Normalize on
     assert.equal(fileQuery.rows[0]!.status, 'ready', fileQuery.rows[0]!.error ?? '');
     assert.deepEqual(fileQuery.rows[0]!.hits.map((h) => h.index), valQuery.rows[0]!.hits.map((h) => h.index));
     for (let i = 0; i < 20; i++) assert.ok(Math.abs(fileQuery.rows[0]!.hits[i]!.similarity - valQuery.rows[0]!.hits[i]!.similarity) < 1e-4);
+  } finally {
+    await t.dispose();
+    rmSync(data, { recursive: true, force: true });
+  }
+});
+
+test('a changed train folder gives new labels: the bank made from its earlier listing is replaced, not reused', { timeout: 120_000 }, async () => {
+  const t = await startTestCore('completing', { backend: 'wasm' });
+  const data = mkdtempSync(join(tmpdir(), 'snca-gallery-stale-'));
+  try {
+    const job = await t.core.call('models.import', { path: fixturePath('cifar-resnet18-w4.zip.t7'), name: 'c18' });
+    const modelId = (await t.core.models.whenImportEnded(job.jobId))!.modelId!;
+    await writeImageFolderTree(data, ['cat', 'dog'], { train: 10, val: 1 }, 32);
+    await t.core.call('models.update', { id: modelId, trainFolder: join(data, 'train') });
+    const source = { kind: 'model' as const, modelId };
+    const dataset = { kind: 'imagefolder' as const, root: data, corruptThreshold: 0.001 };
+    const searchReady = async (index: number) => {
+      const q = { dataset, query: { split: 'train' as const, index }, sources: [source] };
+      let r = await t.core.call('gallery.search', q);
+      if (r.rows[0]!.status === 'computing') {
+        const jobId = r.rows[0]!.jobId;
+        await waitFor(() => t.events.some((e) => e.event === 'gallery.bank' && e.payload.jobId === jobId && e.payload.status !== 'running'), () => `bank job ${jobId}`, 90_000, 100);
+        r = await t.core.call('gallery.search', q);
+      }
+      assert.equal(r.rows[0]!.status, 'ready', r.rows[0]!.error ?? '');
+      return r;
+    };
+    const before = await searchReady(9);
+    assert.deepEqual([before.query.label, before.query.className], [0, 'cat'], 'row 9 is the last cat');
+    const banks = join(t.home, 'cache', 'galleries', `model-${modelId}`);
+    const oldBank = readdirSync(banks).filter((d) => d !== 'bank-only');
+    assert.equal(oldBank.length, 1);
+
+    // The last cat becomes a dog (same 20 images): row 9 is now dog/000.png, label 1.
+    renameSync(join(data, 'train', 'cat', '009.png'), join(data, 'train', 'dog', '010.png'));
+    await new Promise((r) => setTimeout(r, 1100)); // the remembered fingerprint's time
+    const after = await searchReady(9);
+    assert.deepEqual([after.query.label, after.query.className], [1, 'dog']);
+    assert.equal(after.rows[0]!.hits[0]!.index, 9);
+    assert.equal(after.rows[0]!.hits[0]!.className, 'dog');
+    const nowBanks = readdirSync(banks).filter((d) => d !== 'bank-only');
+    assert.equal(nowBanks.length, 1, `the stale bank is removed: ${nowBanks.join(', ')}`);
+    assert.notEqual(nowBanks[0], oldBank[0]);
   } finally {
     await t.dispose();
     rmSync(data, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import type { ModelImportProgress } from '../../../shared/models.ts';
 import { ApiError } from '../../../shared/api-error.ts';
 import { startTestCore, type TestCore } from '../../fixtures/test-core.ts';
 import { waitFor } from '../../fixtures/wait-for.ts';
+import { writeImageFolderTree } from '../../fixtures/image-folder-tree.ts';
 import { expectedTorchFixtures, fixturePath } from '../acquire/torch-fixtures.ts';
 
 const expected = expectedTorchFixtures();
@@ -146,8 +147,7 @@ test('rename, train folder and remove', { timeout: 120_000 }, async () => {
     const renamed = await t.core.call('models.update', { id: b.modelId!, name: 'b2' });
     assert.equal(renamed.name, 'b2');
     await assert.rejects(t.core.call('models.update', { id: a.modelId!, trainFolder: join(t.home, 'missing') }), (e: ApiError) => e.code === 'invalid_input' && /does not exist/.test(e.message));
-    const train = join(t.home, 'train');
-    mkdirSync(train);
+    const train = join((await writeImageFolderTree(join(t.home, 'data'), ['cat', 'dog'], { train: 10, val: 1 }, 8)).root, 'train');
     const pointed = await t.core.call('models.update', { id: a.modelId!, trainFolder: train, classNames: ['cat', 'dog'] });
     assert.equal(pointed.trainFolder, train);
     assert.deepEqual(pointed.classNames, ['cat', 'dog']);
@@ -159,6 +159,33 @@ test('rename, train folder and remove', { timeout: 120_000 }, async () => {
     assert.deepEqual((await t.core.call('models.list', {})).map((m) => m.name), ['b2']);
     assert.ok(t.events.some((e) => e.event === 'model.removed' && e.payload.id === a.modelId));
     await assert.rejects(t.core.call('models.get', { id: a.modelId! }), (e: ApiError) => e.code === 'not_found');
+  } finally {
+    await t.dispose();
+  }
+});
+
+test('a train folder must hold one image per bank row, and one class folder per class name given', { timeout: 60_000 }, async () => {
+  const t = await startTestCore('completing');
+  try {
+    const { modelId } = await importAndWait(t, fixturePath('cifar-resnet18-w4.zip.t7'), 'c');
+    const id = modelId!;
+    assert.equal(expected.checkpoints['cifar-resnet18-w4.zip.t7']!.bankRows, 20);
+    const short = join((await writeImageFolderTree(join(t.home, 'short'), ['a', 'b'], { train: 9, val: 1 }, 8)).root, 'train');
+    const refusal = (pattern: RegExp, path: string) => (e: ApiError) => e.code === 'invalid_input' && pattern.test(e.message) && e.issues?.[0]?.path === path;
+    await assert.rejects(t.core.call('models.update', { id, trainFolder: short }), refusal(/holds 18 images but the bank of c has 20 rows/, 'trainFolder'));
+    const flat = join(t.home, 'flat');
+    mkdirSync(flat);
+    await assert.rejects(t.core.call('models.update', { id, trainFolder: flat }), refusal(/not an ImageFolder: .*no class folders/, 'trainFolder'));
+    assert.equal((await t.core.call('models.get', { id })).trainFolder, null, 'a refused folder is not saved');
+
+    const train = join((await writeImageFolderTree(join(t.home, 'ok'), ['a', 'b', 'c', 'd'], { train: 5, val: 1 }, 8)).root, 'train');
+    await assert.rejects(t.core.call('models.update', { id, trainFolder: train, classNames: ['x', 'y', 'z'] }), refusal(/has 4 class folders but 3 class names are given/, 'classNames'));
+    assert.equal((await t.core.call('models.update', { id, trainFolder: train })).trainFolder, train);
+    // Class names alone are checked against the saved folder.
+    await assert.rejects(t.core.call('models.update', { id, classNames: ['x'] }), refusal(/has 4 class folders but 1 class names/, 'classNames'));
+    assert.deepEqual((await t.core.call('models.update', { id, classNames: ['w', 'x', 'y', 'z'] })).classNames, ['w', 'x', 'y', 'z']);
+    // Clearing the folder is always allowed; names without a folder cannot be checked.
+    assert.equal((await t.core.call('models.update', { id, trainFolder: null, classNames: ['x'] })).trainFolder, null);
   } finally {
     await t.dispose();
   }
