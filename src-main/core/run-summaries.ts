@@ -32,6 +32,12 @@ export function summarizeRun(store: Store, id: string): RunSummary | undefined {
   return r ? toRunSummary(r, store.metrics.lastValues(id)) : undefined;
 }
 
+/** Summaries of the runs of `ids` that exist, keyed by id (two statements for a whole page). */
+export function summarizeRuns(store: Store, ids: readonly string[]): Map<string, RunSummary> {
+  const last = store.metrics.lastValuesByRun(ids);
+  return new Map(store.runs.getMany(ids).map((r) => [r.id, toRunSummary(r, last.get(r.id) ?? {})]));
+}
+
 export function summarizeAllRuns(store: Store): RunSummary[] {
   const last = store.metrics.lastValuesByRun();
   return store.runs.list().map((r) => toRunSummary(r, last.get(r.id) ?? {}));

@@ -10,7 +10,7 @@ import type { RunsQueryResult } from '../../shared/run-table.ts';
 import type { FieldIssue } from '../../shared/validation.ts';
 import { queryRunTable } from '../store/run-table-query.ts';
 import type { Store } from '../store/store.ts';
-import { summarizeRun } from './run-summaries.ts';
+import { summarizeRuns } from './run-summaries.ts';
 
 export interface RunTableRequest {
   where: string;
@@ -55,9 +55,10 @@ export class RunTableService {
       offset: req.offset,
       limit: req.limit,
     });
+    const runs = summarizeRuns(this.deps.store, page.rows.map((r) => r.id));
     const rows = page.rows.flatMap((r) => {
-      // A run deleted between the two statements is simply left out of the page.
-      const run = summarizeRun(this.deps.store, r.id);
+      // A run deleted between the statements is simply left out of the page.
+      const run = runs.get(r.id);
       return run ? [{ run, values: r.values }] : [];
     });
     return { total: page.total, columns: resolvedColumns.map(fieldName), rows };

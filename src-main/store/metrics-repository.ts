@@ -69,6 +69,7 @@ export class MetricsRepository {
   private readonly lastStmt;
   private readonly lastOfRunStmt;
   private readonly lastAllStmt;
+  private readonly lastOfRunsStmt;
   private readonly keysStmt;
   private readonly seriesStmt;
   private readonly countStmt;
@@ -104,6 +105,7 @@ export class MetricsRepository {
         points = points + excluded.points`);
     this.lastOfRunStmt = db.prepare('SELECT key, value FROM metric_last WHERE run = ? ORDER BY key');
     this.lastAllStmt = db.prepare('SELECT run, key, value FROM metric_last ORDER BY run, key');
+    this.lastOfRunsStmt = db.prepare('SELECT run, key, value FROM metric_last WHERE run IN (SELECT value FROM json_each(?)) ORDER BY run, key');
     this.keysStmt = db.prepare('SELECT key FROM metric_last WHERE run = ? ORDER BY key').pluck();
     this.seriesStmt = db.prepare('SELECT step, epoch, value FROM metrics WHERE run = ? AND key = ? ORDER BY step, rowid').raw();
     this.countStmt = db.prepare('SELECT count(*) FROM metrics WHERE run = ?').pluck();
@@ -259,10 +261,11 @@ export class MetricsRepository {
     return out;
   }
 
-  /** Last values of every run, for listing runs without one query per run. */
-  lastValuesByRun(): Map<string, Record<string, number>> {
+  /** Last values of every run, or of the runs of `ids`, for listing runs without one query per run. */
+  lastValuesByRun(ids?: readonly string[]): Map<string, Record<string, number>> {
     const out = new Map<string, Record<string, number>>();
-    for (const row of this.lastAllStmt.all() as { run: string; key: string; value: number }[]) {
+    const rows = ids ? this.lastOfRunsStmt.all(JSON.stringify(ids)) : this.lastAllStmt.all();
+    for (const row of rows as { run: string; key: string; value: number }[]) {
       let rec = out.get(row.run);
       if (!rec) out.set(row.run, (rec = {}));
       rec[row.key] = row.value;

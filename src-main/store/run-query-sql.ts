@@ -1,10 +1,23 @@
 /**
- * Compiles a parsed runs query (shared/run-query.ts) into SQL over `runs AS r`. Every value
- * the user typed travels as a bound parameter; the only text put into the SQL comes from
- * the field registry (column names, the best/last column of metric_summary).
+ * Compiles a parsed runs query (shared/run-query.ts) into SQL over `runs AS r` joined with
+ * `run_config_fields AS rc` (RUN_TABLE_FROM). Every value the user typed travels as a bound
+ * parameter; the only text put into the SQL comes from the field registry (column names,
+ * config paths, the best/last column of metric_summary).
+ *
+ * Shaped for the indexes: config fields are plain columns of rc (no JSON parsing per row),
+ * a tag is a lookup in run_tags, and a metric condition that only has to be true (outside
+ * any `not`) is `r.id IN (runs whose summary matches)`, answered by metric_summary's
+ * (key, value) indexes instead of one summary lookup per run.
  */
 import type { QueryExpr, QueryValue } from '../../shared/run-query.ts';
 import { LOWER_IS_BETTER, type QueryField, type RunColumnField } from '../../shared/run-query-fields.ts';
+import { RUN_CONFIG_FIELD_COLUMNS } from './migrations/0010-run-table-side-tables.ts';
+
+/** The join that gives `runs AS r` its config fields (LEFT: SQLite leaves it out of statements that read none). */
+export const CONFIG_FIELDS_JOIN = 'LEFT JOIN run_config_fields AS rc ON rc.run = r.id';
+/** The FROM clause every compiled fragment is written against. */
+export const RUN_TABLE_FROM = `runs AS r ${CONFIG_FIELDS_JOIN}`;
+const CONFIG_COLUMNS = new Set(RUN_CONFIG_FIELD_COLUMNS);
 
 export type SqlParam = string | number;
 
@@ -30,7 +43,7 @@ const COLUMN_SQL: Record<RunColumnField, string> = {
 };
 
 /** The metric_summary column holding a summary of a key. */
-function summaryColumn(key: string, aggregate: 'best' | 'last' | 'best_epoch'): string {
+export function summaryColumn(key: string, aggregate: 'best' | 'last' | 'best_epoch'): string {
   if (aggregate === 'last') return 'last_value';
   const lower = LOWER_IS_BETTER.includes(key);
   if (aggregate === 'best') return lower ? 'min_value' : 'max_value';
@@ -43,7 +56,8 @@ export function fieldSql(field: QueryField): SqlFragment {
     case 'column':
       return { sql: COLUMN_SQL[field.name], params: [] };
     case 'config':
-      return { sql: 'json_extract(r.config, ?)', params: [`$.${field.path}`] };
+      // Paths come from the registry (letters, digits and dots), never from the user.
+      return CONFIG_COLUMNS.has(field.path) ? { sql: `rc."${field.path}"`, params: [] } : { sql: 'json_extract(r.config, ?)', params: [`$.${field.path}`] };
     case 'metric':
       return {
         sql: `(SELECT ms.${summaryColumn(field.key, field.aggregate)} FROM metric_summary AS ms WHERE ms.run = r.id AND ms.key = ?)`,
@@ -90,22 +104,27 @@ function dateSql(expr: SqlFragment, op: string, v: Extract<QueryValue, { type: '
   }
 }
 
-export function compileRunQuery(expr: QueryExpr): SqlFragment {
+/**
+ * `truthOnly`: only whether the condition is true matters (the WHERE clause, through AND and
+ * OR); under `not`, false and unknown (NULL, the run has no value) must stay apart.
+ */
+export function compileRunQuery(expr: QueryExpr, truthOnly = true): SqlFragment {
   switch (expr.kind) {
     case 'and':
     case 'or': {
-      const l = compileRunQuery(expr.left);
-      const r = compileRunQuery(expr.right);
+      const l = compileRunQuery(expr.left, truthOnly);
+      const r = compileRunQuery(expr.right, truthOnly);
       return { sql: `(${l.sql} ${expr.kind.toUpperCase()} ${r.sql})`, params: [...l.params, ...r.params] };
     }
     case 'not': {
-      const e = compileRunQuery(expr.expr);
+      const e = compileRunQuery(expr.expr, false);
       // A run without the value (NULL) is neither matched by a condition nor by its negation.
       return { sql: `(NOT coalesce(${e.sql}, 1))`, params: e.params };
     }
     case 'tag': {
-      const exists = 'EXISTS (SELECT 1 FROM json_each(r.tags) AS t WHERE t.value = ? COLLATE NOCASE)';
-      return { sql: expr.op === '=' ? exists : `NOT ${exists}`, params: [expr.tag] };
+      // run_tags.tag is COLLATE NOCASE: the comparison and its index ignore case.
+      const tagged = 'r.id IN (SELECT t.run FROM run_tags AS t WHERE t.tag = ?)';
+      return { sql: expr.op === '=' ? tagged : `NOT ${tagged}`, params: [expr.tag] };
     }
     case 'compare': {
       const f = fieldSql(expr.field);
@@ -113,6 +132,14 @@ export function compileRunQuery(expr: QueryExpr): SqlFragment {
       if (v.type === 'date') return dateSql(f, expr.op, v);
       if (expr.op === '~') return containsSql(f, String(literal(v)));
       const collate = v.type === 'text' ? ' COLLATE NOCASE' : '';
+      if (truthOnly && expr.field.kind === 'metric') {
+        // True exactly when the correlated form is true; a run without the metric is simply not in the set.
+        const col = summaryColumn(expr.field.key, expr.field.aggregate);
+        return {
+          sql: `r.id IN (SELECT ms.run FROM metric_summary AS ms WHERE ms.key = ? AND ms.${col} ${expr.op} ?${collate})`,
+          params: [expr.field.key, literal(v)],
+        };
+      }
       return { sql: `${f.sql} ${expr.op} ?${collate}`, params: [...f.params, literal(v)] };
     }
   }

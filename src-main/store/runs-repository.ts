@@ -130,6 +130,7 @@ export interface TransitionFields {
 export class RunsRepository {
   private readonly insertStmt;
   private readonly getStmt;
+  private readonly getManyStmt;
   private readonly listStmt;
   private readonly configStmt;
   private readonly activeStmt;
@@ -146,6 +147,7 @@ export class RunsRepository {
       `UPDATE runs SET queue_position = (SELECT coalesce(max(queue_position), 0) + 1 FROM runs WHERE queue_position IS NOT NULL) WHERE id = ?`,
     );
     this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id = ?`);
+    this.getManyStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id IN (SELECT value FROM json_each(?))`);
     this.listStmt = db.prepare(`SELECT ${COLUMNS} FROM runs ORDER BY created_at DESC, id DESC`);
     this.configStmt = db.prepare(`SELECT config FROM runs WHERE id = ?`).pluck();
     // Runs on a cluster are followed through Slurm, not through local owners and queues.
@@ -169,6 +171,11 @@ export class RunsRepository {
   get(id: string): RunRecord | undefined {
     const row = this.getStmt.get(id) as RunRow | undefined;
     return row ? toRecord(row) : undefined;
+  }
+
+  /** The runs of `ids` that exist, in no particular order (one statement for a page of runs). */
+  getMany(ids: readonly string[]): RunRecord[] {
+    return (this.getManyStmt.all(JSON.stringify(ids)) as RunRow[]).map(toRecord);
   }
 
   /** Newest first. */

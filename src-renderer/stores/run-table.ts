@@ -13,7 +13,8 @@ import { useApiClient } from '../api/client-holder.ts';
 import { withBrushes, type Brush } from './hyperparameter-axes.ts';
 import { MAX_COMPARE_RUNS } from './navigation.ts';
 
-export const PAGE_SIZE = 200;
+/** Rows per runs.query page: a screenful and its overscan, so each answer stays small. */
+export const PAGE_SIZE = 50;
 export const DEFAULT_COLUMNS = ['best.knn_top1', 'last.loss', 'lr', 'batchSize'];
 const COLUMNS_STORAGE_KEY = 'snca.runTable.columns';
 

@@ -9,6 +9,7 @@ import { up as up0006 } from './0006-change-versions.ts';
 import { up as up0007 } from './0007-metric-blocks.ts';
 import { up as up0008 } from './0008-models.ts';
 import { up as up0009 } from './0009-cluster-evaluations.ts';
+import { up as up0010 } from './0010-run-table-side-tables.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-runs', up: up0001 },
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: '0007-metric-blocks', up: up0007 },
   { version: 8, name: '0008-models', up: up0008 },
   { version: 9, name: '0009-cluster-evaluations', up: up0009 },
+  { version: 10, name: '0010-run-table-side-tables', up: up0010 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
