@@ -1,7 +1,7 @@
 /**
  * Requests to the gallery's search worker_thread and its answers, parsed on both sides.
  * The worker keeps the banks it was asked about resident (engine/eval/bank-search.ts), so
- * a search after the first costs one pass of matrix products, not a load.
+ * a search after the first costs one pass over the bank's int8 codes, not a load.
  */
 import { z } from 'zod';
 import { DATASET_KINDS } from '../../shared/run-config.ts';
@@ -41,7 +41,6 @@ export const FromSearchWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('result'),
     id: z.int(),
     lists: z.array(z.object({ rows: ints, similarities: floats })),
-    backend: z.string(),
   }),
   z.object({ type: z.literal('vector'), id: z.int(), vector: floats }),
   z.object({ type: z.literal('error'), id: z.int(), message: z.string() }),

@@ -1,8 +1,9 @@
 /**
  * worker_thread entry of gallery searches: answers search requests one at a time against
- * banks it keeps resident, and embeds query images from outside the dataset with the
- * source's model (the last one used stays loaded). Banks leave least recently used first once they exceed the budget
- * (SNCA_GALLERY_RESIDENT_MB, default 1536 MB of float32 rows).
+ * banks it keeps resident (their int8 codes, engine/eval/bank-search.ts; the float rows stay
+ * in the files), and embeds query images from outside the dataset with the source's model
+ * (the last one used stays loaded). Banks leave least recently used first once they exceed
+ * the budget (SNCA_GALLERY_RESIDENT_MB, default 1536 MB of codes: a 1.28M × 128 bank holds 181 MB).
  */
 import { parentPort } from 'node:worker_threads';
 import { describeIssues, issuesOf } from '../../shared/validation.ts';
@@ -24,7 +25,8 @@ provideThreadStarter(startWorkerEntryThread);
 const budgetBytes = (Number(process.env.SNCA_GALLERY_RESIDENT_MB) || 1536) * 1e6;
 /** Resident banks by file, least recently used first (Map keeps insertion order). */
 const resident = new Map<string, BankIndex>();
-const backend = selectBackend();
+/** The tensor backend, chosen on the first embedding (searches run on the scan kernel, not on it). */
+let backend: ReturnType<typeof selectBackend> | null = null;
 
 function bankOf(file: string, rows: number, dim: number): BankIndex {
   const hit = resident.get(file);
@@ -37,13 +39,14 @@ function bankOf(file: string, rows: number, dim: number): BankIndex {
     hit.dispose();
     resident.delete(file);
   }
-  const wanted = rows * dim * 4;
-  let held = [...resident.values()].reduce((n, b) => n + b.size * b.dim * 4, 0);
+  // About what the index will hold: codes padded to 16 bytes a row, and 12 bytes of bounds.
+  const wanted = rows * (Math.ceil(dim / 16) * 16 + 12);
+  let held = [...resident.values()].reduce((n, b) => n + b.residentBytes, 0);
   for (const [f, b] of resident) {
     if (held + wanted <= budgetBytes) break;
     b.dispose();
     resident.delete(f);
-    held -= b.size * b.dim * 4;
+    held -= b.residentBytes;
   }
   const index = BankIndex.fromFile(file, dim, { expectedRows: rows });
   if (index === 'cancelled') throw new Error(`${file}: loading was cancelled`);
@@ -63,7 +66,7 @@ function extractorOf(source: FeatureSourceSpec, shape: ImageShape): FeatureExtra
   return extractor.value;
 }
 
-// One request at a time, in order: a search holds the backend for its whole pass.
+// One request at a time, in order: a search holds the thread for its whole pass.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (raw: unknown) => {
   queue = queue.then(async () => {
@@ -76,7 +79,7 @@ port.on('message', (raw: unknown) => {
     const msg = parsed.data;
     if (msg.type === 'embed') {
       try {
-        await backend;
+        await (backend ??= selectBackend());
         const shape = datasetInputShape(msg.datasetKind);
         const input = await queryImageInput(msg.datasetKind, msg.image, msg.name);
         const x = tf.tensor4d(input, [1, ...shape]);
@@ -99,9 +102,8 @@ port.on('message', (raw: unknown) => {
       return;
     }
     try {
-      const info = await backend;
       const lists = bankOf(msg.file, msg.rows, msg.dim).search(msg.queries, msg.k);
-      post({ type: 'result', id: msg.id, lists: lists.map((l) => ({ rows: l.rows, similarities: l.similarities })), backend: info.name });
+      post({ type: 'result', id: msg.id, lists: lists.map((l) => ({ rows: l.rows, similarities: l.similarities })) });
     } catch (err) {
       post({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
     }

@@ -1,28 +1,49 @@
 /**
  * Exact nearest-neighbour search of a feature bank (rows L2-normalised, so the inner
- * product is the cosine similarity), as the gallery needs it: every query against every
- * row, the k best kept per query (top-k.ts orders them, ties by lower row).
+ * product is the cosine similarity), as the gallery needs it: the k best rows per query,
+ * best first, ties by lower row (top-k.ts), with the similarity computed in float64.
  *
- * The bank stays resident on the engine's backend as transposed chunks [D, rows], built
- * once when it is loaded. A search is then one matrix product per chunk (queries × chunk,
- * XNNPACK on wasm, a GPU kernel on webgpu/tensorflow) whose similarities are read back and
- * merged into each query's running top-k in JS: for k = 20 the merge is a threshold test
- * per value, far cheaper than the product, and it needs no sort of whole rows. The k rows
- * found are then ranked by their similarity recomputed in float64.
+ * How: a compressed first pass, then an exact re-rank.
+ * - At load the bank is coded to int8, one scale per row, with a bound per row of the error
+ *   that makes (bank-codes.ts); in one streaming pass over the file, row-major, kept in a
+ *   WebAssembly memory (a 1.28M × 128 bank is 164 MB of codes instead of 655 MB of floats).
+ *   The float32 rows stay in the file (or the caller's array) and are read back only for
+ *   the few rows re-ranked.
+ * - A search runs the SIMD kernel (bank-scan-kernel.wat) over the codes in blocks of rows.
+ *   For each row it has an interval [lower, upper] sure to hold the exact similarity. The k
+ *   best lower ends so far (a TopK of (lower, row)) give a threshold; a row whose upper end
+ *   ranks after the k-th best (lower, row) cannot be in the top k: k rows are surely at least
+ *   as similar, and ahead of it on ties. Every other row is a candidate, and the candidates
+ *   are ranked by their exact similarity. The result is therefore the brute-force result,
+ *   bit for bit; only the work differs. For random unit vectors of 128 dimensions the
+ *   intervals are about ±0.02 wide and a 1.28M-row search re-ranks a few hundred rows.
  *
- * Why transposed and resident: a [q, D] × [D, n] product is the layout every backend's
- * matmul takes without a copy; transposing per search (as knn.ts does for its one-off
- * evaluations) would move the whole bank through memory twice more for every query.
+ * Why not a float32 product over the bank: it moves 655 MB through memory per pass and is
+ * memory-bound (about 100 ms on a 2-core VM); the codes move a quarter of that. Why our own
+ * kernel: the vector-search packages on npm (usearch, faiss-node, hnswlib-node) are native
+ * add-ons (an Electron rebuild per platform) whose int8 search is approximate, with no bound to
+ * re-rank by; their exact search is the float32 scan again.
  *
  * Bank files are raw float32 little-endian, row-major [rows, dim], with nothing else in
  * them; the row count follows from the size, which must be a whole number of rows.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
+import { BankScanKernel, PARAM_BYTES } from './bank-scan-kernel.ts';
+import { codeQuery, codeRow, codeStride, type QueryCode } from './bank-codes.ts';
 import { TopK, type TopKList } from './top-k.ts';
 
-/** Rows per resident chunk: 65536 × 128 floats is 32 MB, and one product per chunk. */
+/** Rows read from a bank file per block while coding it (32 MB at 128 dimensions). */
 export const DEFAULT_CHUNK_ROWS = 65536;
+/** Queries coded into the kernel at once; larger batches are searched in groups of this many. */
+const QUERY_GROUP = 64;
+/** Entries the kernel may write per call: a block's rows × its queries never exceed this. */
+const OUT_CAPACITY = 131072;
+/** Rows per kernel call for one query: a few calls, each tightening the threshold. */
+const SINGLE_BLOCK_ROWS = 65536;
+/** The first block is small: until k lower ends are known every row is written out. */
+const FIRST_BLOCK_ROWS = 1024;
+/** Bytes of codes per kernel call for several queries: the block stays in L2 while each query reads it. */
+const BATCH_BLOCK_BYTES = 256 * 1024;
 
 export class BankFileError extends Error {
   constructor(
@@ -38,12 +59,18 @@ export class BankSearchError extends Error {
   override readonly name = 'BankSearchError';
 }
 
-/** Where a bank's rows come from: a block of `count` rows from `start`, row-major. */
+/**
+ * Where a bank's float32 rows come from: `count` rows from `start`, row-major, any block at
+ * any time. The array may be reused by the next call.
+ */
 type RowSource = (start: number, count: number) => Float32Array;
 
 export class BankIndex {
-  private readonly chunks: { start: number; rows: number; t: tf.Tensor2D }[] = [];
+  private readonly kernel: BankScanKernel;
+  /** Rows the bound cannot cover (bank-codes.ts); compared exactly in every search. */
+  private readonly irregular: number[] = [];
   private disposed = false;
+  private reranked = 0;
 
   private constructor(
     readonly size: number,
@@ -53,16 +80,21 @@ export class BankIndex {
     chunkRows: number,
     cancelled: () => boolean,
   ) {
+    this.kernel = new BankScanKernel(size, codeStride(dim), QUERY_GROUP, OUT_CAPACITY);
+    const stride = this.kernel.stride;
+    const { codes, scale, res, norm } = this.kernel.bankViews();
     for (let start = 0; start < size; start += chunkRows) {
       if (cancelled()) break;
       const rows = Math.min(chunkRows, size - start);
       const block = readRows(start, rows);
-      const t = new Float32Array(rows * dim);
       for (let r = 0; r < rows; r++) {
-        const o = r * dim;
-        for (let d = 0; d < dim; d++) t[d * rows + r] = block[o + d]!;
+        const row = start + r;
+        const c = codeRow(block, r * dim, dim, codes, row * stride);
+        scale[row] = c.scale;
+        res[row] = c.res;
+        norm[row] = c.norm;
+        if (Number.isNaN(c.res)) this.irregular.push(row);
       }
-      this.chunks.push({ start, rows, t: tf.tensor2d(t, [dim, rows]) });
     }
   }
 
@@ -74,16 +106,10 @@ export class BankIndex {
     return new BankIndex(n, dim, (s, c) => rows.subarray(s * dim, (s + c) * dim), () => {}, chunkRowsOf(opts.chunkRows), () => false);
   }
 
-  /** A bank whose rows are produced block by block (never whole in JS memory), e.g. generated. */
-  static fromBlocks(size: number, dim: number, readRows: (start: number, count: number) => Float32Array, opts: { chunkRows?: number } = {}): BankIndex {
-    if (!Number.isInteger(dim) || dim < 1) throw new BankSearchError(`bank dimension must be a positive integer, got ${dim}`);
-    if (!Number.isInteger(size) || size < 0) throw new BankSearchError(`bank size must be a non-negative integer, got ${size}`);
-    return new BankIndex(size, dim, readRows, () => {}, chunkRowsOf(opts.chunkRows), () => false);
-  }
-
   /**
-   * A bank file, read chunk by chunk (never whole into JS memory). `expectedRows`, when
-   * given, must match the file. Returns 'cancelled' when `cancelled()` turns true while loading.
+   * A bank file, read block by block (never whole into JS memory; searches read back only the
+   * rows they re-rank). `expectedRows`, when given, must match the file. Returns 'cancelled'
+   * when `cancelled()` turns true while loading.
    */
   static fromFile(
     file: string,
@@ -91,7 +117,12 @@ export class BankIndex {
     opts: { chunkRows?: number; expectedRows?: number; cancelled?: () => boolean } = {},
   ): BankIndex | 'cancelled' {
     if (!Number.isInteger(dim) || dim < 1) throw new BankFileError(file, `bank dimension must be a positive integer, got ${dim}`);
-    const fd = openSync(file, 'r');
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (err) {
+      throw new BankFileError(file, `cannot be opened (${err instanceof Error ? err.message : String(err)})`);
+    }
     let owned = true;
     try {
       const bytes = fstatSync(fd).size;
@@ -103,9 +134,14 @@ export class BankIndex {
       if (opts.expectedRows !== undefined && n !== opts.expectedRows) {
         throw new BankFileError(file, `holds ${n} rows but ${opts.expectedRows} were expected (one per train image)`);
       }
+      const chunkRows = chunkRowsOf(opts.chunkRows);
+      // One buffer for every read: what is read is used before the next read (the load codes
+      // a block, the re-rank a run of rows) or copied (row()).
+      let scratch = new Float32Array(0);
       const read: RowSource = (start, count) => {
-        const out = new Float32Array(count * dim);
-        const view = new Uint8Array(out.buffer);
+        if (scratch.length < count * dim) scratch = new Float32Array(count * dim);
+        const out = scratch.subarray(0, count * dim);
+        const view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
         let done = 0;
         while (done < view.length) {
           const got = readSync(fd, view, done, view.length - done, start * rowBytes + done);
@@ -115,16 +151,31 @@ export class BankIndex {
         return out;
       };
       const cancelled = opts.cancelled ?? (() => false);
-      const index = new BankIndex(n, dim, read, () => closeSync(fd), chunkRowsOf(opts.chunkRows), cancelled);
+      const index = new BankIndex(n, dim, read, () => closeSync(fd), chunkRows, cancelled);
       owned = false;
       if (cancelled()) {
         index.dispose();
         return 'cancelled';
       }
+      // The load's 32 MB block is not kept for the re-rank's few rows.
+      scratch = new Float32Array(0);
       return index;
+    } catch (err) {
+      if (err instanceof BankFileError || err instanceof BankSearchError) throw err;
+      throw new BankFileError(file, err instanceof Error ? err.message : String(err));
     } finally {
       if (owned) closeSync(fd);
     }
+  }
+
+  /** Bytes this index keeps in memory (the codes and per-row bounds). */
+  get residentBytes(): number {
+    return this.kernel.bytes;
+  }
+
+  /** Rows compared exactly so far, over all searches (the first pass's selectivity). */
+  get rerankedRows(): number {
+    return this.reranked;
   }
 
   /** Row i of the bank (a copy). */
@@ -136,47 +187,114 @@ export class BankIndex {
 
   /**
    * The k most similar rows of every query (queries row-major [q, dim]), best first.
-   * Exact: every row is compared; ties go to the lower row.
+   * Exact: the same rows and similarities as comparing every row in float64; ties go to the lower row.
    */
   search(queries: Float32Array, k: number): TopKList[] {
     this.checkOpen();
     if (queries.length % this.dim !== 0) {
       throw new BankSearchError(`queries of ${queries.length} floats are not a whole number of rows of the bank's dimension ${this.dim}`);
     }
+    if (!Number.isInteger(k) || k < 1) throw new BankSearchError(`k must be a positive integer, got ${k}`);
     const nq = queries.length / this.dim;
     const kEff = Math.min(k, this.size);
     if (nq === 0 || kEff === 0) return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), similarities: new Float32Array(0) }));
-    const tops = Array.from({ length: nq }, () => new TopK(kEff));
-    const q = tf.tensor2d(queries, [nq, this.dim]);
-    try {
-      for (const chunk of this.chunks) {
-        const product = tf.matMul(q, chunk.t);
-        let sims: Float32Array;
-        try {
-          sims = product.dataSync() as Float32Array;
-        } finally {
-          product.dispose();
-        }
-        for (let i = 0; i < nq; i++) tops[i]!.offerRange(sims, chunk.start, i * chunk.rows, (i + 1) * chunk.rows);
-      }
-    } finally {
-      q.dispose();
+    const out: TopKList[] = [];
+    for (let g = 0; g < nq; g += QUERY_GROUP) {
+      const group = queries.subarray(g * this.dim, Math.min(nq, g + QUERY_GROUP) * this.dim);
+      out.push(...this.searchGroup(group, kEff));
     }
-    return tops.map((t, i) => this.rescore(t.sorted(), queries.subarray(i * this.dim, (i + 1) * this.dim), kEff));
+    return out;
   }
 
-  /**
-   * The k found rows ranked again by their similarity in float64. The float32 product can
-   * put a near-duplicate a rounding error above a row's similarity with itself; recomputed
-   * exactly, a bank row used as the query comes first unless another row equals it.
-   */
-  private rescore(list: TopKList, query: Float32Array, k: number): TopKList {
+  /** At most QUERY_GROUP queries: one pass of the kernel over the codes, then the re-rank. */
+  private searchGroup(queries: Float32Array, k: number): TopKList[] {
+    const dim = this.dim;
+    const nq = queries.length / dim;
+    const kernel = this.kernel;
+    const { qcodes, params } = kernel.queryViews();
+    const qStride = kernel.stride;
+    const codes: QueryCode[] = [];
+    for (let i = 0; i < nq; i++) {
+      const c = codeQuery(queries.subarray(i * dim, (i + 1) * dim), qcodes.subarray(i * qStride, (i + 1) * qStride));
+      codes.push(c);
+      const p = (i * PARAM_BYTES) / 4;
+      params[p] = c.scale;
+      params[p + 1] = c.alpha;
+      params[p + 2] = c.beta;
+      params[p + 3] = c.gamma;
+      // A query searched exactly is never written out by the kernel (no upper end reaches +∞).
+      params[p + 4] = c.regular ? -Infinity : Infinity;
+    }
+    // Per query: the k best (lower, row) pairs, and the rows written out with their upper end.
+    const lowers = codes.map(() => new TopK(k));
+    const candidates = codes.map(() => ({ rows: [] as number[], uppers: [] as number[] }));
+    const regular = codes.map((c) => c.regular);
+    const batchRows = Math.max(4, Math.floor(Math.min(BATCH_BLOCK_BYTES / kernel.stride, OUT_CAPACITY / nq) / 4) * 4);
+    const padded = kernel.paddedRows;
+    let blockRows = nq === 1 ? FIRST_BLOCK_ROWS : batchRows;
+    if (regular.some(Boolean)) {
+      for (let start = 0; start < padded; ) {
+        const end = Math.min(padded, start + blockRows);
+        const written = kernel.scan(start, end, nq);
+        const entries = kernel.outViews(written);
+        for (let e = 0; e < written; e++) {
+          const qi = entries.ints[e * 4]!;
+          if (!regular[qi]) continue;
+          const row = entries.ints[e * 4 + 1]!;
+          const lower = entries.floats[e * 4 + 2]!;
+          const upper = entries.floats[e * 4 + 3]!;
+          const top = lowers[qi]!;
+          top.offer(lower, row);
+          // Dropped at once when k pairs already rank before (upper, row); checked again at the end.
+          if (top.count === top.k && top.ranksAfterWorst(upper, row)) continue;
+          const c = candidates[qi]!;
+          c.rows.push(row);
+          c.uppers.push(upper);
+        }
+        for (let i = 0; i < nq; i++) if (regular[i]) params[(i * PARAM_BYTES) / 4 + 4] = lowers[i]!.threshold;
+        start = end;
+        if (nq === 1) blockRows = SINGLE_BLOCK_ROWS;
+      }
+    }
+    return codes.map((c, i) => {
+      const query = queries.subarray(i * dim, (i + 1) * dim);
+      if (!c.regular) return this.exactScan(query, k);
+      const top = lowers[i]!;
+      const cand = candidates[i]!;
+      const rows: number[] = [];
+      for (let j = 0; j < cand.rows.length; j++) {
+        if (!(top.count === top.k && top.ranksAfterWorst(cand.uppers[j]!, cand.rows[j]!))) rows.push(cand.rows[j]!);
+      }
+      rows.push(...this.irregular);
+      return this.rerank(rows, query, k);
+    });
+  }
+
+  /** The k best of `rows` by their similarity to `query` in float64, summed in dimension order. */
+  private rerank(rows: readonly number[], query: Float32Array, k: number): TopKList {
     const top = new TopK(k);
-    for (const row of list.rows) {
-      const v = this.readRows(row, 1);
-      let s = 0;
-      for (let d = 0; d < this.dim; d++) s += v[d]! * query[d]!;
-      top.offer(s, row);
+    const dim = this.dim;
+    this.reranked += rows.length;
+    const sorted = Int32Array.from(rows).sort();
+    for (let j = 0; j < sorted.length; ) {
+      // Runs of consecutive rows are read as one block.
+      let run = 1;
+      while (j + run < sorted.length && sorted[j + run] === sorted[j]! + run && run < 256) run++;
+      const block = this.readRows(sorted[j]!, run);
+      for (let r = 0; r < run; r++) top.offer(dot(block, r * dim, query), sorted[j]! + r);
+      j += run;
+    }
+    return top.sorted();
+  }
+
+  /** Every row compared in float64 (a query whose values the bound cannot cover). */
+  private exactScan(query: Float32Array, k: number): TopKList {
+    const top = new TopK(k);
+    const dim = this.dim;
+    for (let start = 0; start < this.size; start += DEFAULT_CHUNK_ROWS) {
+      const count = Math.min(DEFAULT_CHUNK_ROWS, this.size - start);
+      const block = this.readRows(start, count);
+      for (let r = 0; r < count; r++) top.offer(dot(block, r * dim, query), start + r);
     }
     return top.sorted();
   }
@@ -184,14 +302,20 @@ export class BankIndex {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const c of this.chunks) c.t.dispose();
-    this.chunks.length = 0;
+    this.kernel.dispose();
     this.release();
   }
 
   private checkOpen(): void {
     if (this.disposed) throw new BankSearchError('the bank index was disposed');
   }
+}
+
+/** The float64 inner product of block[offset, offset + q.length) and q, in dimension order. */
+function dot(block: Float32Array, offset: number, q: Float32Array): number {
+  let s = 0;
+  for (let d = 0; d < q.length; d++) s += block[offset + d]! * q[d]!;
+  return s;
 }
 
 function chunkRowsOf(v: number | undefined): number {

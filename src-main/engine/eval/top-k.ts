@@ -39,6 +39,11 @@ export class TopK {
     return this.size < this.k ? -Infinity : this.sims[0]!;
   }
 
+  /** true when the worst kept pair ranks before (similarity, row): k kept pairs rank before it. */
+  ranksAfterWorst(similarity: number, row: number): boolean {
+    return this.size > 0 && ranksBefore(this.sims[0]!, this.rows[0]!, similarity, row);
+  }
+
   offer(similarity: number, row: number): void {
     if (similarity !== similarity) return;
     if (this.size < this.k) {
