@@ -256,7 +256,9 @@ export interface ServeModePage {
  * Registers, in the calling scope (a file or a describe block), the hooks that build the
  * renderer, start the real serve mode with `options` (or what `options()` resolves to, for
  * options that need something started first) and launch Chromium before its tests, and stop
- * both after them. Does nothing where there is no Chromium (`skip` says why).
+ * both after them. Does nothing where there is no Chromium (`skip` says why). At a file's top
+ * level Node 20 starts `before` hooks without waiting for one another: preparation that needs
+ * the server goes in a describe block's `before` or at the start of the tests.
  */
 export function useServeModePage(options: ServeModeOptions | (() => Promise<ServeModeOptions>) = {}): ServeModePage {
   const skip = e2eSkipReason() ?? false;
