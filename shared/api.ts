@@ -172,6 +172,8 @@ export const methods = {
         runId: RunIdSchema.optional(),
         /** A checkpoint file, recorded by a run of this database or not. */
         path: z.string().min(1).max(4096).optional(),
+        /** An imported model, by name or id: its weights embed the val split, its bank (rows labelled by its train folder) is the train side. */
+        model: z.string().trim().min(1).max(120).optional(),
         k: z.int().min(1).max(1000).default(30),
         /** Default: the checkpoint config's sigma, else its temperature. */
         sigma: z.number().positive().max(100).optional(),
@@ -184,9 +186,9 @@ export const methods = {
         resources: SlurmResourceOverridesSchema.optional(),
       })
       .strict()
-      .refine((v) => [v.checkpointId, v.runId, v.path].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of checkpointId, runId or path' }),
+      .refine((v) => [v.checkpointId, v.runId, v.path, v.model].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of checkpointId, runId, path or model' }),
     EvaluationSchema,
-    'Weighted-kNN evaluation of a checkpoint on a val split; an earlier completed one with the same checkpoint, dataset, K, sigma and recompute is reused.',
+    'Weighted-kNN evaluation of a checkpoint or an imported model on a val split; an earlier completed one with the same checkpoint (or model file) sha256, dataset, K, sigma and recompute is reused.',
   ),
   'evaluations.list': method(z.object({ runId: RunIdSchema }).strict(), z.array(EvaluationSchema), 'Evaluations of a run, newest first.'),
   'evaluations.cancel': method(
@@ -202,7 +204,7 @@ export const methods = {
   'compare.checkpoints': method(
     CompareCheckpointsInputSchema,
     CompareCheckpointsResultSchema,
-    'Compare 2–4 checkpoints on the same val split, K and sigma: stored evaluations are reused, missing ones start as evaluation jobs (ready is false until they complete); then accuracies, McNemar per pair, per-class accuracy, changed confusion pairs and disagreements.',
+    'Compare 2–4 checkpoints and imported models on the same val split, K and sigma: stored evaluations are reused, missing ones start as evaluation jobs (ready is false until they complete); then accuracies, McNemar per pair, per-class accuracy, changed confusion pairs and disagreements.',
   ),
   'compare.neighbours': method(
     CompareNeighboursInputSchema,

@@ -1,5 +1,5 @@
 /**
- * Comparing 2–4 checkpoints on the same val split, K and sigma: accuracies side by side,
+ * Comparing 2–4 checkpoints (and imported models) on the same val split, K and sigma: accuracies side by side,
  * McNemar's exact test per pair, per-class accuracy, the confusion pairs that changed most,
  * the val images they disagree on, and (per image) each checkpoint's top-K neighbours.
  */
@@ -7,19 +7,37 @@ import { z } from 'zod';
 import { DatasetSpecSchema } from './run-config.ts';
 import { EvaluationSchema } from './domain.ts';
 import { DatasetIdSchema } from './thumbnails.ts';
+import { ModelIdSchema } from './models.ts';
+
+/** One side of a comparison: a checkpoint of ours, or an imported model (its weights, and its bank as the train side). */
+export const CompareSideSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('checkpoint'), id: z.int().min(1) }).strict(),
+  z.object({ kind: z.literal('model'), modelId: ModelIdSchema }).strict(),
+]);
+export type CompareSide = z.infer<typeof CompareSideSchema>;
+
+/** How messages and keys name a side. */
+export function sideKey(side: CompareSide): string {
+  return side.kind === 'checkpoint' ? `checkpoint ${side.id}` : `model ${side.modelId}`;
+}
 
 export const CompareCheckpointsInputSchema = z
   .object({
-    checkpointIds: z.array(z.int().min(1)).min(2).max(4),
+    /** 2–4 sides in the order shown. */
+    sides: z.array(CompareSideSchema).min(2).max(4).optional(),
+    /** Shorthand for sides that are all checkpoints. */
+    checkpointIds: z.array(z.int().min(1)).min(2).max(4).optional(),
     k: z.int().min(1).max(1000).default(30),
-    /** Default: the first checkpoint's configured sigma (else its temperature), used for all. */
+    /** Default: the first checkpoint's configured sigma (else its temperature; with models only, the first model's temperature), used for all. */
     sigma: z.number().positive().max(100).optional(),
     recomputeMemory: z.boolean().default(false),
-    /** Default: the first checkpoint's dataset, used for all. */
+    /** Default: the first checkpoint's dataset (with models only, the dataset the first model's train folder belongs to), used for all. */
     dataset: DatasetSpecSchema.optional(),
   })
   .strict()
-  .refine((v) => new Set(v.checkpointIds).size === v.checkpointIds.length, { message: 'the checkpoints must be different', path: ['checkpointIds'] });
+  .refine((v) => (v.sides === undefined) !== (v.checkpointIds === undefined), { message: 'give either sides or checkpointIds', path: ['sides'] })
+  .transform(({ sides, checkpointIds, ...rest }) => ({ ...rest, sides: sides ?? (checkpointIds ?? []).map((id): CompareSide => ({ kind: 'checkpoint', id })) }))
+  .refine((v) => new Set(v.sides.map(sideKey)).size === v.sides.length, { message: 'the checkpoints and models must be different', path: ['sides'] });
 
 /** Disagreements listed at most (the total is reported too). */
 export const MAX_DISAGREEMENTS = 5000;
@@ -43,7 +61,7 @@ export const CompareCheckpointsResultSchema = z.object({
   ready: z.boolean(),
   /** Names the dataset's images for thumbnails (shared/thumbnails.ts): val split for the queries, train for the neighbours. */
   datasetId: DatasetIdSchema,
-  /** One per checkpoint, in the order asked; running ones report through evaluation.changed. */
+  /** One per side, in the order asked; running ones report through evaluation.changed. */
   evaluations: z.array(EvaluationSchema),
   comparison: CheckpointComparisonSchema.nullable(),
   /** Why there is no comparison yet (a failed evaluation, or one stored without per-sample results). */

@@ -170,6 +170,8 @@ export const EvaluationSchema = z.object({
   checkpointPath: z.string(),
   checkpointSha256: z.string(),
   checkpointEpoch: z.int().nullable(),
+  /** The imported model evaluated instead of a checkpoint of ours (checkpointPath is then its weights file, checkpointSha256 its imported file's). */
+  modelId: z.string().nullable(),
   /** The dataset spec evaluated on (its val split). */
   dataset: z.record(z.string(), z.unknown()),
   k: z.int(),

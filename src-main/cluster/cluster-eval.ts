@@ -23,7 +23,7 @@ export const CLUSTER_EVAL_RESULT_FILE = 'result.json';
 export const CLUSTER_EVAL_SAMPLES_FILE = 'samples.psr';
 
 /** What the app writes: an evaluation job whose per-sample file is DIR/samples.psr. */
-export const ClusterEvalFileSchema = EvaluateJobSchema.omit({ samplesPath: true });
+export const ClusterEvalFileSchema = EvaluateJobSchema.omit({ samplesPath: true, model: true });
 export type ClusterEvalFile = z.infer<typeof ClusterEvalFileSchema>;
 
 /** What the node writes at the end. */

@@ -1,18 +1,19 @@
 /**
- * `compare.checkpoints` and `compare.neighbours`: evaluates 2–4 checkpoints on the same val
- * split with the same K and sigma (stored evaluations are reused, missing ones start as
- * evaluation jobs through EvaluationsService), and once all have completed, compares
- * their per-sample results files.
+ * `compare.checkpoints` and `compare.neighbours`: evaluates 2–4 checkpoints or imported
+ * models on the same val split with the same K and sigma (stored evaluations are reused,
+ * missing ones start as evaluation jobs through EvaluationsService, which owns how a model
+ * is evaluated), and once all have completed, compares their per-sample results files.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
-import type { CompareCheckpointsResult, NeighbourPanel } from '../../shared/checkpoint-compare.ts';
+import type { CompareCheckpointsResult, CompareSide, NeighbourPanel } from '../../shared/checkpoint-compare.ts';
 import type { Evaluation } from '../../shared/domain.ts';
 import { effectiveSigma, RunConfigSchema, type DatasetSpecInput } from '../../shared/run-config.ts';
 import { readPerSampleFile, type PerSampleResults } from '../engine/eval/per-sample-file.ts';
 import type { Store } from '../store/store.ts';
 import { compareSamples, neighbourPanel, SampleMismatchError } from './checkpoint-comparison.ts';
 import type { EvaluationRequest } from './evaluations-service.ts';
+import { modelEvaluationDefaults } from './model-dataset.ts';
 
 export interface CheckpointCompareDeps {
   store: Store;
@@ -23,7 +24,7 @@ export interface CheckpointCompareDeps {
 }
 
 export interface CompareCheckpointsRequest {
-  checkpointIds: number[];
+  sides: CompareSide[];
   k: number;
   sigma?: number | undefined;
   recomputeMemory: boolean;
@@ -40,28 +41,36 @@ export class CheckpointCompareService {
 
   async compare(req: CompareCheckpointsRequest): Promise<CompareCheckpointsResult> {
     const { store } = this.deps;
-    const checkpoints = req.checkpointIds.map((id) => {
-      const c = store.checkpoints.get(id);
-      if (!c) throw ApiError.notFound(`Checkpoint ${id}`);
-      return c;
+    const sides = req.sides.map((side) => {
+      if (side.kind === 'model') {
+        const model = store.models.get(side.modelId);
+        if (!model) throw ApiError.notFound(`Imported model ${side.modelId}`);
+        return { side, model };
+      }
+      const checkpoint = store.checkpoints.get(side.id);
+      if (!checkpoint) throw ApiError.notFound(`Checkpoint ${side.id}`);
+      return { side, checkpoint };
     });
-    // One val split, K and sigma for all: taken from the first checkpoint's run unless given.
+    // One val split, K and sigma for all: taken from the first checkpoint's run (else the first model) unless given.
     let sigma = req.sigma;
     let dataset = req.dataset;
     if (sigma === undefined || dataset === undefined) {
-      const json = store.runs.configJson(checkpoints[0]!.runId);
-      const config = json === undefined ? undefined : RunConfigSchema.safeParse(JSON.parse(json));
-      if (!config?.success) throw new ApiError('conflict', `The config of run ${checkpoints[0]!.runId} cannot be read; give sigma and dataset explicitly.`);
-      sigma ??= effectiveSigma(config.data);
-      dataset ??= config.data.dataset;
+      const checkpoint = sides.find((s) => s.checkpoint)?.checkpoint;
+      const defaults = checkpoint ? this.runDefaults(checkpoint.runId) : modelEvaluationDefaults(sides[0]!.model!, req);
+      sigma ??= defaults.sigma;
+      dataset ??= defaults.dataset;
     }
     const datasetId = this.deps.datasetIdOf(dataset);
     const evaluations: Evaluation[] = [];
-    for (const c of checkpoints) {
-      evaluations.push(await this.deps.evaluate({ checkpointId: c.id, k: req.k, sigma, recomputeMemory: req.recomputeMemory, dataset }));
+    for (const { side, model } of sides) {
+      const target = side.kind === 'checkpoint' ? { checkpointId: side.id } : { model: model!.id };
+      evaluations.push(await this.deps.evaluate({ ...target, k: req.k, sigma, recomputeMemory: req.recomputeMemory, dataset }));
     }
     const failed = evaluations.find((e) => e.status !== 'completed' && e.status !== 'running');
-    if (failed) return { ready: false, datasetId, evaluations, comparison: null, problem: `The evaluation of checkpoint ${failed.checkpointId} ${failed.status}: ${failed.error ?? 'no message'}` };
+    if (failed) {
+      const what = failed.modelId !== null ? `model ${sides.find((s) => s.model?.id === failed.modelId)?.model?.name ?? failed.modelId}` : `checkpoint ${failed.checkpointId}`;
+      return { ready: false, datasetId, evaluations, comparison: null, problem: `The evaluation of ${what} ${failed.status}: ${failed.error ?? 'no message'}` };
+    }
     if (evaluations.some((e) => e.status === 'running')) return { ready: false, datasetId, evaluations, comparison: null, problem: null };
     const results: PerSampleResults[] = [];
     for (const e of evaluations) {
@@ -76,6 +85,14 @@ export class CheckpointCompareService {
       if (err instanceof SampleMismatchError) return { ready: false, datasetId, evaluations, comparison: null, problem: err.message };
       throw err;
     }
+  }
+
+  /** The dataset and sigma of a checkpoint's run. */
+  private runDefaults(runId: string): { sigma: number; dataset: DatasetSpecInput } {
+    const json = this.deps.store.runs.configJson(runId);
+    const config = json === undefined ? undefined : RunConfigSchema.safeParse(JSON.parse(json));
+    if (!config?.success) throw new ApiError('conflict', `The config of run ${runId} cannot be read; give sigma and dataset explicitly.`);
+    return { sigma: effectiveSigma(config.data), dataset: config.data.dataset };
   }
 
   neighbours(evaluationIds: number[], index: number): NeighbourPanel[] {
@@ -105,3 +122,4 @@ export class CheckpointCompareService {
     return r;
   }
 }
+

@@ -220,6 +220,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       store,
       bus,
       home,
+      modelDir: (id) => paths.modelDir(id),
       cluster: clusterEvaluations,
       pid: process.pid,
       now,

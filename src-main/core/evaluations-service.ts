@@ -12,12 +12,20 @@
  * cluster-evaluations-service.ts carries it and brings its outcome back): its checkpoint is one
  * of a cluster run's, read on the cluster; defaults come from the run's config; its result is
  * recorded here like a local one.
+ *
+ * An imported model is evaluated the same way and cached by the same key, its imported
+ * file's sha256 standing for the checkpoint's: its weights embed the val split, its bank is
+ * the train side (row i = train image i, so the dataset must be the one its train folder
+ * belongs to: model-dataset.ts); defaults are that dataset and the model's temperature.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { ApiError } from '../../shared/api-error.ts';
 import type { SlurmResourcesInput } from '../../shared/cluster.ts';
 import type { BackendName, Checkpoint, Evaluation } from '../../shared/domain.ts';
+import type { Model } from '../../shared/models.ts';
+import { MODEL_BANK_FILE, MODEL_WEIGHTS_FILE } from '../acquire/torch-model-import.ts';
+import { bankEvaluationProblem, modelEvaluationDefaults } from './model-dataset.ts';
 import { DatasetSpecSchema, effectiveSigma, RunConfigSchema, type DatasetSpecInput, type RunConfig } from '../../shared/run-config.ts';
 import { issuesOf } from '../../shared/validation.ts';
 import { CheckpointError, fileSha256, readCheckpointHeader } from '../engine/checkpoint/checkpoint-reader.ts';
@@ -49,6 +57,8 @@ export interface EvaluationsDeps {
   home?: string;
   /** The slots shared with training (default: one unpinned evaluation slot of its own). */
   slots?: DeviceSlots;
+  /** The folder of an imported model's files (none: models cannot be evaluated). */
+  modelDir?: (id: string) => string;
   /** Runs evaluations asked for on a cluster (none: refused). */
   cluster?: Pick<ClusterEvaluationsService, 'submit' | 'cancel' | 'owns'>;
 }
@@ -66,6 +76,8 @@ export interface EvaluationRequest {
   cluster?: string | undefined;
   /** With `cluster`: overrides of its Slurm defaults. */
   resources?: Partial<SlurmResourcesInput> | undefined;
+  /** An imported model, by name or id, instead of a checkpoint. */
+  model?: string | undefined;
 }
 
 interface Target {
@@ -76,6 +88,8 @@ interface Target {
   /** Recorded in the database (checked by the worker) or computed here from the file. */
   recorded: boolean;
   epoch: number | null;
+  /** The imported model evaluated (then path is its weights file, sha256 its imported file's). */
+  model?: Model;
 }
 
 export class EvaluationsService {
@@ -114,16 +128,19 @@ export class EvaluationsService {
     if (this.closed) throw new ApiError('unavailable', 'SNCA Studio is shutting down.');
     const onCluster = req.cluster !== undefined;
     if (!onCluster && req.resources) throw ApiError.invalidInput([{ path: 'resources', message: 'Slurm resources only apply to an evaluation on a cluster' }]);
-    const target = onCluster ? this.resolveClusterTarget(req, req.cluster!) : await this.resolveTarget(req);
-    const config = onCluster ? this.runConfig(target.runId!) : readHeaderConfig(target.path);
-    const datasetParsed = DatasetSpecSchema.safeParse(req.dataset ?? config.dataset);
+    if (onCluster && req.model !== undefined) throw ApiError.invalidInput([{ path: 'cluster', message: 'an imported model is evaluated on this machine, not on a cluster' }]);
+    const target = req.model !== undefined ? this.resolveModelTarget(req.model) : onCluster ? this.resolveClusterTarget(req, req.cluster!) : await this.resolveTarget(req);
+    const defaults = target.model ? modelEvaluationDefaults(target.model, req) : configDefaults(onCluster ? this.runConfig(target.runId!) : readHeaderConfig(target.path));
+    const datasetParsed = DatasetSpecSchema.safeParse(req.dataset ?? defaults.dataset);
     if (!datasetParsed.success) throw ApiError.invalidInput(issuesOf(datasetParsed.error), 'dataset');
     const dataset = datasetParsed.data;
+    const problem = target.model ? bankEvaluationProblem(target.model, dataset) : null;
+    if (problem) throw new ApiError('invalid_input', problem, [{ path: 'model', message: problem }]);
     const key: EvaluationKey = {
       checkpointSha256: target.sha256,
       datasetJson: canonicalJson(dataset),
       k: req.k ?? 30,
-      sigma: req.sigma ?? effectiveSigma(config),
+      sigma: req.sigma ?? defaults.sigma,
       recomputeMemory: req.recomputeMemory ?? false,
     };
     const { store, bus } = this.deps;
@@ -137,6 +154,7 @@ export class EvaluationsService {
       checkpointId: target.checkpointId,
       checkpointPath: target.path,
       checkpointEpoch: target.epoch,
+      modelId: target.model?.id ?? null,
       createdAt: new Date(this.deps.now()).toISOString(),
       ownerPid: this.deps.pid,
     });
@@ -150,7 +168,8 @@ export class EvaluationsService {
       sigma: key.sigma,
       recomputeMemory: key.recomputeMemory,
       ...(this.deps.backend ? { backend: this.deps.backend } : {}),
-      ...(this.deps.home ? { samplesPath: join(this.deps.home, samplesRelativePath(target.runId, row.id)) } : {}),
+      ...(this.deps.home ? { samplesPath: join(this.deps.home, samplesRelativePath(target.runId, row.id, row.modelId)) } : {}),
+      ...(target.model ? { model: this.modelJob(target.model) } : {}),
     };
     this.waiting.push({ id: row.id, job });
     this.startNext();
@@ -271,6 +290,23 @@ export class EvaluationsService {
     return parsed.data;
   }
 
+  /** An imported model by name or id: its weights file stands for the checkpoint, its imported file's sha256 for the key. */
+  private resolveModelTarget(ref: string): Target & { model: Model } {
+    const { store } = this.deps;
+    const model = store.models.byName(ref) ?? store.models.get(ref);
+    if (!model) throw ApiError.notFound(`Imported model ${ref}`);
+    return { runId: null, checkpointId: null, path: this.modelFile(model.id, MODEL_WEIGHTS_FILE), sha256: model.sha256, recorded: true, epoch: model.epoch, model };
+  }
+
+  private modelJob(m: Model): NonNullable<EvaluateJob['model']> {
+    return { name: m.name, weightsPath: this.modelFile(m.id, MODEL_WEIGHTS_FILE), arch: m.arch, config: m.config, bankPath: this.modelFile(m.id, MODEL_BANK_FILE), bankRows: m.bankRows ?? 0, bankDim: m.bankDim ?? 1 };
+  }
+
+  private modelFile(id: string, file: string): string {
+    if (!this.deps.modelDir) throw new ApiError('unavailable', 'This process has no data folder to read imported models from.');
+    return join(this.deps.modelDir(id), file);
+  }
+
   private async resolveTarget(req: EvaluationRequest): Promise<Target> {
     const { store } = this.deps;
     let row = this.checkpointNamed(req);
@@ -317,7 +353,7 @@ export class EvaluationsService {
     const { home } = this.deps;
     const e = this.deps.store.evaluations.get(id);
     if (!home || !e) return;
-    const rel = samplesRelativePath(e.runId, id);
+    const rel = samplesRelativePath(e.runId, id, e.modelId);
     if (existsSync(join(home, rel))) this.deps.store.evaluations.setSamplesPath(id, rel);
   }
 
@@ -366,6 +402,11 @@ export function canonicalJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   );
+}
+
+/** A checkpoint's defaults: the dataset it was trained on and its configured sigma (else its temperature). */
+function configDefaults(config: RunConfig): { dataset: DatasetSpecInput; sigma: number } {
+  return { dataset: config.dataset, sigma: effectiveSigma(config) };
 }
 
 /** The run config in a checkpoint's header, read without loading the tensors. */

@@ -21,6 +21,8 @@ export interface NewEvaluation extends EvaluationKey {
   checkpointId: number | null;
   checkpointPath: string;
   checkpointEpoch: number | null;
+  /** The imported model evaluated (its weights file is checkpointPath, its file's sha256 checkpointSha256). */
+  modelId?: string | null;
   createdAt: string;
   ownerPid: number;
 }
@@ -60,6 +62,7 @@ interface EvaluationRow {
   created_at: string;
   ended_at: string | null;
   owner_pid: number | null;
+  model: string | null;
 }
 
 const PerClassSchema = z.array(z.object({ class: z.int(), name: z.string(), correct: z.int(), count: z.int() }));
@@ -85,6 +88,7 @@ function toEvaluation(row: EvaluationRow): Evaluation {
     checkpointPath: row.checkpoint_path,
     checkpointSha256: row.checkpoint_sha256,
     checkpointEpoch: row.checkpoint_epoch,
+    modelId: row.model,
     dataset: parsedOr(z.record(z.string(), z.unknown()), row.dataset) ?? {},
     k: row.k,
     sigma: row.sigma,
@@ -113,8 +117,8 @@ export class EvaluationsRepository {
   insert(e: NewEvaluation): Evaluation {
     const info = this.db
       .prepare(`INSERT INTO evaluations (run, checkpoint_id, checkpoint_path, checkpoint_sha256, checkpoint_epoch, dataset, k, sigma,
-        recompute_memory, status, created_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`)
-      .run(e.runId, e.checkpointId, e.checkpointPath, e.checkpointSha256, e.checkpointEpoch, e.datasetJson, e.k, e.sigma, e.recomputeMemory ? 1 : 0, e.createdAt, e.ownerPid);
+        recompute_memory, status, created_at, owner_pid, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`)
+      .run(e.runId, e.checkpointId, e.checkpointPath, e.checkpointSha256, e.checkpointEpoch, e.datasetJson, e.k, e.sigma, e.recomputeMemory ? 1 : 0, e.createdAt, e.ownerPid, e.modelId ?? null);
     return this.get(Number(info.lastInsertRowid))!;
   }
 

@@ -4,7 +4,19 @@
  */
 import { z } from 'zod';
 import { BackendNameSchema } from '../../shared/domain.ts';
-import { DatasetSpecSchema } from '../../shared/run-config.ts';
+import { ArchSchema, DatasetSpecSchema } from '../../shared/run-config.ts';
+import { ModelConfigSchema } from '../../shared/models.ts';
+
+/** An imported model evaluated instead of a checkpoint (engine/eval/checkpoint-evaluation.ts ImportedModelSpec). */
+export const ImportedModelJobSchema = z.object({
+  name: z.string(),
+  weightsPath: z.string(),
+  arch: ArchSchema,
+  config: ModelConfigSchema,
+  bankPath: z.string(),
+  bankRows: z.int().min(0),
+  bankDim: z.int().min(1),
+});
 
 export const EvaluateJobSchema = z.object({
   checkpointPath: z.string(),
@@ -16,6 +28,8 @@ export const EvaluateJobSchema = z.object({
   backend: BackendNameSchema.optional(),
   /** Where the worker writes the per-sample results file (absolute). */
   samplesPath: z.string().optional(),
+  /** Evaluate this imported model (checkpointPath is then its weights file). */
+  model: ImportedModelJobSchema.optional(),
 });
 export type EvaluateJob = z.infer<typeof EvaluateJobSchema>;
 

@@ -28,6 +28,7 @@ import { writeCheckpoint } from '../../src-main/engine/train/checkpoint-writer.t
 import { demoConfig, newRun } from '../fixtures/run-records.ts';
 import { makeTempDir } from '../fixtures/temp-home.ts';
 import { e2eSkipReason, ensureRendererBuilt, launchChromium, openApp, startServeMode } from '../e2e/harness.ts';
+import { CompareCheckpointsInputSchema } from '../../shared/checkpoint-compare.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
@@ -167,7 +168,7 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
         // A new service each time: the per-sample files are read cold (no parse cache).
         const svc = new CheckpointCompareService({ store, home: tmp.dir, datasetIdOf: () => '00112233445566ff', evaluate: async (req) => store.evaluations.get(store.evaluations.listByRun('ckpt-run').find((e) => e.checkpointId === req.checkpointId)!.id)! });
         const c0 = performance.now();
-        const r = await svc.compare({ checkpointIds: ckpts, k: 30, recomputeMemory: false });
+        const r = await svc.compare(CompareCheckpointsInputSchema.parse({ checkpointIds: ckpts, k: 30 }));
         cmpTimes.push(performance.now() - c0);
         if (!r.ready) throw new Error(`bench comparison not ready: ${r.problem}`);
       }

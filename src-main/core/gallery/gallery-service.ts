@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import sharp from 'sharp';
 import { ApiError } from '../../../shared/api-error.ts';
 import type { EventBus } from '../event-bus.ts';
@@ -30,6 +30,7 @@ import { resolveWorkerEntry, type WorkerEntry } from '../../workers/worker-entry
 import { pinningFor } from '../scheduling/device-pinning.ts';
 import { DeviceSlots } from '../scheduling/device-slots.ts';
 import { canonicalJson } from '../evaluations-service.ts';
+import { modelDataset, trainFolderMismatch } from '../model-dataset.ts';
 import type { JobTiming } from '../jobs/job-supervisor.ts';
 import { isCifarArch } from '../../engine/eval/image-embedding.ts';
 import { FolderFingerprints } from '../../engine/data/image-folder-fingerprint.ts';
@@ -360,9 +361,8 @@ export class GalleryService {
     };
     if (m.bankRows === null || m.bankDim === null) return { ...base, unavailable: `${m.name} was imported without a feature bank.` };
     const imported = { bank: { file: join(dir, MODEL_BANK_FILE), rows: m.bankRows, dim: m.bankDim }, trainFolder: m.trainFolder };
-    if (m.trainFolder !== null && !(dataset.kind === 'imagefolder' && resolvePath(dataset.root, 'train') === resolvePath(m.trainFolder))) {
-      return { ...base, imported, unavailable: `${m.name}'s bank rows are the images of ${m.trainFolder}; choose the dataset whose train/ folder that is.` };
-    }
+    const mismatch = trainFolderMismatch(m, dataset);
+    if (mismatch) return { ...base, imported, unavailable: mismatch };
     return { ...base, imported };
   }
 
@@ -468,12 +468,6 @@ function parseDataset(spec: DatasetSpec): DatasetSpec {
 
 function modelTitle(m: Model): string {
   return `model ${m.name}`;
-}
-
-/** The imagefolder dataset holding a model's train folder as its train/ split (null when it has none, or it is not named train). */
-function modelDataset(m: Model): DatasetSpec | null {
-  if (m.trainFolder === null || basename(m.trainFolder) !== 'train') return null;
-  return { kind: 'imagefolder', root: dirname(m.trainFolder), corruptThreshold: 0.001 };
 }
 
 /**

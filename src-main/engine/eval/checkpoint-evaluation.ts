@@ -4,9 +4,15 @@
  * config, import the weights, embed the val split, and run weighted kNN against the
  * checkpoint's memory bank or freshly computed train features. Returns accuracies,
  * per-class accuracy and sparse confusion counts. Knows nothing of SQLite or threads.
+ *
+ * An imported model is evaluated the same way: its weights (reference names) in place of
+ * the checkpoint's, its feature bank file in place of the memory bank. Bank row i is train
+ * image i of the dataset (ImageFolder order), so the bank must have one row per train image.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DatasetSpecInput } from '../../../shared/run-config.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Arch, DatasetSpecInput } from '../../../shared/run-config.ts';
 import { MEMORY_TENSOR } from '../checkpoint/checkpoint-format.ts';
 import { CheckpointError, readCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint-reader.ts';
 import { openDataset } from '../data/open-dataset.ts';
@@ -17,8 +23,23 @@ import { importStateDict, type StateDictInput } from '../models/state-dict.ts';
 import { embedSplit } from '../train/knn-evaluation.ts';
 import { knnAccuracy, knnClassify } from './knn.ts';
 import { writePerSampleFile } from './per-sample-file.ts';
+import { loadImportedNetwork, modelOfNetwork } from './image-embedding.ts';
+
+/** An imported model evaluated instead of a checkpoint of ours. */
+export interface ImportedModelSpec {
+  /** Its name, for messages. */
+  name: string;
+  weightsPath: string;
+  arch: Arch;
+  config: { lowDim: number; width: number };
+  /** rows × dim float32 LE, row i = train image i. */
+  bankPath: string;
+  bankRows: number;
+  bankDim: number;
+}
 
 export interface CheckpointEvaluationSpec {
+  /** The checkpoint file; an imported model's weights file when `model` is given. */
   checkpointPath: string;
   /** The sha256 recorded in the database; null for a file outside any run. */
   expectedSha256: string | null;
@@ -31,6 +52,8 @@ export interface CheckpointEvaluationSpec {
   readers?: DatasetReaders;
   /** Where to write the per-sample results (labels and top-K neighbours of every val image); none when absent. */
   samplesPath?: string;
+  /** Evaluate this imported model (its weights and bank) rather than the checkpoint. */
+  model?: ImportedModelSpec;
 }
 
 export interface CheckpointEvaluationResult {
@@ -68,30 +91,18 @@ export async function evaluateCheckpoint(
   hooks: { log(message: string): void; cancelRequested(): boolean } = { log: () => {}, cancelRequested: () => false },
 ): Promise<CheckpointEvaluationResult | 'cancelled'> {
   const start = performance.now();
-  const ckpt = readCheckpoint(spec.checkpointPath, spec.expectedSha256 ? { expectedSha256: spec.expectedSha256 } : {});
-  const config = ckpt.header.config;
+  const ckpt = spec.model ? null : readCheckpoint(spec.checkpointPath, spec.expectedSha256 ? { expectedSha256: spec.expectedSha256 } : {});
   const dataset = await openDataset(spec.dataset, { workers: 0, log: hooks.log, readers: spec.readers });
   try {
     const train = dataset.train.split;
     const val = dataset.val.split;
-    const model = modelFromCheckpoint(ckpt, spec.checkpointPath, train.imageShape);
+    const model = ckpt ? modelFromCheckpoint(ckpt, spec.checkpointPath, train.imageShape) : modelOfNetwork(loadImportedNetwork(spec.model!), train.imageShape);
     let bank: tf.Tensor2D | null = null;
     let queries: tf.Tensor2D | null = null;
     try {
       const batchSize = spec.batchSize ?? 256;
       if (!spec.recomputeMemory) {
-        const mem = ckpt.tensors.get(MEMORY_TENSOR);
-        if (!mem || mem.dtype !== 'F32' || mem.shape.length !== 2) {
-          throw new CheckpointError(spec.checkpointPath, 'has no float32 memory_bank tensor; evaluate with recomputed train features');
-        }
-        if (mem.shape[0] !== train.size || mem.shape[1] !== config.lowDim) {
-          throw new CheckpointError(
-            spec.checkpointPath,
-            `memory bank is [${mem.shape.join(', ')}] but the dataset's train split has ${train.size} samples of dimension ${config.lowDim}; ` +
-              'evaluate with recomputed train features (--recompute-memory) for another dataset',
-          );
-        }
-        bank = tf.tensor2d(mem.data as Float32Array, [mem.shape[0]!, mem.shape[1]!]);
+        bank = ckpt ? checkpointBank(ckpt, spec.checkpointPath, train.size) : importedBank(spec.model!, trainSplitName(spec.dataset), train.size);
       }
       hooks.log(`Embedding ${val.size} val samples`);
       const q = await embedSplit(model, dataset.val, batchSize, hooks.cancelRequested);
@@ -147,4 +158,42 @@ export async function evaluateCheckpoint(
   } finally {
     await dataset.close();
   }
+}
+
+/** The checkpoint's memory bank, which must hold one row per train image. */
+function checkpointBank(ckpt: LoadedCheckpoint, checkpointPath: string, trainSize: number): tf.Tensor2D {
+  const lowDim = ckpt.header.config.lowDim;
+  const mem = ckpt.tensors.get(MEMORY_TENSOR);
+  if (!mem || mem.dtype !== 'F32' || mem.shape.length !== 2) {
+    throw new CheckpointError(checkpointPath, 'has no float32 memory_bank tensor; evaluate with recomputed train features');
+  }
+  if (mem.shape[0] !== trainSize || mem.shape[1] !== lowDim) {
+    throw new CheckpointError(
+      checkpointPath,
+      `memory bank is [${mem.shape.join(', ')}] but the dataset's train split has ${trainSize} samples of dimension ${lowDim}; ` +
+        'evaluate with recomputed train features (--recompute-memory) for another dataset',
+    );
+  }
+  return tf.tensor2d(mem.data as Float32Array, [mem.shape[0]!, mem.shape[1]!]);
+}
+
+/** An imported model's bank file, which must hold one row per train image of the dataset. */
+function importedBank(m: ImportedModelSpec, trainName: string, trainSize: number): tf.Tensor2D {
+  if (m.bankRows !== trainSize) {
+    throw new Error(
+      `${m.name}'s bank has ${m.bankRows} rows but ${trainName} has ${trainSize} images: bank row i must be train image i (ImageFolder order); ` +
+        'point the model at the train folder its bank was computed on',
+    );
+  }
+  if (m.bankDim !== m.config.lowDim) throw new Error(`${m.name}'s bank rows have ${m.bankDim} features but the network embeds ${m.config.lowDim}`);
+  const bytes = readFileSync(m.bankPath);
+  const want = m.bankRows * m.bankDim * 4;
+  if (bytes.length !== want) throw new Error(`${m.bankPath}: ${bytes.length} bytes where ${m.bankRows} × ${m.bankDim} float32 rows take ${want}; the bank file is truncated or replaced`);
+  const rows = bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, want / 4) : new Float32Array(new Uint8Array(bytes).buffer);
+  return tf.tensor2d(rows, [m.bankRows, m.bankDim]);
+}
+
+/** How messages name a dataset's train split: an ImageFolder's train folder, else the split. */
+function trainSplitName(dataset: DatasetSpecInput): string {
+  return dataset.kind === 'imagefolder' ? `the train folder ${join(dataset.root, 'train')}` : `the ${dataset.kind} train split`;
 }

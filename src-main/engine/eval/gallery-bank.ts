@@ -29,10 +29,8 @@ import type { DatasetReaders } from '../data/dataset-readers.ts';
 import { openDataset } from '../data/open-dataset.ts';
 import { cifarValTransforms, imagenetValTransforms } from '../data/recipes.ts';
 import type { TransformSpec } from '../data/transforms.ts';
-import { createModel } from '../models/model.ts';
-import { importStateDict } from '../models/state-dict.ts';
 import { modelFromCheckpoint } from './checkpoint-evaluation.ts';
-import { loadImportedNetwork, valTransformOf } from './image-embedding.ts';
+import { loadImportedNetwork, modelOfNetwork, valTransformOf } from './image-embedding.ts';
 
 export type FeatureSourceSpec =
   | { kind: 'checkpoint'; checkpointPath: string; expectedSha256: string | null }
@@ -99,14 +97,7 @@ export function extractorFor(source: FeatureSourceSpec, inputShape: ImageShape):
     };
   }
   if (source.kind === 'model') {
-    const network = loadImportedNetwork(source);
-    const model = createModel(network.arch, { ...network.options, inputShape: [inputShape[0], inputShape[1], inputShape[2]] });
-    try {
-      importStateDict(model, network.stateDict, { allowMissingBatchCounters: true });
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
+    const model = modelOfNetwork(loadImportedNetwork(source), inputShape);
     return { embed: (images) => tf.tidy(() => model.apply(images, false)), dispose: () => model.dispose() };
   }
   const ckpt = readCheckpoint(source.checkpointPath, source.expectedSha256 ? { expectedSha256: source.expectedSha256 } : {});

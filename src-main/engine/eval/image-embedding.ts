@@ -15,7 +15,8 @@ import { decodeImageFile } from '../data/image-decode.ts';
 import { cifarSizedValTransforms, imagenetValTransforms } from '../data/recipes.ts';
 import { Rng } from '../data/rng.ts';
 import { applyTransforms, type TransformSpec } from '../data/transforms.ts';
-import { createModel, type ModelOptions } from '../models/model.ts';
+import type { ImageShape } from '../data/dataset.ts';
+import { createModel, type Model, type ModelOptions } from '../models/model.ts';
 import { ModelConfigError } from '../models/model-errors.ts';
 import { importStateDict, type StateDictInput } from '../models/state-dict.ts';
 import { ImageDecodeError } from '../data/decoded-image.ts';
@@ -46,6 +47,18 @@ export function loadImportedNetwork(spec: { weightsPath: string; arch: Arch; con
   }
   const { tensors } = decodeSafetensors(buf, spec.weightsPath);
   return { arch: spec.arch, options: { lowDim: spec.config.lowDim, width: spec.config.width }, stateDict: modelStateDict(tensors, spec.weightsPath) };
+}
+
+/** The network's model for images of `inputShape`, in eval mode use (the caller disposes it). */
+export function modelOfNetwork(network: EmbeddingNetwork, inputShape: ImageShape): Model {
+  const model = createModel(network.arch, { ...network.options, inputShape: [...inputShape] });
+  try {
+    importStateDict(model, network.stateDict, { allowMissingBatchCounters: true });
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return model;
 }
 
 /**
@@ -82,9 +95,8 @@ export async function embedImageFiles(
   if (network.arch === 'small-convnet') throw new ModelConfigError('the small convnet embeds 28×28 MNIST digits only, not image files');
   const transform = valTransformOf(network.arch);
   const side = transform.side;
-  const model = createModel(network.arch, { ...network.options, inputShape: [side, side, 3] });
+  const model = modelOfNetwork(network, [side, side, 3]);
   try {
-    importStateDict(model, network.stateDict, { allowMissingBatchCounters: true });
     const rows: Float32Array[] = [];
     const rng = Rng.fromSeed(0); // the val transforms draw nothing
     for (let start = 0; start < paths.length; start += batchSize) {

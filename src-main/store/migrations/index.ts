@@ -10,6 +10,7 @@ import { up as up0007 } from './0007-metric-blocks.ts';
 import { up as up0008 } from './0008-models.ts';
 import { up as up0009 } from './0009-cluster-evaluations.ts';
 import { up as up0010 } from './0010-run-table-side-tables.ts';
+import { up as up0011 } from './0011-evaluation-models.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-runs', up: up0001 },
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: '0008-models', up: up0008 },
   { version: 9, name: '0009-cluster-evaluations', up: up0009 },
   { version: 10, name: '0010-run-table-side-tables', up: up0010 },
+  { version: 11, name: '0011-evaluation-models', up: up0011 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,6 +11,7 @@ import { writePerSampleFile } from '../../../src-main/engine/eval/per-sample-fil
 import { openStore } from '../../../src-main/store/store.ts';
 import { demoConfig, newRun } from '../../fixtures/run-records.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
+import { CompareCheckpointsInputSchema } from '../../../shared/checkpoint-compare.ts';
 
 test('evaluations share K, sigma and dataset; running â†’ not ready; completed â†’ McNemar, per-class and neighbours', async () => {
   const tmp = makeTempDir();
@@ -42,7 +43,7 @@ test('evaluations share K, sigma and dataset; running â†’ not ready; completed â
         return { ...e, status } as Evaluation;
       },
     });
-    const pending = await svc.compare({ checkpointIds: [c1.id, c2.id], k: 2, recomputeMemory: false });
+    const pending = await svc.compare(CompareCheckpointsInputSchema.parse({ checkpointIds: [c1.id, c2.id], k: 2 }));
     assert.equal(pending.ready, false);
     assert.equal(pending.comparison, null);
     assert.equal(pending.problem, null);
@@ -52,7 +53,7 @@ test('evaluations share K, sigma and dataset; running â†’ not ready; completed â
     ]);
 
     status = 'completed';
-    const noFile = await svc.compare({ checkpointIds: [c1.id, c2.id], k: 2, recomputeMemory: false });
+    const noFile = await svc.compare(CompareCheckpointsInputSchema.parse({ checkpointIds: [c1.id, c2.id], k: 2 }));
     assert.match(noFile.problem ?? '', /stored without per-sample results/);
 
     const truth = [0, 1, 1, 2];
@@ -66,7 +67,7 @@ test('evaluations share K, sigma and dataset; running â†’ not ready; completed â
       });
       store.evaluations.setSamplesPath(id, rel);
     }
-    const done = await svc.compare({ checkpointIds: [c1.id, c2.id], k: 2, recomputeMemory: false });
+    const done = await svc.compare(CompareCheckpointsInputSchema.parse({ checkpointIds: [c1.id, c2.id], k: 2 }));
     assert.equal(done.ready, true, done.problem ?? '');
     assert.deepEqual(done.comparison!.pairs.map((p) => [p.onlyA, p.onlyB]), [[1, 1]]);
     assert.deepEqual(done.comparison!.disagreements.map((d) => d.index), [1, 2]);

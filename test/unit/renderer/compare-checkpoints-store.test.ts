@@ -9,7 +9,7 @@ import { parseHash, formatHash } from '../../../src-renderer/stores/navigation.t
 import { FakeClient } from './fake-client.ts';
 
 const evaluation = (id: number, status: Evaluation['status']): Evaluation => ({
-  id, runId: 'r', checkpointId: id, checkpointPath: '/c', checkpointSha256: 's', checkpointEpoch: 1, dataset: { kind: 'mnist' }, k: 30, sigma: 0.1,
+  id, runId: 'r', checkpointId: id, checkpointPath: '/c', checkpointSha256: 's', checkpointEpoch: 1, modelId: null, dataset: { kind: 'mnist' }, k: 30, sigma: 0.1,
   recomputeMemory: false, status, top1: null, top5: null, nnTop1: null, samples: null, perClass: null, confusion: null, wallSeconds: null,
   error: null, backend: null, createdAt: 'x', endedAt: null,
 });

@@ -14,6 +14,7 @@ function evaluation(patch: Partial<Evaluation> = {}): Evaluation {
     checkpointPath: '/h/runs/r1/checkpoints/best.safetensors',
     checkpointSha256: 'ab'.repeat(32),
     checkpointEpoch: 2,
+    modelId: null,
     dataset: { kind: 'mnist', root: '/d' },
     k: 30,
     sigma: 0.1,
