@@ -2,12 +2,15 @@
  * `compare.series`: the curves of many runs for the compare view. When every run's series of
  * a key is short and their x values together fit `maxPoints`, they come whole. Otherwise all
  * runs of that key are reduced on one grid of `maxPoints / 2` buckets over the x range of all
- * of them, each bucket keeping its lowest and highest point; long series are read from their
- * metric_blocks roll-up (the extremes of 64 or 4096 consecutive points) instead of every row.
+ * of them, each bucket keeping its lowest and highest point, and sent as packed slot values;
+ * long series are read from their metric_blocks roll-up (the extremes of 64 to 4096
+ * consecutive points) instead of every row.
  */
 import { ApiError } from '../../shared/api-error.ts';
-import type { CompareSeriesResult, CompareXAxis } from '../../shared/compare-series.ts';
+import type { GridGeometry } from '../../shared/compare-grid.ts';
+import type { CompareGrid, CompareSeriesResult, CompareXAxis } from '../../shared/compare-series.ts';
 import type { MetricSeries } from '../../shared/domain.ts';
+import { packFloat32 } from '../../shared/packed-float32.ts';
 import { METRIC_BLOCK_SIZES } from '../store/metrics-repository.ts';
 import { GridReducer } from '../store/series-downsampling.ts';
 import type { Store } from '../store/store.ts';
@@ -22,13 +25,20 @@ export interface CompareSeriesRequest {
 /** [step, epoch, wall time ms] */
 type Coordinates = [number, number, number];
 
+type RunOut = CompareSeriesResult['runs'][number];
+
 export class CompareSeriesService {
   constructor(private readonly deps: { store: Store }) {}
 
   series(req: CompareSeriesRequest): CompareSeriesResult {
     const { metrics, runs } = this.deps.store;
     const runIds = [...new Set(req.runIds)];
-    for (const id of runIds) if (!runs.get(id)) throw ApiError.notFound(`Run ${id}`);
+    const names = new Map<string, string>();
+    for (const id of runIds) {
+      const run = runs.get(id);
+      if (!run) throw ApiError.notFound(`Run ${id}`);
+      names.set(id, run.name);
+    }
     const keysOf = new Map(runIds.map((id) => [id, new Set(metrics.keys(id))]));
     const keys = req.keys ? [...new Set(req.keys)] : [...new Set(runIds.flatMap((id) => [...keysOf.get(id)!]))].sort();
     const ends = new Map<string, { first: Coordinates; last: Coordinates } | null>();
@@ -45,18 +55,17 @@ export class CompareSeriesService {
     }
     const xOf = (id: string, c: Coordinates) => (req.x === 'step' ? c[0] : req.x === 'epoch' ? c[1] : (c[2] - (wallStart.get(id) ?? 0)) / 1000);
 
-    const out = new Map<string, MetricSeries[]>(runIds.map((id) => [id, []]));
-    const gridKeys: string[] = [];
+    const out = new Map<string, RunOut>(runIds.map((id) => [id, { runId: id, name: names.get(id)!, wallStart: wallStart.get(id) ?? null, series: [], gridValues: [] }]));
+    const grids: CompareGrid[] = [];
     for (const key of keys) {
       const present = runIds.filter((id) => endsOf(id, key) !== null);
       if (present.length === 0) continue;
       const counts = new Map(present.map((id) => [id, metrics.pointCount(id, key)]));
       const whole = Math.max(...counts.values()) <= req.maxPoints ? this.wholeIfFits(present, key, req, wallStart) : null;
       if (whole) {
-        for (const id of present) out.get(id)!.push(whole.get(id)!);
+        for (const id of present) out.get(id)!.series.push(whole.get(id)!);
         continue;
       }
-      gridKeys.push(key);
       let lo = Infinity;
       let hi = -Infinity;
       for (const id of present) {
@@ -65,15 +74,14 @@ export class CompareSeriesService {
         hi = Math.max(hi, xOf(id, e.first), xOf(id, e.last));
       }
       const buckets = Math.floor(req.maxPoints / 2);
+      const grid: CompareGrid = { key, lo, width: hi > lo ? (hi - lo) / buckets : 1, buckets };
+      grids.push(grid);
       for (const id of present) {
-        const grid = new GridReducer(lo, hi, buckets, req.x);
-        this.reduce(grid, id, key, counts.get(id)!, buckets, req.x, wallStart.get(id) ?? 0);
-        const g = grid.result();
-        // Wall times travel only for the wall axis: a quarter less to send and parse.
-        out.get(id)!.push(req.x === 'wall' ? { key, step: g.step, epoch: g.epoch, value: g.value, wall: g.wall } : { key, step: g.step, epoch: g.epoch, value: g.value });
+        const slots = this.reduce(grid, id, key, counts.get(id)!, req.x, wallStart.get(id) ?? 0);
+        out.get(id)!.gridValues.push({ key, values: packFloat32(slots) });
       }
     }
-    return { x: req.x, gridKeys, runs: runIds.map((id) => ({ runId: id, wallStart: wallStart.get(id) ?? null, series: out.get(id)! })) };
+    return { x: req.x, grids, runs: runIds.map((id) => out.get(id)!) };
   }
 
   /** Every run's whole series of `key`, when together they have at most maxPoints x values. */
@@ -93,24 +101,28 @@ export class CompareSeriesService {
   }
 
   /**
-   * Feeds one run's points to the grid: the extremes of its blocks when a block is at most
+   * One run's slot values on the grid: fed the extremes of its blocks when a block is at most
    * two buckets' worth of its points (the coarsest such level), else every point.
    */
-  private reduce(grid: GridReducer, id: string, key: string, count: number, buckets: number, axis: CompareXAxis, wallStart: number): void {
+  private reduce(grid: GridGeometry, id: string, key: string, count: number, axis: CompareXAxis, wallStart: number): Float64Array {
     const { metrics } = this.deps.store;
-    const size = [...METRIC_BLOCK_SIZES].reverse().find((s) => s <= (2 * count) / buckets);
-    const add = (step: number, epoch: number, value: number, wallMs: number) => {
-      const wall = (wallMs - wallStart) / 1000;
-      grid.add(axis === 'step' ? step : axis === 'epoch' ? epoch : wall, value, step, epoch, wall);
-    };
+    const reducer = new GridReducer(grid);
+    const size = [...METRIC_BLOCK_SIZES].reverse().find((s) => s <= (2 * count) / grid.buckets);
     if (size === undefined) {
       const raw = metrics.seriesWithWall(id, key);
-      for (let i = 0; i < raw.step.length; i++) add(raw.step[i]!, raw.epoch[i]!, raw.value[i]!, raw.wall[i]!);
-      return;
+      const xs = axis === 'step' ? raw.step : axis === 'epoch' ? raw.epoch : raw.wall.map((w) => (w - wallStart) / 1000);
+      for (let i = 0; i < xs.length; i++) reducer.add(xs[i]!, raw.value[i]!);
+    } else if (axis === 'wall') {
+      for (const r of metrics.blockExtremes(id, key, size, axis)) {
+        reducer.add((r[0] - wallStart) / 1000, r[1]);
+        reducer.add((r[2] - wallStart) / 1000, r[3]);
+      }
+    } else {
+      for (const r of metrics.blockExtremes(id, key, size, axis)) {
+        reducer.add(r[0], r[1]);
+        reducer.add(r[2], r[3]);
+      }
     }
-    for (const r of metrics.blockRows(id, key, size)) {
-      add(r[2]!, r[3]!, r[1]!, r[4]!);
-      add(r[6]!, r[7]!, r[5]!, r[8]!);
-    }
+    return reducer.slots();
   }
 }

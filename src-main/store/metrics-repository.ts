@@ -18,8 +18,11 @@ export interface RawSeries {
   value: Float64Array;
 }
 
-/** Points per block of metric_blocks, finest first (migration 0007 rolls up with the same sizes). */
-export const METRIC_BLOCK_SIZES = [64, 4096] as const;
+/**
+ * Points per block of metric_blocks, finest first (migrations 0007 and 0012 roll up existing
+ * series with the same sizes): a chart reads the coarsest level that fits in its buckets.
+ */
+export const METRIC_BLOCK_SIZES = [64, 256, 1024, 4096] as const;
 
 /** The lowest and highest point of a block of consecutive points of a series. */
 export interface MetricBlock {
@@ -77,6 +80,7 @@ export class MetricsRepository {
   private readonly pointsStmt;
   private readonly blockStmt;
   private readonly blocksStmt;
+  private readonly blockExtremesStmts;
   private readonly seriesWallStmt;
   private readonly firstStmt;
   private readonly lastPointStmt;
@@ -126,6 +130,11 @@ export class MetricsRepository {
     this.blocksStmt = db
       .prepare('SELECT points, min_value, min_step, min_epoch, min_wall, max_value, max_step, max_epoch, max_wall FROM metric_blocks WHERE run = ? AND key = ? AND size = ? ORDER BY block')
       .raw();
+    this.blockExtremesStmts = {
+      step: db.prepare('SELECT min_step, min_value, max_step, max_value FROM metric_blocks WHERE run = ? AND key = ? AND size = ? ORDER BY block').raw(),
+      epoch: db.prepare('SELECT min_epoch, min_value, max_epoch, max_value FROM metric_blocks WHERE run = ? AND key = ? AND size = ? ORDER BY block').raw(),
+      wall: db.prepare('SELECT min_wall, min_value, max_wall, max_value FROM metric_blocks WHERE run = ? AND key = ? AND size = ? ORDER BY block').raw(),
+    };
     this.seriesWallStmt = db.prepare('SELECT step, epoch, value, wall_time FROM metrics WHERE run = ? AND key = ? ORDER BY step, rowid').raw();
     this.firstStmt = db.prepare('SELECT step, epoch, wall_time FROM metrics WHERE run = ? AND key = ? ORDER BY step, rowid LIMIT 1').raw();
     this.lastPointStmt = db.prepare('SELECT step, epoch, wall_time FROM metrics WHERE run = ? AND key = ? ORDER BY step DESC, rowid DESC LIMIT 1').raw();
@@ -221,6 +230,15 @@ export class MetricsRepository {
    */
   blockRows(runId: string, key: string, size: number): number[][] {
     return this.blocksStmt.all(runId, key, size) as number[][];
+  }
+
+  /**
+   * The extremes of the blocks of `size` points of one series on one coordinate, in order, as
+   * rows of [x of the lowest point, lowest value, x of the highest point, highest value]
+   * (x: step, epoch or wall time in unix ms): what a chart's reduction reads.
+   */
+  blockExtremes(runId: string, key: string, size: number, x: 'step' | 'epoch' | 'wall'): [number, number, number, number][] {
+    return this.blockExtremesStmts[x].all(runId, key, size) as [number, number, number, number][];
   }
 
   /** The blocks of `size` points of one series, in order. */

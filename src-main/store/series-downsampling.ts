@@ -3,6 +3,8 @@
  * last points and the minimum and maximum of every bucket: a loss spike or a dip of
  * kNN accuracy survives, whereas plain striding would often drop it.
  */
+import { bucketOf, type GridGeometry } from '../../shared/compare-grid.ts';
+
 export interface SeriesColumns {
   step: ArrayLike<number>;
   epoch: ArrayLike<number>;
@@ -50,99 +52,46 @@ export function downsampleSeries(series: SeriesColumns, maxPoints: number): Seri
   };
 }
 
-/** A point that may be drawn: its x on the chosen axis and its own coordinates. */
-export interface GridCandidate {
-  x: number;
-  value: number;
-  step: number;
-  epoch: number;
-  wall: number;
-}
-
-export interface GridSeries {
-  step: number[];
-  epoch: number[];
-  value: number[];
-  wall: number[];
-}
-
-/** Six significant digits: far below a pixel, and a third of the JSON of a full double. */
-function round6(v: number): number {
-  return Number.isFinite(v) ? Number(v.toPrecision(6)) : v;
-}
-
 /**
- * The lowest and highest point of every bucket of `buckets` equal buckets over [lo, hi],
- * fed one point at a time (no per-point objects: long series arrive as block extremes), then
- * placed at the bucket's two fixed x positions (a quarter and three quarters across), the
- * earlier of the two first. Runs reduced with the same lo, hi and buckets share every x
- * value, so a chart of many runs joins at most 2 × buckets x values. The chosen axis's array
- * holds the bucket positions; the other arrays hold the points' own coordinates.
+ * The lowest and highest point of every bucket of a grid (shared/compare-grid.ts), fed one
+ * point at a time in any order (no per-point objects: long series arrive as block extremes).
+ * `slots()` gives each bucket's two values, the earlier point's first, NaN where empty.
+ * Runs reduced on the same grid share every x value, so a chart of many runs joins at most
+ * 2 × buckets x values, and the output is bounded whatever the input.
  */
 export class GridReducer {
-  private readonly n: number;
-  private readonly width: number;
-  /** Per bucket and extreme (min at 2b, max at 2b+1): x, value, step, epoch, wall; NaN value = empty. */
+  /** Per bucket and extreme (min at 2b, max at 2b + 1): the point's x and value; NaN value = empty. */
   private readonly x: Float64Array;
   private readonly value: Float64Array;
-  private readonly step: Float64Array;
-  private readonly epoch: Float64Array;
-  private readonly wall: Float64Array;
 
-  constructor(
-    private readonly lo: number,
-    hi: number,
-    buckets: number,
-    private readonly axis: 'step' | 'epoch' | 'wall',
-  ) {
-    this.n = Math.max(1, Math.floor(buckets));
-    this.width = hi > lo ? (hi - lo) / this.n : 1;
-    this.x = new Float64Array(2 * this.n);
-    this.value = new Float64Array(2 * this.n).fill(Number.NaN);
-    this.step = new Float64Array(2 * this.n);
-    this.epoch = new Float64Array(2 * this.n);
-    this.wall = new Float64Array(2 * this.n);
+  constructor(private readonly grid: GridGeometry) {
+    this.x = new Float64Array(2 * grid.buckets);
+    this.value = new Float64Array(2 * grid.buckets).fill(Number.NaN);
   }
 
-  add(x: number, value: number, step: number, epoch: number, wall: number): void {
+  add(x: number, value: number): void {
     if (!Number.isFinite(value) || !Number.isFinite(x)) return;
-    const b = Math.min(this.n - 1, Math.max(0, Math.floor((x - this.lo) / this.width)));
-    const mn = 2 * b;
+    const mn = 2 * Math.min(this.grid.buckets - 1, bucketOf(this.grid, x));
     const cur = this.value[mn]!;
-    if (Number.isNaN(cur) || value < cur) this.set(mn, x, value, step, epoch, wall);
+    if (Number.isNaN(cur) || value < cur) {
+      this.x[mn] = x;
+      this.value[mn] = value;
+    }
     const mx = mn + 1;
     const curMax = this.value[mx]!;
-    if (Number.isNaN(curMax) || value > curMax) this.set(mx, x, value, step, epoch, wall);
+    if (Number.isNaN(curMax) || value > curMax) {
+      this.x[mx] = x;
+      this.value[mx] = value;
+    }
   }
 
-  private set(i: number, x: number, value: number, step: number, epoch: number, wall: number): void {
-    this.x[i] = x;
-    this.value[i] = value;
-    this.step[i] = step;
-    this.epoch[i] = epoch;
-    this.wall[i] = wall;
-  }
-
-  result(): GridSeries {
-    const out: GridSeries = { step: [], epoch: [], value: [], wall: [] };
-    for (let b = 0; b < this.n; b++) {
-      if (Number.isNaN(this.value[2 * b]!)) continue;
-      const first = this.x[2 * b]! <= this.x[2 * b + 1]! ? 2 * b : 2 * b + 1;
-      for (const [slot, i] of [first, first === 2 * b ? 2 * b + 1 : 2 * b].entries()) {
-        const gx = round6(this.lo + (b + (slot === 0 ? 0.25 : 0.75)) * this.width);
-        out.step.push(this.axis === 'step' ? gx : this.step[i]!);
-        out.epoch.push(this.axis === 'epoch' ? gx : round6(this.epoch[i]!));
-        out.wall.push(this.axis === 'wall' ? gx : round6(this.wall[i]!));
-        out.value.push(round6(this.value[i]!));
-      }
+  slots(): Float64Array {
+    const out = new Float64Array(this.value.length);
+    for (let i = 0; i < out.length; i += 2) {
+      const minFirst = this.x[i]! <= this.x[i + 1]!;
+      out[i] = this.value[minFirst ? i : i + 1]!;
+      out[i + 1] = this.value[minFirst ? i + 1 : i]!;
     }
     return out;
   }
-}
-
-/** GridReducer over a list of points. */
-export function gridExtremes(candidates: readonly GridCandidate[], lo: number, hi: number, buckets: number, axis: 'step' | 'epoch' | 'wall'): GridSeries {
-  const g = new GridReducer(lo, hi, buckets, axis);
-  for (const c of candidates) g.add(c.x, c.value, c.step, c.epoch, c.wall);
-  return g.result();
 }

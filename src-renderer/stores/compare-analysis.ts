@@ -2,8 +2,6 @@
  * Pure pieces of comparing runs: the config fields that differ, EMA smoothing, grouping
  * runs by config fields into mean and min–max / ±std bands, and one colour per run.
  */
-import type { MetricSeries } from '../../shared/domain.ts';
-
 export type ConfigValue = string | number | boolean | null;
 
 /** Flattens a config to dotted scalar paths (arrays as JSON text, so they compare by value). */
@@ -66,32 +64,39 @@ export function groupKey(config: unknown, by: readonly string[]): string {
   return by.map((f) => `${f}=${JSON.stringify(flat[f] ?? null)}`).join(', ') || 'all runs';
 }
 
-/** Per x, mean / min / max / population std over the runs of one group that have a value there. */
-export function groupBand(key: string, members: readonly { runId: string; series: MetricSeries }[], x: 'step' | 'epoch' | 'wall'): GroupBand {
-  const byX = new Map<number, number[]>();
-  for (const m of members) {
-    (x === 'wall' ? (m.series.wall ?? []) : m.series[x]).forEach((xv, i) => {
-      const v = m.series.value[i]!;
-      if (!Number.isFinite(v)) return;
-      let list = byX.get(xv);
-      if (!list) byX.set(xv, (list = []));
-      list.push(v);
-    });
+/** Per x, mean / min / max / population std over the runs of one group that have a value there (columns share x). */
+export function groupBand(key: string, runIds: readonly string[], x: readonly number[], ys: readonly (readonly (number | null)[])[]): GroupBand {
+  const n = x.length;
+  const mean: (number | null)[] = new Array(n).fill(null);
+  const min: (number | null)[] = new Array(n).fill(null);
+  const max: (number | null)[] = new Array(n).fill(null);
+  const std: (number | null)[] = new Array(n).fill(null);
+  for (let i = 0; i < n; i++) {
+    let count = 0;
+    let sum = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const col of ys) {
+      const v = col[i];
+      if (v === null || v === undefined || !Number.isFinite(v)) continue;
+      count++;
+      sum += v;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    if (count === 0) continue;
+    const m = sum / count;
+    let sq = 0;
+    for (const col of ys) {
+      const v = col[i];
+      if (v !== null && v !== undefined && Number.isFinite(v)) sq += (v - m) ** 2;
+    }
+    mean[i] = m;
+    min[i] = lo;
+    max[i] = hi;
+    std[i] = Math.sqrt(sq / count);
   }
-  const xs = [...byX.keys()].sort((a, b) => a - b);
-  const mean: number[] = [];
-  const min: number[] = [];
-  const max: number[] = [];
-  const std: number[] = [];
-  for (const xv of xs) {
-    const vs = byX.get(xv)!;
-    const m = vs.reduce((a, b) => a + b, 0) / vs.length;
-    mean.push(m);
-    min.push(Math.min(...vs));
-    max.push(Math.max(...vs));
-    std.push(Math.sqrt(vs.reduce((a, b) => a + (b - m) ** 2, 0) / vs.length));
-  }
-  return { key, runIds: members.map((m) => m.runId), x: xs, mean, min, max, std };
+  return { key, runIds: [...runIds], x: [...x], mean, min, max, std };
 }
 
 /** Mean and population std of numbers (nulls skipped); null when there are none. */

@@ -13,7 +13,9 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { MetricPoint } from '../../shared/domain.ts';
+import { methods } from '../../shared/api.ts';
 import { CheckpointCompareService } from '../../src-main/core/checkpoint-compare-service.ts';
+import { CompareSeriesService } from '../../src-main/core/compare-series-service.ts';
 import { samplesRelativePath } from '../../src-main/core/evaluation-samples-path.ts';
 import { RunTableService } from '../../src-main/core/run-table-service.ts';
 import { writePerSampleFile } from '../../src-main/engine/eval/per-sample-file.ts';
@@ -149,6 +151,40 @@ async function seedEvaluations(store: Store, home: string, images: number, k: nu
   return ids;
 }
 
+/**
+ * compare.series for the 50 long runs in this process, as serve mode answers it (the page
+ * asks for maxPoints = its width, 1280 in the benchmark's browser): the reduction from the
+ * roll-up, the contract's output check and the JSON text. The first call on a freshly opened
+ * store, then the median of three more.
+ */
+function seriesMainSide(dbPath: string, runIds: string[]): Record<string, unknown> {
+  const store = openStore(dbPath);
+  try {
+    const svc = new CompareSeriesService({ store });
+    const rounds: { reduce: number; validate: number; serialise: number; bytes: number }[] = [];
+    for (let i = 0; i < 4; i++) {
+      let t = performance.now();
+      const result = svc.series({ runIds, x: 'step', maxPoints: 1280 });
+      const reduce = performance.now() - t;
+      t = performance.now();
+      const checked = methods['compare.series'].output.parse(result);
+      const validate = performance.now() - t;
+      t = performance.now();
+      const text = JSON.stringify({ ok: true, result: checked });
+      rounds.push({ reduce, validate, serialise: performance.now() - t, bytes: Buffer.byteLength(text) });
+    }
+    const [first, ...rest] = rounds;
+    const med = (k: 'reduce' | 'validate' | 'serialise') => ms(median(rest.map((r) => r[k])));
+    return {
+      first: { reduce: ms(first!.reduce), validate: ms(first!.validate), serialise: ms(first!.serialise) },
+      warm_median: { reduce: med('reduce'), validate: med('validate'), serialise: med('serialise') },
+      answer_bytes: first!.bytes,
+    };
+  } finally {
+    store.close();
+  }
+}
+
 export async function benchCompare(): Promise<Record<string, unknown>> {
   const tmp = makeTempDir('snca-bench-compare-');
   const out: Record<string, unknown> = {};
@@ -180,6 +216,7 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
     } finally {
       store.close();
     }
+    out.compare_series_main_side_ms = seriesMainSide(join(tmp.dir, 'snca.db'), longIds);
 
     const skip = e2eSkipReason();
     if (skip) {
@@ -194,6 +231,7 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
       await page.getByTestId('view-runs').waitFor({ timeout: 60_000 });
       const t0 = Date.now();
       await page.evaluate((hash) => {
+        performance.mark('compare:hash-set');
         window.location.hash = hash;
       }, `#/compare?runs=${longIds.join(',')}`);
       await page.locator('[data-testid=compare-chart][data-metric=loss][data-drawn="50"]').waitFor({ timeout: 60_000 });
@@ -201,6 +239,22 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
       const firstDraw = Date.now() - t0;
       const points = Number(await page.locator('[data-testid=compare-chart][data-metric=loss]').getAttribute('data-points'));
+      // The page's own marks (compare-runs store, CompareChart) and the request's resource timing, from the request on.
+      const stages = await page.evaluate(() => {
+        const at = (name: string) => performance.getEntriesByName(name, 'mark')[0]?.startTime ?? Number.NaN;
+        const start = at('compare:series-request');
+        const res = performance.getEntriesByType('resource').find((r) => r.name.includes('/api/compare.series')) as PerformanceResourceTiming | undefined;
+        const rel = (v: number | undefined) => (v === undefined ? null : Math.round(v - start));
+        return {
+          hash_to_request: Math.round(start - at('compare:hash-set')),
+          server_answer_starts: rel(res?.responseStart),
+          answer_received: rel(res?.responseEnd),
+          answer_parsed_and_checked: rel(at('compare:series-answer')),
+          chart_columns_ready: rel(at('compare:series-columns')),
+          chart_drawn: rel(at('compare:drawn:loss')),
+          answer_bytes_on_wire: res?.encodedBodySize ?? null,
+        };
+      });
       const hover = await page.evaluate(() => {
         const over = document.querySelector('[data-metric=loss] .u-over') as HTMLElement;
         const box = over.getBoundingClientRect();
@@ -221,6 +275,7 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
         target_ms: 500,
         x_values_drawn: points,
         note: 'from setting #/compare in an open app until the loss chart has all 50 curves and one more frame',
+        stages_ms_from_request: stages,
       };
       out.hover_readout_ms_per_move = { median: ms(hover.median), p95: ms(hover.p95), max: ms(hover.max), target: 16 };
 

@@ -11,6 +11,7 @@ import { up as up0008 } from './0008-models.ts';
 import { up as up0009 } from './0009-cluster-evaluations.ts';
 import { up as up0010 } from './0010-run-table-side-tables.ts';
 import { up as up0011 } from './0011-evaluation-models.ts';
+import { up as up0012 } from './0012-metric-block-levels.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-runs', up: up0001 },
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: '0009-cluster-evaluations', up: up0009 },
   { version: 10, name: '0010-run-table-side-tables', up: up0010 },
   { version: 11, name: '0011-evaluation-models', up: up0011 },
+  { version: 12, name: '0012-metric-block-levels', up: up0012 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -30,13 +30,13 @@ test('EMA smoothing: weight 0 is identity, debiased start, nulls carried', () =>
 test('groups: key from chosen fields; band mean, min, max and std per x', () => {
   assert.equal(groupKey(demoConfig({ lr: 0.1, seed: 3 }), ['lr']), 'lr=0.1');
   assert.equal(groupKey(demoConfig(), []), 'all runs');
-  const s = (value: number[]) => ({ key: 'loss', step: [1, 2, 3].slice(0, value.length), epoch: [1, 2, 3].slice(0, value.length), value });
-  const band = groupBand('g', [{ runId: 'a', series: s([1, 4, 5]) }, { runId: 'b', series: s([3, 2]) }], 'step');
-  assert.deepEqual(band.x, [1, 2, 3]);
-  assert.deepEqual(band.mean, [2, 3, 5]);
-  assert.deepEqual(band.min, [1, 2, 5]);
-  assert.deepEqual(band.max, [3, 4, 5]);
-  assert.deepEqual(band.std, [1, 1, 0]);
+  const band = groupBand('g', ['a', 'b'], [1, 2, 3, 4], [[1, 4, 5, null], [3, 2, null, null]]);
+  assert.deepEqual(band.x, [1, 2, 3, 4]);
+  assert.deepEqual(band.runIds, ['a', 'b']);
+  assert.deepEqual(band.mean, [2, 3, 5, null]);
+  assert.deepEqual(band.min, [1, 2, 5, null]);
+  assert.deepEqual(band.max, [3, 4, 5, null]);
+  assert.deepEqual(band.std, [1, 1, 0, null]);
   const ms = meanStd([0.9, null, 0.7])!;
   assert.ok(Math.abs(ms.mean - 0.8) < 1e-12 && Math.abs(ms.std - 0.1) < 1e-12, JSON.stringify(ms));
   assert.equal(meanStd([null]), null);

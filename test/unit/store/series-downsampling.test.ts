@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { downsampleSeries, gridExtremes, minMaxIndexes } from '../../../src-main/store/series-downsampling.ts';
+import { appendToBucket, bucketOf, gridXs } from '../../../shared/compare-grid.ts';
+import { downsampleSeries, GridReducer, minMaxIndexes } from '../../../src-main/store/series-downsampling.ts';
 
 test('short series are returned whole', () => {
   assert.deepEqual(minMaxIndexes([3, 1, 2], 10), [0, 1, 2]);
@@ -39,15 +40,35 @@ test('downsampleSeries keeps the columns aligned', () => {
   assert.equal(out.epoch[at], 5);
 });
 
-test('gridExtremes: at most two points per bucket at the bucket positions, the lowest and highest of each kept', () => {
-  const candidates = Array.from({ length: 10_000 }, (_, i) => ({ x: i, value: i === 4_321 ? 77 : i === 9_000 ? -77 : Math.sin(i), step: i, epoch: i / 100, wall: i / 2 }));
-  const g = gridExtremes(candidates, 0, 9_999, 50, 'step');
-  assert.ok(g.value.length <= 100);
-  assert.equal(new Set(g.step).size, g.step.length, 'no x twice');
-  for (const x of g.step) assert.ok(Math.abs(((x / (9_999 / 50)) % 1) - 0.25) < 1e-3 || Math.abs(((x / (9_999 / 50)) % 1) - 0.75) < 1e-3, `x ${x} is a bucket position`);
-  const spike = g.value.indexOf(77);
-  assert.ok(spike >= 0 && g.value.includes(-77));
-  assert.equal(g.epoch[spike], 43.21, 'the spike keeps its own epoch');
-  assert.equal(Math.floor(g.step[spike]! / (9_999 / 50)), Math.floor(4_321 / (9_999 / 50)), 'in its own bucket');
-  assert.deepEqual(gridExtremes([{ x: 5, value: 1, step: 5, epoch: 0, wall: 0 }], 0, 10, 2, 'epoch').epoch, [6.25, 8.75], 'one point fills both slots of its bucket');
+test('GridReducer: two slots per bucket, the lowest and highest point of each, the earlier first; bounded whatever the input', () => {
+  const grid = { lo: 0, width: 9_999 / 50, buckets: 50 };
+  const r = new GridReducer(grid);
+  // Fed out of order, as block extremes are.
+  for (let i = 9_999; i >= 0; i--) r.add(i, i === 4_321 ? 77 : i === 9_000 ? -77 : Math.sin(i));
+  const slots = r.slots();
+  assert.equal(slots.length, 100);
+  const spike = slots.indexOf(77);
+  assert.equal(Math.floor(spike / 2), bucketOf(grid, 4_321), 'the spike stays in its own bucket');
+  assert.equal(slots[2 * bucketOf(grid, 9_000)], -77, 'the dip is the earlier slot: it comes before its bucket\'s highest point');
+  for (let b = 0; b < 50; b++) {
+    const values = Array.from({ length: 10_000 }, (_, i) => i).filter((i) => Math.min(49, bucketOf(grid, i)) === b);
+    const want = values.map((i) => (i === 4_321 ? 77 : i === 9_000 ? -77 : Math.sin(i)));
+    assert.deepEqual([Math.min(slots[2 * b]!, slots[2 * b + 1]!), Math.max(slots[2 * b]!, slots[2 * b + 1]!)], [Math.min(...want), Math.max(...want)], `bucket ${b}`);
+  }
+  assert.deepEqual(gridXs({ lo: 0, width: 5, buckets: 2 }), [1.25, 3.75, 6.25, 8.75]);
+  const one = new GridReducer({ lo: 0, width: 5, buckets: 2 });
+  one.add(7, 1);
+  one.add(Number.NaN, 5);
+  assert.deepEqual([...one.slots()], [Number.NaN, Number.NaN, 1, 1], 'one point fills both slots of its bucket; empty buckets are NaN');
+});
+
+test('appendToBucket: a later point joins its bucket\'s extremes in time order', () => {
+  const v = new Float64Array([Number.NaN, Number.NaN, 1, 5]);
+  assert.equal(appendToBucket(v, 0, 3), true);
+  assert.deepEqual([...v], [3, 3, 1, 5]);
+  assert.equal(appendToBucket(v, 1, 2), false, 'inside the extremes: nothing changes');
+  appendToBucket(v, 1, 0);
+  assert.deepEqual([...v.subarray(2)], [5, 0], 'a new low: the old high is now the earlier point');
+  appendToBucket(v, 1, 9);
+  assert.deepEqual([...v.subarray(2)], [0, 9]);
 });
