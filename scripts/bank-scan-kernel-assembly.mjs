@@ -2,12 +2,13 @@
 // and the unit test that checks the committed bytes are the committed source.
 import wabtFactory from 'wabt';
 
-/** The .wat source assembled to a WebAssembly binary (SIMD enabled). */
+/** The .wat source assembled to a WebAssembly binary (SIMD and shared memory enabled). */
 export async function assembleBankScanKernel(source) {
   const wabt = await wabtFactory();
-  const mod = wabt.parseWat('bank-scan-kernel.wat', source, { simd: true });
+  const features = { simd: true, threads: true };
+  const mod = wabt.parseWat('bank-scan-kernel.wat', source, features);
   try {
-    mod.validate();
+    mod.validate(features);
     return mod.toBinary({ canonicalize_lebs: true, write_debug_names: false }).buffer;
   } finally {
     mod.destroy();

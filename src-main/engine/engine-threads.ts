@@ -1,5 +1,5 @@
 /**
- * The engine's own threads (data loaders, the wasm heap helper) and how they are started.
+ * The engine's own threads (data loaders, the wasm heap helper, the bank scan helper) and how they are started.
  *
  * Which file a thread runs, and whether that is TypeScript from source or the built bundle,
  * is the application's knowledge (src-main/workers/), not the engine's. So whoever runs the
@@ -10,16 +10,18 @@
  * Without a starter the engine runs everything on the calling thread where it can (the heap
  * helper stays off and says why) and refuses where it cannot (a loader asked for workers).
  */
-import type { Worker } from 'node:worker_threads';
+import type { TransferListItem, Worker } from 'node:worker_threads';
 
 /** The entry modules of the engine's threads; each exists as src-main/workers/<name>.ts. */
-export const ENGINE_THREADS = ['data-loader-worker', 'heap-helper-worker'] as const;
+export const ENGINE_THREADS = ['data-loader-worker', 'heap-helper-worker', 'bank-scan-worker'] as const;
 export type EngineThread = (typeof ENGINE_THREADS)[number];
 
 export interface EngineThreadOptions {
   /** Shown in debuggers and crash reports. */
   name?: string;
   workerData?: unknown;
+  /** Ports and buffers in workerData to move rather than copy. */
+  transferList?: TransferListItem[];
 }
 
 /** Starts `thread`'s entry module in a new worker_thread. */

@@ -20,7 +20,8 @@
 ;; A row's interval: A ± (alpha·res + beta·norm + gamma), A = dot(codes) · sq · scale.
 ;; A row is written out when its upper end >= threshold (never when it is NaN).
 (module
-  (memory (export "memory") 1)
+  ;; Shared, so that two threads can scan halves of one bank (bank-scan-helper.ts).
+  (import "env" "memory" (memory 1 65536 shared))
   (func (export "scan")
     (param $codes i32) (param $stride i32) (param $scale i32) (param $res i32) (param $norm i32)
     (param $rowStart i32) (param $rowEnd i32) (param $q i32) (param $qStride i32) (param $nq i32)

@@ -28,7 +28,9 @@
  * them; the row count follows from the size, which must be a whole number of rows.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { BankScanHelper, HELPER_LANE } from './bank-scan-helper.ts';
 import { BankScanKernel, PARAM_BYTES } from './bank-scan-kernel.ts';
+import { firstPass } from './bank-scan-pass.ts';
 import { codeQuery, codeRow, codeStride, type QueryCode } from './bank-codes.ts';
 import { TopK, type TopKList } from './top-k.ts';
 
@@ -38,12 +40,8 @@ export const DEFAULT_CHUNK_ROWS = 65536;
 const QUERY_GROUP = 64;
 /** Entries the kernel may write per call: a block's rows × its queries never exceed this. */
 const OUT_CAPACITY = 131072;
-/** Rows per kernel call for one query: a few calls, each tightening the threshold. */
-const SINGLE_BLOCK_ROWS = 65536;
-/** The first block is small: until k lower ends are known every row is written out. */
-const FIRST_BLOCK_ROWS = 1024;
-/** Bytes of codes per kernel call for several queries: the block stays in L2 while each query reads it. */
-const BATCH_BLOCK_BYTES = 256 * 1024;
+/** Banks of fewer rows are scanned by the searching thread alone: waking the helper would cost about what it saves. */
+const MIN_SPLIT_ROWS = 32768;
 
 export class BankFileError extends Error {
   constructor(
@@ -67,6 +65,8 @@ type RowSource = (start: number, count: number) => Float32Array;
 
 export class BankIndex {
   private readonly kernel: BankScanKernel;
+  /** The second thread of the first pass (bank-scan-helper.ts), where one can run. */
+  private readonly helper: BankScanHelper | null;
   /** Rows the bound cannot cover (bank-codes.ts); compared exactly in every search. */
   private readonly irregular: number[] = [];
   private disposed = false;
@@ -80,7 +80,9 @@ export class BankIndex {
     chunkRows: number,
     cancelled: () => boolean,
   ) {
-    this.kernel = new BankScanKernel(size, codeStride(dim), QUERY_GROUP, OUT_CAPACITY);
+    this.kernel = new BankScanKernel({ rows: size, stride: codeStride(dim), maxQueries: QUERY_GROUP, outCapacity: OUT_CAPACITY });
+    // Started now, so that it is ready (and never waited for) by the first search.
+    this.helper = size >= MIN_SPLIT_ROWS ? BankScanHelper.start(this.kernel) : null;
     const stride = this.kernel.stride;
     const { codes, scale, res, norm } = this.kernel.bankViews();
     for (let start = 0; start < size; start += chunkRows) {
@@ -173,6 +175,11 @@ export class BankIndex {
     return this.kernel.bytes;
   }
 
+  /** Threads the first pass runs on now: 2 once the helper thread is ready, else 1. */
+  get threads(): number {
+    return this.helper?.ready ? 2 : 1;
+  }
+
   /** Rows compared exactly so far, over all searches (the first pass's selectivity). */
   get rerankedRows(): number {
     return this.reranked;
@@ -206,12 +213,15 @@ export class BankIndex {
     return out;
   }
 
-  /** At most QUERY_GROUP queries: one pass of the kernel over the codes, then the re-rank. */
+  /**
+   * At most QUERY_GROUP queries: the first pass over the codes (its second half on the helper
+   * thread when there is one), the parts' (lower, row) pairs merged, then the re-rank.
+   */
   private searchGroup(queries: Float32Array, k: number): TopKList[] {
     const dim = this.dim;
     const nq = queries.length / dim;
     const kernel = this.kernel;
-    const { qcodes, params } = kernel.queryViews();
+    const { qcodes, params } = kernel.queryViews(0);
     const qStride = kernel.stride;
     const codes: QueryCode[] = [];
     for (let i = 0; i < nq; i++) {
@@ -225,45 +235,35 @@ export class BankIndex {
       // A query searched exactly is never written out by the kernel (no upper end reaches +∞).
       params[p + 4] = c.regular ? -Infinity : Infinity;
     }
-    // Per query: the k best (lower, row) pairs, and the rows written out with their upper end.
-    const lowers = codes.map(() => new TopK(k));
-    const candidates = codes.map(() => ({ rows: [] as number[], uppers: [] as number[] }));
-    const regular = codes.map((c) => c.regular);
-    const batchRows = Math.max(4, Math.floor(Math.min(BATCH_BLOCK_BYTES / kernel.stride, OUT_CAPACITY / nq) / 4) * 4);
     const padded = kernel.paddedRows;
-    let blockRows = nq === 1 ? FIRST_BLOCK_ROWS : batchRows;
-    if (regular.some(Boolean)) {
-      for (let start = 0; start < padded; ) {
-        const end = Math.min(padded, start + blockRows);
-        const written = kernel.scan(start, end, nq);
-        const entries = kernel.outViews(written);
-        for (let e = 0; e < written; e++) {
-          const qi = entries.ints[e * 4]!;
-          if (!regular[qi]) continue;
-          const row = entries.ints[e * 4 + 1]!;
-          const lower = entries.floats[e * 4 + 2]!;
-          const upper = entries.floats[e * 4 + 3]!;
-          const top = lowers[qi]!;
-          top.offer(lower, row);
-          // Dropped at once when k pairs already rank before (upper, row); checked again at the end.
-          if (top.count === top.k && top.ranksAfterWorst(upper, row)) continue;
-          const c = candidates[qi]!;
-          c.rows.push(row);
-          c.uppers.push(upper);
-        }
-        for (let i = 0; i < nq; i++) if (regular[i]) params[(i * PARAM_BYTES) / 4 + 4] = lowers[i]!.threshold;
-        start = end;
-        if (nq === 1) blockRows = SINGLE_BLOCK_ROWS;
-      }
+    let mid = padded;
+    const helper = this.helper;
+    if (helper?.ready && padded >= MIN_SPLIT_ROWS) {
+      const lane1 = kernel.queryViews(HELPER_LANE);
+      lane1.qcodes.set(qcodes.subarray(0, nq * qStride));
+      lane1.params.set(params.subarray(0, (nq * PARAM_BYTES) / 4));
+      mid = Math.floor(padded / 8) * 4;
+      if (!helper.begin(nq, k, mid, padded)) mid = padded;
+    }
+    const parts = [firstPass(kernel, 0, nq, k, 0, mid)];
+    if (mid < padded) {
+      // The helper's part, or, if it failed, the same part here (lane 0's thresholds stay valid for it).
+      parts.push(helper?.finish() ?? firstPass(kernel, 0, nq, k, mid, padded));
     }
     return codes.map((c, i) => {
       const query = queries.subarray(i * dim, (i + 1) * dim);
       if (!c.regular) return this.exactScan(query, k);
-      const top = lowers[i]!;
-      const cand = candidates[i]!;
+      const top = new TopK(k);
+      for (const part of parts) {
+        const p = part[i]!;
+        for (let j = 0; j < p.lowerRows.length; j++) top.offer(p.lowerValues[j]!, p.lowerRows[j]!);
+      }
       const rows: number[] = [];
-      for (let j = 0; j < cand.rows.length; j++) {
-        if (!(top.count === top.k && top.ranksAfterWorst(cand.uppers[j]!, cand.rows[j]!))) rows.push(cand.rows[j]!);
+      for (const part of parts) {
+        const p = part[i]!;
+        for (let j = 0; j < p.candidateRows.length; j++) {
+          if (!(top.count === top.k && top.ranksAfterWorst(p.candidateUppers[j]!, p.candidateRows[j]!))) rows.push(p.candidateRows[j]!);
+        }
       }
       rows.push(...this.irregular);
       return this.rerank(rows, query, k);
@@ -302,6 +302,7 @@ export class BankIndex {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.helper?.dispose();
     this.kernel.dispose();
     this.release();
   }

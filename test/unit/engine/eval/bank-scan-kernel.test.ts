@@ -33,7 +33,7 @@ test('kernel: int8 × int16 products are exact for every row (padded to 4) and q
   for (const [rows, dim] of [[1, 3], [7, 16], [13, 48], [9, 784]] as const) {
     const stride = Math.ceil(dim / 16) * 16;
     const nq = 3;
-    const kernel = new BankScanKernel(rows, stride, 4, 1024);
+    const kernel = new BankScanKernel({ rows, stride, maxQueries: 4, outCapacity: 1024 });
     const rnd = lcg(rows * 1000 + dim);
     const { codes, scale, res, norm } = kernel.bankViews();
     const { qcodes, params } = kernel.queryViews();
@@ -66,7 +66,7 @@ test('kernel: int8 × int16 products are exact for every row (padded to 4) and q
 test('kernel: intervals A ± (alpha·res + beta·norm + gamma), only upper ends reaching the threshold written, NaN never', () => {
   const rows = 10;
   const stride = 16;
-  const kernel = new BankScanKernel(rows, stride, 2, 64);
+  const kernel = new BankScanKernel({ rows, stride, maxQueries: 2, outCapacity: 64 });
   const { codes, scale, res, norm } = kernel.bankViews();
   const { qcodes, params } = kernel.queryViews();
   for (let r = 0; r < rows; r++) {
@@ -93,5 +93,5 @@ test('kernel: intervals A ± (alpha·res + beta·norm + gamma), only upper ends 
   assert.deepEqual(entries(kernel, kernel.scan(4, 8, 1)).map((e) => e.row), want.filter((e) => e.row >= 4 && e.row < 8).map((e) => e.row));
   assert.throws(() => kernel.scan(1, 8, 1), /multiples of 4/);
   assert.throws(() => kernel.scan(0, 12, 3), /at most 2/);
-  assert.throws(() => new BankScanKernel(4, 24, 1, 1), /multiple of 16/);
+  assert.throws(() => new BankScanKernel({ rows: 4, stride: 24, maxQueries: 1, outCapacity: 1 }), /multiple of 16/);
 });

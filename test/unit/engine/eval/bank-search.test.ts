@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { provideThreadStarter } from '../../../../src-main/engine/engine-threads.ts';
 import { BankFileError, BankIndex } from '../../../../src-main/engine/eval/bank-search.ts';
+import { startWorkerEntryThread } from '../../../../src-main/workers/worker-entry.ts';
 
 /** Small-integer vectors: their inner products are exact in float32, so ties are real ties. */
 function intRows(n: number, dim: number, seed: number): Float32Array {
@@ -161,6 +163,30 @@ test('random unit vectors: a search re-ranks a small fraction of the bank', () =
   } finally {
     index.dispose();
   }
+});
+
+test('with a ThreadStarter the second half of the rows is scanned on the helper thread, with the same exact result', async () => {
+  provideThreadStarter(startWorkerEntryThread);
+  const dim = 16;
+  const n = 40000;
+  // Unit rows, with row 5 repeated at the far end (a tie across the two threads' halves).
+  const bank = unitRows(n, dim, 11);
+  bank.copyWithin((n - 1) * dim, 5 * dim, 6 * dim);
+  const index = BankIndex.fromRows(bank, dim);
+  try {
+    for (let i = 0; i < 300 && index.threads < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(index.threads, 2, 'the helper thread came up');
+    const queries = unitRows(8, dim, 12);
+    queries.set(bank.subarray(5 * dim, 6 * dim));
+    assertExact(index, bank, dim, queries, 20, 'two threads, batch');
+    assertExact(index, bank, dim, queries.subarray(0, dim), 20, 'two threads, one query');
+    assertExact(index, bank, dim, queries.subarray(dim, 2 * dim), n + 5, 'two threads, k > rows');
+    assert.equal(index.threads, 2, 'the helper answered every part (a failure retires it)');
+  } finally {
+    index.dispose();
+    provideThreadStarter(null);
+  }
+  assert.equal(index.threads, 1);
 });
 
 test('a bank file is searched like the same rows in memory; a truncated file is refused naming it', () => {
