@@ -3,7 +3,10 @@
  * (test/cluster/slurm-one-node.sh start), with a cluster registered through the contract:
  * - New run: "Resubmit if interrupted" starts at the cluster's setting; the value typed there
  *   is what the page sends as runs.submit autoResubmit and what the submitted run keeps
- *   (runs.cluster), next to the Slurm resources of the form; the run is then cancelled.
+ *   (runs.cluster), next to the Slurm resources of the form.
+ * - Evaluate on that run's page once it completed: "Where" starts at the run's cluster; the
+ *   page sends evaluations.create with the cluster and its resources, the evaluation runs as a
+ *   Slurm job, and its Cancel button ends it cancelled.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -18,6 +21,8 @@ const app = useServeModePage();
 const { skip } = app;
 const CLUSTER = 'one-node';
 let tmp: TempDir | undefined;
+/** The run test 1 submits from the form, evaluated by test 2. */
+let clusterRun: string | undefined;
 let registered: Promise<void> | undefined;
 
 /** Registers the one-node cluster once (its work folder holds this checkout as the app). */
@@ -44,11 +49,15 @@ test('New run on a cluster: "Resubmit if interrupted" starts at the cluster\'s s
   await registerCluster();
   const { page, errors, context } = await app.open();
   const submits = requestsOf(page, 'runs.submit');
-  let runId: string | undefined;
   try {
     await page.getByTestId('empty-new-run').click();
     await page.getByTestId('run-form').waitFor();
+    // the smallest run that leaves a checkpoint (on the cluster, for test 2)
     await page.locator('[data-field=name] input').fill('resubmit e2e');
+    await page.locator('[data-field=epochs] input').fill('1');
+    await page.locator('[data-field="dataset.trainSize"] input').fill('100');
+    await page.locator('[data-field="dataset.valSize"] input').fill('50');
+    await page.locator('[data-field=batchSize] input').fill('50');
     assert.equal(await page.getByTestId('placement-resubmit').count(), 0, 'no resubmit field for this machine');
     await page.getByTestId('placement-where').selectOption(CLUSTER);
     const resubmit = page.getByTestId('placement-resubmit');
@@ -69,8 +78,9 @@ test('New run on a cluster: "Resubmit if interrupted" starts at the cluster\'s s
     assert.equal(submits.length, 1);
     const sent = submits[0]!;
     assert.deepEqual([sent.cluster, sent.resources, sent.autoResubmit], [CLUSTER, { partition: 'debug', gpus: 0, time: '4' }, 7]);
-    runId = /#\/runs\/([A-Za-z0-9_-]+)$/.exec(page.url())?.[1];
+    const runId = /#\/runs\/([A-Za-z0-9_-]+)$/.exec(page.url())?.[1];
     assert.ok(runId, `no run id in ${page.url()}`);
+    clusterRun = runId;
     const placed = await app.call('runs.cluster', { id: runId });
     assert.ok(placed, 'the run is a cluster run');
     assert.equal(placed.cluster, CLUSTER);
@@ -82,10 +92,51 @@ test('New run on a cluster: "Resubmit if interrupted" starts at the cluster\'s s
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
-    if (runId) {
-      const id = runId;
-      await app.call('runs.cancel', { id });
-      await waitFor(async () => (await app.call('runs.get', { id })).status === 'cancelled', `run ${id} to end cancelled`, 15_000, 250);
-    }
+  }
+});
+
+test("Evaluate a cluster run: Where starts at its cluster, the request carries it with the resources, the Slurm evaluation is cancelled from the page", { skip, timeout: 90_000 }, async () => {
+  const id = clusterRun;
+  assert.ok(id, 'the run of the first test');
+  const { page, errors, context } = await app.open();
+  const creates = requestsOf(page, 'evaluations.create');
+  try {
+    await waitFor(async () => !['queued', 'running'].includes((await app.call('runs.get', { id })).status), `cluster run ${id} to end`, 60_000, 500);
+    const run = await app.call('runs.get', { id });
+    assert.equal(run.status, 'completed', run.error ?? '');
+    await page.evaluate((hash) => {
+      window.location.hash = hash;
+    }, `#/runs/${id}`);
+    const panel = page.getByTestId('evaluations-panel');
+    await page.getByTestId('cluster-run').waitFor();
+    const where = page.getByTestId('eval-where');
+    await page.waitForFunction((el) => (el as HTMLSelectElement).value !== '', await where.elementHandle());
+    assert.equal(await where.inputValue(), CLUSTER, "a cluster run is evaluated on its cluster at first");
+    assert.equal(await page.getByTestId('eval-partition').inputValue(), 'debug', "the cluster's defaults");
+    await page.getByTestId('eval-gpus').fill('many');
+    assert.equal(await page.getByTestId('evaluate').isDisabled(), true, 'an invalid GPU count stops Evaluate');
+    await page.getByTestId('eval-gpus').fill('0');
+    await page.getByTestId('eval-time').fill('3');
+    await page.getByTestId('eval-k').fill('5');
+    await page.getByTestId('evaluate').click();
+
+    const row = panel.getByTestId('evaluation-row');
+    await row.getByTestId('eval-cancel').waitFor();
+    assert.equal(creates.length, 1);
+    const sent = creates[0]!;
+    assert.deepEqual([sent.runId, sent.k, sent.cluster, sent.resources], [id, 5, CLUSTER, { partition: 'debug', gpus: 0, time: '3' }]);
+    const [stored] = await app.call('evaluations.list', { runId: id });
+    assert.ok(stored && stored.status === 'running', 'the evaluation runs as a Slurm job');
+    await panel.screenshot({ path: artifactPath('evaluate-on-cluster.png') });
+
+    await row.getByTestId('eval-cancel').click();
+    await row.filter({ hasText: 'cancelled' }).waitFor({ timeout: 20_000 });
+    const [ended] = await app.call('evaluations.list', { runId: id });
+    assert.deepEqual([ended?.id, ended?.status, ended?.top1], [stored.id, 'cancelled', null]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    const left = (await app.call('runs.get', { id })).status;
+    if (left === 'queued' || left === 'running') await app.call('runs.cancel', { id });
   }
 });
