@@ -13,7 +13,7 @@ import {
   DatasetValidationSchema,
 } from './datasets.ts';
 import type { ApiErrorPayload } from './api-error.ts';
-import { DoctorReportSchema, EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
+import { DoctorReportSchema, EvaluationProgressSchema, EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
 import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
 import { ClusterNameSchema, ClusterSchema, SlurmResourceOverridesSchema } from './cluster.ts';
 import { SweepAxisSchema } from './sweep.ts';
@@ -355,6 +355,8 @@ export const events = {
   'run.removed': z.object({ id: RunIdSchema }),
   /** An evaluation started, finished or failed. */
   'evaluation.changed': EvaluationSchema,
+  /** A running evaluation's images embedded so far: its val split, then (recomputing) its train split. */
+  'evaluation.progress': EvaluationProgressSchema,
   /** A dataset download or import job moved on (phases download → verify → extract → done | error). */
   'dataset.progress': DatasetProgressSchema,
   /** A gallery bank job moved on (running with progress, then completed | failed | cancelled | interrupted). */

@@ -196,6 +196,15 @@ export const EvaluationSchema = z.object({
 });
 export type Evaluation = z.infer<typeof EvaluationSchema>;
 
+export const EvaluationProgressSchema = z.object({
+  id: z.int(),
+  /** The split being embedded: val (the queries), then train when its features are recomputed. */
+  phase: z.enum(['val', 'train']),
+  done: z.int().min(0),
+  total: z.int().min(0),
+});
+export type EvaluationProgress = z.infer<typeof EvaluationProgressSchema>;
+
 export const GpuSampleSchema = z.object({
   index: z.int(),
   name: z.string(),

@@ -1,6 +1,7 @@
 /**
- * `snca eval RUN_OR_CHECKPOINT [--k 30] [--sigma X] [--recompute-memory] [--on CLUSTER]`:
- * weighted-kNN evaluation of a run's best (else latest) checkpoint, a checkpoint id or a
+ * `snca eval RUN_OR_CHECKPOINT_OR_MODEL [--k 30] [--sigma X] [--recompute-memory] [--on CLUSTER]`:
+ * weighted-kNN evaluation of a run's best (else latest) checkpoint, an imported model (by
+ * name or id: its weights and bank, labelled by its train folder), a checkpoint id or a
  * checkpoint file, on its dataset's val split — here, or with --on as a Slurm job on the
  * cluster whose run wrote the checkpoint (the command waits for it). Prints top-1 / top-5; a
  * stored result is reused. Exit code 0 when it completed, 1 when it failed, 130 when cancelled
@@ -40,9 +41,10 @@ export async function evalCommand(target: string, opts: EvalOptions, ctx: CliCon
   try {
     const located = await core.call('runs.locate', { ref: target });
     const isRun = located !== null && located.checkpointId === null;
+    const model = isRun ? undefined : (await core.call('models.list', {})).find((m) => m.name === target || m.id === target);
     const isId = /^\d+$/.test(target) && !existsSync(target);
     const started = await core.call('evaluations.create', {
-      ...(isRun ? { runId: target } : isId ? { checkpointId: Number(target) } : { path: target }),
+      ...(isRun ? { runId: target } : model ? { model: model.id } : isId ? { checkpointId: Number(target) } : { path: target }),
       ...(opts.k !== undefined ? { k: opts.k } : {}),
       ...(opts.sigma !== undefined ? { sigma: opts.sigma } : {}),
       recomputeMemory: opts.recomputeMemory === true,
@@ -65,8 +67,8 @@ export async function evalCommand(target: string, opts: EvalOptions, ctx: CliCon
     }
     const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(2)}%`);
     ctx.io.stdout(
-      `checkpoint ${e.checkpointPath}${e.checkpointEpoch !== null ? ` (epoch ${e.checkpointEpoch})` : ''}\n` +
-        `K ${e.k}, sigma ${e.sigma}, ${e.recomputeMemory ? 'recomputed train features' : 'memory bank'}, ${e.samples ?? 0} val samples` +
+      `${model ? `model ${model.name} (${model.arch}, ${model.fileName})` : `checkpoint ${e.checkpointPath}`}${e.checkpointEpoch !== null ? ` (epoch ${e.checkpointEpoch})` : ''}\n` +
+        `K ${e.k}, sigma ${e.sigma}, ${e.recomputeMemory ? 'recomputed train features' : model ? 'imported bank' : 'memory bank'}, ${e.samples ?? 0} val samples` +
         `${started.reused ? ' (stored result reused)' : ''}\n` +
         `top-1 ${pct(e.top1)}\ntop-5 ${pct(e.top5)}\n`,
     );

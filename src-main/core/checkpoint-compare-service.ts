@@ -13,7 +13,7 @@ import { readPerSampleFile, type PerSampleResults } from '../engine/eval/per-sam
 import type { Store } from '../store/store.ts';
 import { compareSamples, neighbourPanel, SampleMismatchError } from './checkpoint-comparison.ts';
 import type { EvaluationRequest } from './evaluations-service.ts';
-import { modelEvaluationDefaults } from './model-dataset.ts';
+import { assertBankEvaluable, modelEvaluationDefaults } from './model-dataset.ts';
 
 export interface CheckpointCompareDeps {
   store: Store;
@@ -60,6 +60,8 @@ export class CheckpointCompareService {
       sigma ??= defaults.sigma;
       dataset ??= defaults.dataset;
     }
+    // A side that cannot be evaluated on this dataset is refused before any evaluation starts.
+    for (const { model } of sides) if (model) assertBankEvaluable(model, dataset);
     const datasetId = this.deps.datasetIdOf(dataset);
     const evaluations: Evaluation[] = [];
     for (const { side, model } of sides) {

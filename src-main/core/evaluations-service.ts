@@ -25,7 +25,7 @@ import type { SlurmResourcesInput } from '../../shared/cluster.ts';
 import type { BackendName, Checkpoint, Evaluation } from '../../shared/domain.ts';
 import type { Model } from '../../shared/models.ts';
 import { MODEL_BANK_FILE, MODEL_WEIGHTS_FILE } from '../acquire/torch-model-import.ts';
-import { bankEvaluationProblem, modelEvaluationDefaults } from './model-dataset.ts';
+import { assertBankEvaluable, modelEvaluationDefaults } from './model-dataset.ts';
 import { DatasetSpecSchema, effectiveSigma, RunConfigSchema, type DatasetSpecInput, type RunConfig } from '../../shared/run-config.ts';
 import { issuesOf } from '../../shared/validation.ts';
 import { CheckpointError, fileSha256, readCheckpointHeader } from '../engine/checkpoint/checkpoint-reader.ts';
@@ -134,8 +134,7 @@ export class EvaluationsService {
     const datasetParsed = DatasetSpecSchema.safeParse(req.dataset ?? defaults.dataset);
     if (!datasetParsed.success) throw ApiError.invalidInput(issuesOf(datasetParsed.error), 'dataset');
     const dataset = datasetParsed.data;
-    const problem = target.model ? bankEvaluationProblem(target.model, dataset) : null;
-    if (problem) throw new ApiError('invalid_input', problem, [{ path: 'model', message: problem }]);
+    if (target.model) assertBankEvaluable(target.model, dataset);
     const key: EvaluationKey = {
       checkpointSha256: target.sha256,
       datasetJson: canonicalJson(dataset),
@@ -338,7 +337,9 @@ export class EvaluationsService {
         continue;
       }
       const deps = { entry, timing: this.deps.timing ?? DEFAULT_JOB_TIMING, diagnostics: this.deps.diagnostics };
-      const handle = startEvaluationJob(deps, next.id, next.job, slot.device ? pinningFor(slot.device) : undefined);
+      const handle = startEvaluationJob(deps, next.id, next.job, slot.device ? pinningFor(slot.device) : undefined, ({ phase, done, total }) =>
+        this.deps.bus.emit('evaluation.progress', { id: next.id, phase, done, total }),
+      );
       this.active.set(next.id, { handle, slot });
       void handle.ended.then((outcome) => {
         this.active.delete(next.id);

@@ -41,6 +41,12 @@ export function bankEvaluationProblem(m: Model, dataset: DatasetSpecInput): stri
   return trainFolderMismatch(m, dataset);
 }
 
+/** Refuses (invalid_input, saying why) a kNN evaluation of the model's bank on `dataset`. */
+export function assertBankEvaluable(m: Model, dataset: DatasetSpecInput): void {
+  const problem = bankEvaluationProblem(m, dataset);
+  if (problem) throw new ApiError('invalid_input', problem, [{ path: 'model', message: problem }]);
+}
+
 /**
  * What an evaluation of the model uses unless told: the dataset its train folder belongs to,
  * and its temperature as sigma. Refused, saying why, when one is needed and it has none.

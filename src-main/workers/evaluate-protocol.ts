@@ -46,6 +46,8 @@ export const EvaluateResultSchema = z.object({
 export const FromEvaluateWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), backend: BackendNameSchema, device: z.string() }),
   z.object({ type: z.literal('log'), message: z.string() }),
+  /** Images of a split embedded so far. */
+  z.object({ type: z.literal('progress'), phase: z.enum(['val', 'train']), done: z.int().min(0), total: z.int().min(0) }),
   z.object({ type: z.literal('result'), result: EvaluateResultSchema }),
   /** It stopped on a cancel request. */
   z.object({ type: z.literal('cancelled') }),

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     post({ type: 'started', backend: backend.name, device: backend.device });
     const result = await evaluateCheckpoint(
       { ...job, readers: { cifarPython: cifarPythonReader } },
-      { log: (message) => post({ type: 'log', message }), cancelRequested: () => cancelled },
+      { log: (message) => post({ type: 'log', message }), cancelRequested: () => cancelled, progress: (p) => post({ type: 'progress', ...p }) },
     );
     post(result === 'cancelled' ? { type: 'cancelled' } : { type: 'result', result });
   } catch (err) {

@@ -17,7 +17,16 @@ export interface EvaluationJobDeps extends SupervisorDeps {
 export type EvaluationOutcome = ResultOutcome<EvaluationResult>;
 export type EvaluationJobHandle = ResultJobHandle<EvaluationResult>;
 
-export function startEvaluationJob(deps: EvaluationJobDeps, id: number, job: EvaluateJob, pin?: JobPinning): EvaluationJobHandle {
+/** How far the worker is: images of a split embedded so far. */
+export type EvaluationProgress = Extract<FromEvaluateWorker, { type: 'progress' }>;
+
+export function startEvaluationJob(
+  deps: EvaluationJobDeps,
+  id: number,
+  job: EvaluateJob,
+  pin?: JobPinning,
+  onProgress: (p: EvaluationProgress) => void = () => {},
+): EvaluationJobHandle {
   let backend = 'unknown';
   const onMessage = (msg: FromEvaluateWorker, end: ResultEnd<EvaluationResult>): void => {
     switch (msg.type) {
@@ -26,6 +35,8 @@ export function startEvaluationJob(deps: EvaluationJobDeps, id: number, job: Eva
         return;
       case 'log':
         return;
+      case 'progress':
+        return onProgress(msg);
       case 'result':
         return end.result({ ...msg.result, backend });
       case 'cancelled':

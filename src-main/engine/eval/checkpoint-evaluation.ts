@@ -86,9 +86,16 @@ export function modelFromCheckpoint(ckpt: LoadedCheckpoint, checkpointPath: stri
   }
 }
 
+export interface EvaluationHooks {
+  log(message: string): void;
+  cancelRequested(): boolean;
+  /** Images of `phase` embedded so far, of `total`. */
+  progress?(p: { phase: 'val' | 'train'; done: number; total: number }): void;
+}
+
 export async function evaluateCheckpoint(
   spec: CheckpointEvaluationSpec,
-  hooks: { log(message: string): void; cancelRequested(): boolean } = { log: () => {}, cancelRequested: () => false },
+  hooks: EvaluationHooks = { log: () => {}, cancelRequested: () => false },
 ): Promise<CheckpointEvaluationResult | 'cancelled'> {
   const start = performance.now();
   const ckpt = spec.model ? null : readCheckpoint(spec.checkpointPath, spec.expectedSha256 ? { expectedSha256: spec.expectedSha256 } : {});
@@ -105,12 +112,12 @@ export async function evaluateCheckpoint(
         bank = ckpt ? checkpointBank(ckpt, spec.checkpointPath, train.size) : importedBank(spec.model!, trainSplitName(spec.dataset), train.size);
       }
       hooks.log(`Embedding ${val.size} val samples`);
-      const q = await embedSplit(model, dataset.val, batchSize, hooks.cancelRequested);
+      const q = await embedSplit(model, dataset.val, batchSize, hooks.cancelRequested, (done) => hooks.progress?.({ phase: 'val', done, total: val.size }));
       if (q === 'cancelled') return 'cancelled';
       queries = q;
       if (!bank) {
         hooks.log(`Recomputing ${train.size} train features`);
-        const b = await embedSplit(model, dataset.train, batchSize, hooks.cancelRequested);
+        const b = await embedSplit(model, dataset.train, batchSize, hooks.cancelRequested, (done) => hooks.progress?.({ phase: 'train', done, total: train.size }));
         if (b === 'cancelled') return 'cancelled';
         bank = b;
       }

@@ -33,12 +33,17 @@ export async function embedSplit(
   loader: BatchLoader,
   batchSize: number,
   cancelRequested: () => boolean,
+  /** Images embedded so far, after each batch. */
+  progress?: (done: number) => void,
 ): Promise<tf.Tensor2D | 'cancelled'> {
   const parts: tf.Tensor2D[] = [];
+  let done = 0;
   try {
     for await (const batch of loader.epoch({ epoch: 0, batchSize, shuffle: false, dropLast: false, seed: 0 })) {
       if (cancelRequested()) return 'cancelled';
       parts.push(tf.tidy(() => model.apply(tf.tensor4d(batch.images, [...batch.shape]), false)));
+      done += batch.indexes.length;
+      progress?.(done);
       await new Promise<void>((r) => setImmediate(r));
     }
     return tf.concat(parts, 0);

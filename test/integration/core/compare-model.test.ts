@@ -6,7 +6,8 @@
  * val images with its imported weights (as models.embed does) and ranks its bank rows, labelled
  * by the train folder; it is stored with its per-sample file under models/<id>/ and reused.
  * Refusals name why (no train folder, another dataset), a bank that no longer matches its
- * folder fails with both numbers, and a model evaluation can be cancelled.
+ * folder fails with both numbers, and a model evaluation can be cancelled. `snca eval MODEL`
+ * finds the stored record by the same key.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,11 +15,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompareCheckpointsResult, CompareSide } from '../../../shared/checkpoint-compare.ts';
+import { runCli } from '../../../src-main/cli/program.ts';
 import { createModel } from '../../../src-main/engine/models/model.ts';
 import { MemoryBank } from '../../../src-main/engine/nca/memory-bank.ts';
 import { SGD } from '../../../src-main/engine/optim/sgd.ts';
 import { writeCheckpoint } from '../../../src-main/engine/train/checkpoint-writer.ts';
 import { writeImageFolderTree } from '../../fixtures/image-folder-tree.ts';
+import { recordingContext } from '../../fixtures/cli-context.ts';
 import { demoConfig, newRun } from '../../fixtures/run-records.ts';
 import { startTestCore } from '../../fixtures/test-core.ts';
 import { fixturePath } from '../../unit/acquire/torch-fixtures.ts';
@@ -60,6 +63,7 @@ test('compare.checkpoints: a run checkpoint against an imported model (its bank 
     // Another dataset's train split is not what its rows are.
     const other = { ...dataset, root: join(data, 'elsewhere') };
     await assert.rejects(compare({ sides, dataset: other }), (err: Error) => err.message.includes(`r18's bank rows are the images of ${join(data, 'train')}`));
+    assert.equal(t.store.evaluations.listByRun('cmpmodel').length, 0, 'a refused comparison starts no evaluation of its other sides');
 
     const first = await compare({ sides });
     assert.equal(first.ready, false);
@@ -70,6 +74,8 @@ test('compare.checkpoints: a run checkpoint against an imported model (its bank 
       assert.equal(done.samples, 6);
     }
     const modelEval = first.evaluations[1]!;
+    const progress = t.events.filter((e) => e.event === 'evaluation.progress' && e.payload.id === modelEval.id).map((e) => e.payload);
+    assert.deepEqual(progress.at(-1), { id: modelEval.id, phase: 'val', done: 6, total: 6 }, 'the job reports the val images embedded');
     assert.ok(existsSync(join(t.home, 'models', modelId, 'evaluations', `${modelEval.id}.psr`)), 'the per-sample file lives with the model');
 
     const evaluationEvents = () => t.events.filter((e) => e.event === 'evaluation.changed').length;
@@ -84,6 +90,12 @@ test('compare.checkpoints: a run checkpoint against an imported model (its bank 
     assert.deepEqual(cmp.perClass.map((c) => c.name), ['ant', 'bee', 'cat']);
     const m = second.evaluations[1]!;
     assert.equal(m.top1, cmp.perClass.reduce((n, c) => n + c.accuracy[1]! * c.count, 0) / 6);
+
+    // snca eval takes the model by name; the same key finds the stored record.
+    const cli = recordingContext({ home: t.home });
+    assert.equal(await runCli(['eval', 'r18', '--k', String(K), '--sigma', String(m.sigma), '--data', data], cli), 0, cli.err());
+    assert.match(cli.out(), /^model r18 \(resnet18, imagenet-resnet18-w4\.legacy\.pth\.tar\) \(epoch 130\)\nK 5, sigma [\d.]+, imported bank, 6 val samples \(stored result reused\)\ntop-1 [\d.]+%/);
+    assert.ok(cli.out().includes(`top-1 ${(m.top1! * 100).toFixed(2)}%`));
 
     // Each neighbour of the model is a bank row, and its similarity is the imported weights'
     // val embedding (models.embed, the reference val transform) against that row.
