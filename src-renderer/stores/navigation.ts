@@ -1,11 +1,12 @@
 /**
  * A small hash router: a handful of screens do not need vue-router. Routes are `#/runs`,
  * `#/runs/new`, `#/runs/<id>`, `#/table` (the queryable runs table), `#/clusters`, `#/models`,
- * `#/compare?runs=a,b,c`, `#/compare-checkpoints?ids=1,2` and `#/gallery`; the hash keeps reloads and Electron's protocol loading simple.
+ * `#/compare?runs=a,b,c`, `#/compare-checkpoints?ids=1,2&models=m` (checkpoints, then imported models) and `#/gallery`; the hash keeps reloads and Electron's protocol loading simple.
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { RunIdSchema } from '../../shared/domain.ts';
+import { ModelIdSchema } from '../../shared/models.ts';
 
 export type Route =
   | { view: 'runs' }
@@ -15,7 +16,8 @@ export type Route =
   | { view: 'clusters' }
   | { view: 'models' }
   | { view: 'compare'; ids: string[] }
-  | { view: 'compare-checkpoints'; ids: number[] }
+  /** Checkpoint ids, then imported model ids: 2–4 sides in all. */
+  | { view: 'compare-checkpoints'; ids: number[]; models?: string[] }
   | { view: 'gallery' };
 
 /** Runs one compare view shows at most. */
@@ -40,8 +42,10 @@ export function parseHash(hash: string): Route {
     return { view: 'compare', ids: [...new Set(ids)].slice(0, MAX_COMPARE_RUNS) };
   }
   if (parts[0] === 'compare-checkpoints' && parts.length === 1) {
-    const ids = (new URLSearchParams(query).get('ids') ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
-    return { view: 'compare-checkpoints', ids: [...new Set(ids)].slice(0, 4) };
+    const params = new URLSearchParams(query);
+    const ids = [...new Set((params.get('ids') ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0))].slice(0, 4);
+    const models = [...new Set((params.get('models') ?? '').split(',').filter((id) => ModelIdSchema.safeParse(id).success))].slice(0, 4 - ids.length);
+    return models.length > 0 ? { view: 'compare-checkpoints', ids, models } : { view: 'compare-checkpoints', ids };
   }
   if (parts[0] !== 'runs' || parts.length === 1) return { view: 'runs' };
   if (parts[1] === 'new' && parts.length === 2) {
@@ -69,7 +73,7 @@ export function formatHash(route: Route): string {
     case 'compare':
       return `#/compare?runs=${route.ids.map(encodeURIComponent).join(',')}`;
     case 'compare-checkpoints':
-      return `#/compare-checkpoints?ids=${route.ids.join(',')}`;
+      return `#/compare-checkpoints?ids=${route.ids.join(',')}${route.models?.length ? `&models=${route.models.join(',')}` : ''}`;
     case 'gallery':
       return '#/gallery';
   }

@@ -4,7 +4,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import type { CompareCheckpointsResult } from '../../../shared/checkpoint-compare.ts';
 import type { Evaluation } from '../../../shared/domain.ts';
 import { setApiClient } from '../../../src-renderer/api/client-holder.ts';
-import { useCompareCheckpointsStore } from '../../../src-renderer/stores/compare-checkpoints.ts';
+import { sidesOf, useCompareCheckpointsStore } from '../../../src-renderer/stores/compare-checkpoints.ts';
 import { parseHash, formatHash } from '../../../src-renderer/stores/navigation.ts';
 import { FakeClient } from './fake-client.ts';
 
@@ -36,8 +36,11 @@ test('pending comparison: waits for evaluation.changed of its evaluations, then 
   });
   client.respond('compare.neighbours', ({ index }) => [{ evaluationId: 1, trueLabel: 0, predicted: 0, neighbours: [{ trainIndex: index, label: 0, similarity: 1, votedForWinner: true }] }]);
   const s = useCompareCheckpointsStore();
-  await s.load([1, 2]);
+  await s.load(sidesOf({ ids: [1, 2] }));
   assert.equal(s.result?.ready, false);
+  client.emit('evaluation.progress', { id: 2, phase: 'val', done: 3, total: 6 });
+  client.emit('evaluation.progress', { id: 9, phase: 'val', done: 1, total: 6 });
+  assert.deepEqual(s.progress, { 2: { id: 2, phase: 'val', done: 3, total: 6 } }, 'progress of its own evaluations only');
   client.emit('evaluation.changed', evaluation(9, 'completed'));
   assert.equal(calls, 1, 'an unrelated evaluation changes nothing');
   client.emit('evaluation.changed', evaluation(2, 'completed'));
@@ -48,9 +51,13 @@ test('pending comparison: waits for evaluation.changed of its evaluations, then 
   assert.equal(s.panels?.[0]?.neighbours[0]?.trainIndex, 7);
 });
 
-test('routes: #/compare-checkpoints?ids=1,2 round-trips; at most four distinct ids', () => {
+test('routes: #/compare-checkpoints?ids=1,2&models=m round-trips; at most four distinct sides, checkpoints first', () => {
   assert.deepEqual(parseHash('#/compare-checkpoints?ids=3,4,3,x,5,6,7'), { view: 'compare-checkpoints', ids: [3, 4, 5, 6] });
   assert.equal(formatHash({ view: 'compare-checkpoints', ids: [1, 2] }), '#/compare-checkpoints?ids=1,2');
+  assert.deepEqual(parseHash('#/compare-checkpoints?ids=3,4,5&models=ab1,ab1,cd2'), { view: 'compare-checkpoints', ids: [3, 4, 5], models: ['ab1'] });
+  assert.deepEqual(parseHash('#/compare-checkpoints?ids=&models=ab1,Bad!,cd2'), { view: 'compare-checkpoints', ids: [], models: ['ab1', 'cd2'] });
+  assert.equal(formatHash({ view: 'compare-checkpoints', ids: [1], models: ['ab1'] }), '#/compare-checkpoints?ids=1&models=ab1');
+  assert.deepEqual(sidesOf({ ids: [1], models: ['ab1'] }), [{ kind: 'checkpoint', id: 1 }, { kind: 'model', modelId: 'ab1' }]);
   assert.deepEqual(parseHash('#/compare?runs=a,b'), { view: 'compare', ids: ['a', 'b'] });
   assert.deepEqual(parseHash('#/table'), { view: 'table' });
 });
