@@ -245,11 +245,17 @@ export class BankIndex {
       mid = Math.floor(padded / 8) * 4;
       if (!helper.begin(nq, k, mid, padded)) mid = padded;
     }
-    const parts = [firstPass(kernel, 0, nq, k, 0, mid)];
-    if (mid < padded) {
-      // The helper's part, or, if it failed, the same part here (lane 0's thresholds stay valid for it).
-      parts.push(helper?.finish() ?? firstPass(kernel, 0, nq, k, mid, padded));
+    let own: ReturnType<typeof firstPass>;
+    let helped: ReturnType<typeof firstPass> | null = null;
+    try {
+      own = firstPass(kernel, 0, nq, k, 0, mid);
+    } finally {
+      // Collected even when this thread's part threw: the helper must be idle before lane 1 is written again.
+      if (mid < padded) helped = helper?.finish() ?? null;
     }
+    const parts = [own];
+    // The helper's part, or, if it failed, the same part here (lane 0's thresholds stay valid for it).
+    if (mid < padded) parts.push(helped ?? firstPass(kernel, 0, nq, k, mid, padded));
     return codes.map((c, i) => {
       const query = queries.subarray(i * dim, (i + 1) * dim);
       if (!c.regular) return this.exactScan(query, k);
