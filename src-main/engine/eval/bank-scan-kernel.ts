@@ -7,6 +7,7 @@
  *     qcodes   maxQueries × stride int16
  *     params   maxQueries × 32 bytes (sq, alpha, beta, gamma, threshold as float32)
  *     out      outCapacity × 16 bytes (query, row, lower, upper)
+ *     sums     outCapacity × 4 bytes (the kernel's int32 products, rows × queries of a call)
  *
  * The memory is a shared WebAssembly memory (a SharedArrayBuffer), sized once when the
  * instance is made and never grown, so views stay valid and a helper thread can make its
@@ -25,7 +26,7 @@ const MAX_PAGES = 65536;
 
 type ScanFn = (
   codes: number, stride: number, scale: number, res: number, norm: number,
-  rowStart: number, rowEnd: number, q: number, qStride: number, nq: number, params: number, out: number,
+  rowStart: number, rowEnd: number, q: number, qStride: number, nq: number, params: number, out: number, sums: number,
 ) => number;
 
 let compiled: WebAssembly.Module | null = null;
@@ -54,6 +55,7 @@ interface Lane {
   qcodes: number;
   params: number;
   out: number;
+  sums: number;
 }
 
 export class BankScanKernel {
@@ -88,8 +90,9 @@ export class BankScanKernel {
       const qcodes = next;
       const params = align(qcodes + maxQueries * stride * 2);
       const out = align(params + maxQueries * PARAM_BYTES);
-      next = align(out + outCapacity * OUT_ENTRY_BYTES);
-      lanes.push({ qcodes, params, out });
+      const sums = align(out + outCapacity * OUT_ENTRY_BYTES);
+      next = align(sums + outCapacity * 4);
+      lanes.push({ qcodes, params, out, sums });
     }
     this.at = { codes, scale, res, norm, lanes, end: next };
     const pages = Math.max(1, Math.ceil(next / PAGE));
@@ -169,7 +172,7 @@ export class BankScanKernel {
     if (nq < 0 || nq > this.maxQueries) throw new BankScanError(`scan of ${nq} queries; at most ${this.maxQueries}`);
     if ((end - start) * nq > this.outCapacity) throw new BankScanError(`scan of ${end - start} rows × ${nq} queries could write more than ${this.outCapacity} entries`);
     const a = this.at;
-    return this.scanFn(a.codes, this.stride, a.scale, a.res, a.norm, start, end, at.qcodes, this.stride * 2, nq, at.params, at.out);
+    return this.scanFn(a.codes, this.stride, a.scale, a.res, a.norm, start, end, at.qcodes, this.stride * 2, nq, at.params, at.out, at.sums);
   }
 
   dispose(): void {
