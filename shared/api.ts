@@ -14,7 +14,7 @@ import {
 } from './datasets.ts';
 import type { ApiErrorPayload } from './api-error.ts';
 import { DoctorReportSchema, EvaluationProgressSchema, EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
-import { RunsQueryInputSchema, RunsQueryResultSchema } from './run-table.ts';
+import { RunsQueryInputSchema, RunsQueryResultSchema, RunsValuesInputSchema, RunsValuesResultSchema } from './run-table.ts';
 import { ClusterNameSchema, ClusterSchema, SlurmResourceOverridesSchema } from './cluster.ts';
 import { SweepAxisSchema } from './sweep.ts';
 import { CompareSeriesInputSchema, CompareSeriesResultSchema } from './compare-series.ts';
@@ -91,6 +91,11 @@ export const methods = {
     RunsQueryInputSchema,
     RunsQueryResultSchema,
     'One page of runs filtered by a runs query (e.g. `arch = resnet18 and knn_top1 > 0.9 and tag:baseline`), sorted by any field, with chosen config and metric columns (best, last, epoch of best).',
+  ),
+  'runs.values': method(
+    RunsValuesInputSchema,
+    RunsValuesResultSchema,
+    'The chosen config and metric columns of every run a runs query matches (up to 5,000, newest first), with only id and name: for plotting a sweep.',
   ),
   'runs.get': method(RunRef, RunDetailSchema, 'One run with its config.'),
   'runs.create': method(

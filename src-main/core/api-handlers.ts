@@ -58,6 +58,7 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'presets.list': () => s.presets.list(),
     'runs.list': () => s.runs.list(),
     'runs.query': (input) => s.runTable.query(input),
+    'runs.values': (input) => s.runTable.values(input),
     'runs.get': ({ id }) => s.runs.get(id),
     'runs.create': ({ config }) => s.runs.create(config),
     // A run lives either in this machine's queue or on a cluster; each has its own scheduler.

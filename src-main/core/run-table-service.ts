@@ -6,9 +6,9 @@
 import { ApiError } from '../../shared/api-error.ts';
 import { parseRunQuery, RunQueryError, type QueryExpr } from '../../shared/run-query.ts';
 import { fieldName, resolveField, suggestFields, type QueryField } from '../../shared/run-query-fields.ts';
-import type { RunsQueryResult } from '../../shared/run-table.ts';
+import type { RunsQueryResult, RunsValuesResult } from '../../shared/run-table.ts';
 import type { FieldIssue } from '../../shared/validation.ts';
-import { queryRunTable } from '../store/run-table-query.ts';
+import { queryRunTable, queryRunValues, varyingFields } from '../store/run-table-query.ts';
 import type { Store } from '../store/store.ts';
 import { summarizeRuns } from './run-summaries.ts';
 
@@ -29,6 +29,8 @@ function fieldOrIssue(name: string, path: string, issues: FieldIssue[]): QueryFi
   return f;
 }
 
+const NAME_FIELD: QueryField = { kind: 'column', name: 'name', type: 'text' };
+
 export class RunTableService {
   constructor(private readonly deps: { store: Store }) {}
 
@@ -45,9 +47,7 @@ export class RunTableService {
   query(req: RunTableRequest): RunsQueryResult {
     const issues: FieldIssue[] = [];
     const sort = req.sort.map((s, i) => ({ field: fieldOrIssue(s.field, `sort[${i}].field`, issues), descending: s.descending }));
-    const columns = req.columns.map((c, i) => fieldOrIssue(c, `columns[${i}]`, issues));
-    if (issues.length > 0) throw ApiError.invalidInput(issues, 'runs query');
-    const resolvedColumns = columns.filter((c): c is QueryField => c !== undefined);
+    const resolvedColumns = this.resolveColumns(req.columns, issues);
     const page = queryRunTable(this.deps.store.db, {
       where: this.parseWhere(req.where),
       sort: sort.flatMap((s) => (s.field ? [{ field: s.field, descending: s.descending }] : [])),
@@ -62,5 +62,28 @@ export class RunTableService {
       return run ? [{ run, values: r.values }] : [];
     });
     return { total: page.total, columns: resolvedColumns.map(fieldName), rows };
+  }
+
+  /** Every matching run's id, name and columns (no summaries), newest first; `ifVarying` columns only where they vary. */
+  values(req: { where: string; columns: string[]; ifVarying: string[]; limit: number }): RunsValuesResult {
+    const issues: FieldIssue[] = [];
+    const candidates = req.ifVarying.map((c, i) => fieldOrIssue(c, `ifVarying[${i}]`, issues));
+    const always = this.resolveColumns(req.columns, issues);
+    const where = this.parseWhere(req.where);
+    const maybe = candidates.filter((c): c is QueryField => c !== undefined);
+    const columns = [...always, ...varyingFields(this.deps.store.db, where, maybe)];
+    const page = queryRunValues(this.deps.store.db, where, [NAME_FIELD, ...columns], req.limit);
+    return {
+      total: page.total,
+      columns: columns.map(fieldName),
+      runs: page.rows.map((r) => ({ id: r.id, name: String(r.values[0]), values: r.values.slice(1) })),
+    };
+  }
+
+  /** Resolves column names; unknown ones are invalid_input naming `columns[i]` (with the sort's issues, if any). */
+  private resolveColumns(names: readonly string[], issues: FieldIssue[]): QueryField[] {
+    const columns = names.map((c, i) => fieldOrIssue(c, `columns[${i}]`, issues));
+    if (issues.length > 0) throw ApiError.invalidInput(issues, 'runs query');
+    return columns.filter((c): c is QueryField => c !== undefined);
   }
 }

@@ -86,6 +86,34 @@ function unfilteredPage(db: Db, sorts: readonly RunTableSort[], page: { offset: 
   return [...ids, ...without];
 }
 
+/**
+ * The fields whose value is not the same for every run `where` matches: a field varies when
+ * its smallest and largest values differ, or when some runs have it and some do not (one
+ * aggregate pass, however many fields).
+ */
+export function varyingFields(db: Db, where: QueryExpr | null, fields: readonly QueryField[]): QueryField[] {
+  if (fields.length === 0) return [];
+  const w = where ? compileRunQuery(where) : { sql: '1', params: [] };
+  const exprs = fields.map(fieldSql);
+  const aggregates = exprs.map((e) => `min(${e.sql}) IS NOT max(${e.sql}) OR count(${e.sql}) BETWEEN 1 AND count(*) - 1`);
+  const params = [...exprs.flatMap((e) => [...e.params, ...e.params, ...e.params]), ...w.params];
+  const row = db.prepare(`SELECT ${aggregates.join(', ')} FROM ${fromFor(w, ...exprs)} WHERE ${w.sql}`).raw().get(...params) as unknown[];
+  return fields.filter((_, i) => row[i] === 1);
+}
+
+/** The first `limit` matching runs, newest first, with their columns: one statement, for a whole sweep. */
+export function queryRunValues(db: Db, where: QueryExpr | null, columns: readonly QueryField[], limit: number): RunTablePage {
+  const w = where ? compileRunQuery(where) : { sql: '1', params: [] };
+  const cols = columns.map(fieldSql);
+  const select = ['r.id', ...cols.map((c) => c.sql)].join(', ');
+  const raw = db
+    .prepare(`SELECT ${select} FROM ${fromFor(w, ...cols)} WHERE ${w.sql} ORDER BY ${TIE_BREAK.join(', ')} LIMIT ?`)
+    .raw()
+    .all(...cols.flatMap((c) => c.params), ...w.params, limit) as unknown[][];
+  const total = raw.length < limit ? raw.length : (db.prepare(`SELECT count(*) FROM ${fromFor(w)} WHERE ${w.sql}`).pluck().get(...w.params) as number);
+  return { total, rows: raw.map((row) => ({ id: String(row[0]), values: row.slice(1).map(cell) })) };
+}
+
 function cell(v: unknown): CellValue {
   return typeof v === 'number' || typeof v === 'string' ? v : typeof v === 'bigint' ? Number(v) : null;
 }

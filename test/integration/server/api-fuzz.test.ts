@@ -43,6 +43,7 @@ const VALID_INPUTS: Record<string, unknown> = {
   'datasets.validate': { spec: { kind: 'cifar10', root: '/tmp' } },
   'datasets.import': { kind: 'cifar10', archivePath: '/etc/passwd' },
   'runs.query': { where: 'status = completed' },
+  'runs.values': { where: 'status = completed', columns: ['lr'] },
 };
 
 /** Replaces one leaf of a JSON value (found by a path of indices) with another value. */

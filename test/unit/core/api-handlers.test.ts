@@ -22,6 +22,7 @@ test('every contract method maps to the core and returns contract-valid results'
       'presets.list': {},
       'runs.list': {},
       'runs.query': { where: 'status = completed', columns: ['best.loss', 'lr'], sort: [{ field: 'created', descending: true }] },
+      'runs.values': { where: 'status = completed', columns: ['best.loss'], ifVarying: ['lr', 'seed'] },
       'runs.get': { id },
       'runs.create': { config: demoConfig({ name: 'second' }) },
       'runs.cancel': { id },

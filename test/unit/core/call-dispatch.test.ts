@@ -13,6 +13,7 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'presets.list': fail,
     'runs.list': fail,
     'runs.query': fail,
+    'runs.values': fail,
     'runs.locate': fail,
     'runs.get': fail,
     'runs.create': fail,
