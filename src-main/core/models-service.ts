@@ -227,6 +227,9 @@ export class ModelsService {
 
   remove(id: string): { id: string; removed: boolean; bytesFreed: number } {
     const model = this.get(id);
+    // Its evaluation's worker writes under the model's folder: the folder goes once it ends.
+    const evaluating = this.deps.store.evaluations.runningOfModel(id);
+    if (evaluating.length > 0) throw new ApiError('conflict', `${model.name} is being evaluated (evaluation ${evaluating.join(', ')}); cancel that first, then remove it.`);
     this.deps.store.models.delete(id);
     rmSync(this.deps.paths.modelDir(id), { recursive: true, force: true });
     this.deps.bus.emit('model.removed', { id });

@@ -193,6 +193,11 @@ export class EvaluationsRepository {
     return this.db.prepare(`DELETE FROM evaluations WHERE id = ? AND status = 'running'`).run(id).changes === 1;
   }
 
+  /** Ids of the running evaluations of an imported model. */
+  runningOfModel(modelId: string): number[] {
+    return this.db.prepare(`SELECT id FROM evaluations WHERE model = ? AND status = 'running' ORDER BY id`).pluck().all(modelId) as number[];
+  }
+
   listRunning(): { id: number; ownerPid: number | null }[] {
     return (this.db.prepare(`SELECT id, owner_pid AS ownerPid FROM evaluations WHERE status = 'running'`).all() as { id: number; ownerPid: number | null }[]);
   }

@@ -6,7 +6,8 @@
  * val images with its imported weights (as models.embed does) and ranks its bank rows, labelled
  * by the train folder; it is stored with its per-sample file under models/<id>/ and reused.
  * Refusals name why (no train folder, another dataset), a bank that no longer matches its
- * folder fails with both numbers, and a model evaluation can be cancelled. `snca eval MODEL`
+ * folder fails with both numbers, a model evaluation can be cancelled (the model is not removed
+ * while it runs; removed, its evaluations go with it). `snca eval MODEL`
  * finds the stored record by the same key.
  */
 import { test } from 'node:test';
@@ -117,6 +118,7 @@ test('compare.checkpoints: a run checkpoint against an imported model (its bank 
 
     // A model evaluation can be cancelled like any other (here while it waits for the slot the checkpoint's holds).
     const cancelling = await compare({ sides, k: K + 1 });
+    await assert.rejects(t.core.call('models.remove', { id: modelId }), new RegExp(`r18 is being evaluated \\(evaluation ${cancelling.evaluations[1]!.id}\\); cancel that first`));
     for (const e of [...cancelling.evaluations].reverse()) await t.core.call('evaluations.cancel', { id: e.id });
     for (const e of cancelling.evaluations) assert.equal((await t.core.evaluations.whenDone(e.id)).status, 'cancelled');
 
@@ -127,6 +129,11 @@ test('compare.checkpoints: a run checkpoint against an imported model (its bank 
     assert.equal(failed.status, 'failed');
     assert.match(failed.error ?? '', new RegExp(`r18's bank has 24 rows but the train folder ${join(data, 'train')} has 23 images`));
     await t.core.evaluations.whenDone(changed.evaluations[0]!.id);
+
+    // Removing the model removes its evaluations with it.
+    await t.core.call('models.remove', { id: modelId });
+    assert.equal(t.store.evaluations.get(modelEval.id), undefined);
+    assert.ok(!existsSync(join(t.home, 'models', modelId)));
   } finally {
     await t.dispose();
     rmSync(data, { recursive: true, force: true });
