@@ -6,8 +6,9 @@
  * - a two-checkpoint comparison of stored evaluations with 10,000 val images (K = 30): on the
  *   main side with the files read cold, and opened in the page (fetch and render apart);
  * - the hyperparameter view over 5,000 runs: open and draw, brush drag frames, brush release;
- * - 50 runs × 100,000 loss points: open the compare view in headless Chromium against the real
- *   serve mode, fetch and first full draw (every run's curve drawn);
+ * - 50 runs × 100,000 loss points: open the compare view from the idle runs table in headless
+ *   Chromium against the real serve mode, fetch and first full draw (every run's curve drawn),
+ *   with the stages timed in the page and compare.series timed in this process;
  * - hover readout per mouse move over that chart.
  * The data folder is seeded through the store's own repositories.
  */
@@ -154,8 +155,8 @@ export async function seedEvaluations(store: Store, home: string, images: number
 }
 
 /**
- * compare.series for the 50 long runs in this process, as serve mode answers it (the page
- * asks for maxPoints = its width, 1280 in the benchmark's browser): the reduction from the
+ * compare.series for the 50 long runs in this process, as serve mode answers it (maxPoints
+ * 1280; the page asks for two per pixel of its chart's plot, 1,032 in the benchmark's browser): the reduction from the
  * roll-up, the contract's output check and the JSON text. The first call on a freshly opened
  * store, then the median of three more.
  */
@@ -353,6 +354,15 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
     try {
       const { page, context } = await openApp(browser, serve.appUrl);
       await page.getByTestId('view-runs').waitFor({ timeout: 60_000 });
+      // Compare starts from the runs table (where runs are picked), loaded and idle: the runs
+      // list of 5,050 runs, still loading or being torn down, would otherwise hold the server
+      // and the page for seconds, which is that view's cost, not the comparison's.
+      await page.waitForLoadState('networkidle');
+      await page.evaluate(() => {
+        window.location.hash = '#/table';
+      });
+      await page.getByTestId('run-total').waitFor({ timeout: 60_000 });
+      await page.waitForTimeout(1000);
       const t0 = Date.now();
       await page.evaluate((hash) => {
         performance.mark('compare:hash-set');
@@ -364,18 +374,20 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
       const firstDraw = Date.now() - t0;
       const points = Number(await page.locator('[data-testid=compare-chart][data-metric=loss]').getAttribute('data-points'));
       // The page's own marks (compare-runs store, CompareChart) and the request's resource timing, from the request on.
+      // (No helper functions in here: the bundler would wrap them with a helper the page lacks.)
       const stages = await page.evaluate(() => {
-        const at = (name: string) => performance.getEntriesByName(name, 'mark')[0]?.startTime ?? Number.NaN;
-        const start = at('compare:series-request');
+        const marks: Record<string, number> = {};
+        for (const m of performance.getEntriesByType('mark')) marks[m.name] ??= m.startTime;
+        const start = marks['compare:series-request'] ?? Number.NaN;
         const res = performance.getEntriesByType('resource').find((r) => r.name.includes('/api/compare.series')) as PerformanceResourceTiming | undefined;
-        const rel = (v: number | undefined) => (v === undefined ? null : Math.round(v - start));
         return {
-          hash_to_request: Math.round(start - at('compare:hash-set')),
-          server_answer_starts: rel(res?.responseStart),
-          answer_received: rel(res?.responseEnd),
-          answer_parsed_and_checked: rel(at('compare:series-answer')),
-          chart_columns_ready: rel(at('compare:series-columns')),
-          chart_drawn: rel(at('compare:drawn:loss')),
+          in_page_route_to_drawn: Math.round((marks['compare:drawn:loss'] ?? Number.NaN) - (marks['compare:hash-set'] ?? Number.NaN)),
+          hash_to_request: Math.round(start - (marks['compare:hash-set'] ?? Number.NaN)),
+          server_answer_starts: res ? Math.round(res.responseStart - start) : null,
+          answer_received: res ? Math.round(res.responseEnd - start) : null,
+          answer_parsed_and_checked: Math.round((marks['compare:series-answer'] ?? Number.NaN) - start),
+          chart_columns_ready: Math.round((marks['compare:series-columns'] ?? Number.NaN) - start),
+          chart_drawn: Math.round((marks['compare:drawn:loss'] ?? Number.NaN) - start),
           answer_bytes_on_wire: res?.encodedBodySize ?? null,
         };
       });
@@ -398,7 +410,7 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
         fetch_and_first_draw_ms: firstDraw,
         target_ms: 500,
         x_values_drawn: points,
-        note: 'from setting #/compare in an open app until the loss chart has all 50 curves and one more frame',
+        note: 'from setting #/compare in the idle runs table until the test sees the loss chart with all 50 curves, and one more frame (includes the harness noticing it: compare stages.in_page_route_to_drawn, timed in the page)',
         stages_ms_from_request: stages,
       };
       out.hover_readout_ms_per_move = { median: ms(hover.median), p95: ms(hover.p95), max: ms(hover.max), target: 16 };
