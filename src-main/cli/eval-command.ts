@@ -4,7 +4,7 @@
  * name or id: its weights and bank, labelled by its train folder), a checkpoint id or a
  * checkpoint file, on its dataset's val split — here, or with --on as a Slurm job on the
  * cluster whose run wrote the checkpoint (the command waits for it). Prints top-1 / top-5; a
- * stored result is reused. Exit code 0 when it completed, 1 when it failed, 130 when cancelled
+ * stored result is reused; the images embedded so far show on stderr. Exit code 0 when it completed, 1 when it failed, 130 when cancelled
  * with Ctrl-C (a second Ctrl-C stops at once).
  */
 import { existsSync } from 'node:fs';
@@ -96,10 +96,21 @@ async function waitCancellable(core: Core, id: number, ctx: CliContext): Promise
       void core.close();
     }
   });
+  // Progress on stderr: a live line on a terminal, else one line as each split starts.
+  let phase: string | null = null;
+  const stopProgress = core.bus.on('evaluation.progress', (p) => {
+    if (p.id !== id) return;
+    const line = `embedding ${p.phase} images ${p.done}/${p.total}`;
+    if (ctx.io.isTTY) ctx.io.stderr(`\r\x1b[2K${line}`);
+    else if (p.phase !== phase) ctx.io.stderr(`embedding ${p.total} ${p.phase} images…\n`);
+    phase = p.phase;
+  });
   try {
     const evaluation = await core.evaluations.whenDone(id);
+    if (ctx.io.isTTY && phase !== null) ctx.io.stderr('\r\x1b[2K');
     return { evaluation, stopped: interrupts > 1 };
   } finally {
+    stopProgress();
     stopInterrupts();
   }
 }

@@ -97,6 +97,10 @@ test('compare.checkpoints: a run checkpoint against an imported model (its bank 
     assert.equal(await runCli(['eval', 'r18', '--k', String(K), '--sigma', String(m.sigma), '--data', data], cli), 0, cli.err());
     assert.match(cli.out(), /^model r18 \(resnet18, imagenet-resnet18-w4\.legacy\.pth\.tar\) \(epoch 130\)\nK 5, sigma [\d.]+, imported bank, 6 val samples \(stored result reused\)\ntop-1 [\d.]+%/);
     assert.ok(cli.out().includes(`top-1 ${(m.top1! * 100).toFixed(2)}%`));
+    const fresh = recordingContext({ home: t.home });
+    assert.equal(await runCli(['eval', modelId, '--k', '7', '--data', data], fresh), 0, fresh.err());
+    assert.match(fresh.err(), /embedding 6 val images…/, 'a new evaluation reports its progress');
+    assert.match(fresh.out(), /^model r18 .*\nK 7, sigma [\d.]+, imported bank, 6 val samples\ntop-1/);
 
     // Each neighbour of the model is a bank row, and its similarity is the imported weights'
     // val embedding (models.embed, the reference val transform) against that row.
