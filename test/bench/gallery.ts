@@ -7,6 +7,7 @@
  * - latency of single queries (median and p95 of several, after one warm-up);
  * - queries/s in batches of 64;
  * - rows re-ranked exactly per query, and one query checked against a brute-force scan;
+ * - the threads the first pass ran on (2 once the helper thread is up; SNCA_BANK_SCAN_HELPER=0: 1);
  * - memory: what the index holds, RSS and JS heap after loading, peak RSS of the process so far;
  * and the embedding throughput of ResNet-18/50 at 224×224 (random weights: the figure is
  * the same for any weights) in eval mode on the backend in use.
@@ -102,6 +103,8 @@ async function benchBank(size: number, singles: number, batches: number): Promis
     const loadSeconds = (performance.now() - t0) / 1000;
     const afterLoad = memory();
     try {
+      // The helper thread of the scan starts with the index; searches before it is up run on one thread.
+      for (let i = 0; i < 100 && index.threads < 2; i++) await new Promise((r) => setTimeout(r, 50));
       const queries = unitRows(0, Math.max(singles + 1, 64), 2);
       const exact = index.search(queries.subarray(0, DIM), K)[0]!;
       const exactCheck = [...exact.rows].join() === bruteForceRows(size, queries.subarray(0, DIM)).join();
@@ -129,6 +132,7 @@ async function benchBank(size: number, singles: number, batches: number): Promis
         k: K,
         bank_file_mb: mb(size * DIM * 4),
         index_mb: mb(index.residentBytes),
+        scan_threads: index.threads,
         load_s: round(loadSeconds, 2),
         exact_check_vs_brute_force: exactCheck,
         single_query_ms: { median: round(percentile(times, 0.5)), p95: round(percentile(times, 0.95)), min: round(times[0]!), runs: times.length },

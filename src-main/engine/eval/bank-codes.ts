@@ -29,8 +29,11 @@ export const MAX_REGULAR_MAGNITUDE = 1e15;
 const WIDEN = 1e-5;
 /** Absolute widening of the bound, for subnormal float32 results. */
 const GAMMA = 1e-30;
-/** float32 rounding up of a non-negative float64 (float32 rounds by at most 2^−24 of the value). */
-const roundUp = (v: number): number => Math.fround(v * (1 + 2 ** -20));
+/**
+ * float32 rounding up of a non-negative float64: float32 rounds by at most 2^−24 of the value
+ * (the factor adds 2^−20), or by half a subnormal step (2^−149 is a whole one).
+ */
+const roundUp = (v: number): number => Math.fround(v * (1 + 2 ** -20) + 2 ** -149);
 
 /** Codes are stored `stride` bytes apart: the dimension rounded up to the kernel's 16 lanes. */
 export function codeStride(dim: number): number {

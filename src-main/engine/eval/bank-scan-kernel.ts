@@ -3,6 +3,7 @@
  *
  *   codes    paddedRows × stride int8 (row-major; zero past the dimension)
  *   scale, res, norm   paddedRows float32 each
+ *   stage    float32 rows being coded (code()), when the dimension is a multiple of 4
  *   then per lane (a thread scanning part of the rows; lane 0 is the searching thread):
  *     qcodes   maxQueries × stride int16
  *     params   maxQueries × 32 bytes (sq, alpha, beta, gamma, threshold as float32)
@@ -21,9 +22,12 @@ export const OUT_ENTRY_BYTES = 16;
 /** Lanes laid out: the searching thread and one helper (a 2-core machine's worth). */
 export const SCAN_LANES = 2;
 const PAGE = 65536;
+/** Bytes of float rows staged per call of the coder. */
+const STAGE_BYTES = 4 * 1024 * 1024;
 /** A 32-bit WebAssembly memory holds at most 4 GiB. */
 const MAX_PAGES = 65536;
 
+type CodeFn = (src: number, dim: number, rows: number, codes: number, stride: number, scale: number, res: number, norm: number) => void;
 type ScanFn = (
   codes: number, stride: number, scale: number, res: number, norm: number,
   rowStart: number, rowEnd: number, q: number, qStride: number, nq: number, params: number, out: number, sums: number,
@@ -45,6 +49,8 @@ const align = (n: number) => Math.ceil(n / 64) * 64;
 /** What fixes the layout: a helper given these and the memory addresses the same bytes. */
 export interface BankScanShape {
   rows: number;
+  /** Floats per bank row. */
+  dim: number;
   /** Bytes between rows' codes: a multiple of 16. */
   stride: number;
   maxQueries: number;
@@ -61,21 +67,28 @@ interface Lane {
 export class BankScanKernel {
   readonly paddedRows: number;
   readonly rows: number;
+  readonly dim: number;
   readonly stride: number;
+  /** Rows the coder takes per call; 0 when the dimension is not a multiple of 4 (bank-codes.ts codes those). */
+  readonly stageRows: number;
   readonly maxQueries: number;
   readonly outCapacity: number;
   private memory: WebAssembly.Memory | null;
   private readonly scanFn: ScanFn;
-  private readonly at: { codes: number; scale: number; res: number; norm: number; lanes: Lane[]; end: number };
+  private readonly codeFn: CodeFn;
+  private readonly at: { codes: number; scale: number; res: number; norm: number; stage: number; lanes: Lane[]; end: number };
 
   /** A kernel over a new memory sized for `shape` (padded rows already marked). */
   constructor(shape: BankScanShape);
   /** A kernel over an existing memory laid out for `shape` (a helper thread's view). */
   constructor(shape: BankScanShape, memory: WebAssembly.Memory);
   constructor(shape: BankScanShape, memory?: WebAssembly.Memory) {
-    const { rows, stride, maxQueries, outCapacity } = shape;
+    const { rows, dim, stride, maxQueries, outCapacity } = shape;
     if (stride < 16 || stride % 16 !== 0) throw new BankScanError(`code stride must be a positive multiple of 16, got ${stride}`);
+    if (!Number.isInteger(dim) || dim < 1 || dim > stride) throw new BankScanError(`dimension ${dim} does not fit a code stride of ${stride}`);
     this.rows = rows;
+    this.dim = dim;
+    this.stageRows = dim % 4 === 0 ? Math.max(1, Math.min(rows, Math.floor(STAGE_BYTES / (dim * 4)))) : 0;
     this.stride = stride;
     this.maxQueries = maxQueries;
     this.outCapacity = outCapacity;
@@ -84,7 +97,8 @@ export class BankScanKernel {
     const scale = align(codes + this.paddedRows * stride);
     const res = align(scale + this.paddedRows * 4);
     const norm = align(res + this.paddedRows * 4);
-    let next = align(norm + this.paddedRows * 4);
+    const stage = align(norm + this.paddedRows * 4);
+    let next = align(stage + this.stageRows * dim * 4);
     const lanes: Lane[] = [];
     for (let l = 0; l < SCAN_LANES; l++) {
       const qcodes = next;
@@ -94,7 +108,7 @@ export class BankScanKernel {
       next = align(sums + outCapacity * 4);
       lanes.push({ qcodes, params, out, sums });
     }
-    this.at = { codes, scale, res, norm, lanes, end: next };
+    this.at = { codes, scale, res, norm, stage, lanes, end: next };
     const pages = Math.max(1, Math.ceil(next / PAGE));
     if (pages > MAX_PAGES) {
       throw new BankScanError(`a bank of ${rows} rows of ${stride} codes needs ${Math.ceil(next / 1e6)} MB of codes, more than a WebAssembly memory holds (4 GiB)`);
@@ -114,10 +128,32 @@ export class BankScanKernel {
     const instance = new WebAssembly.Instance(scanModule(), { env: { memory: mem } });
     this.memory = mem;
     this.scanFn = instance.exports.scan as ScanFn;
+    this.codeFn = instance.exports.code as CodeFn;
+  }
+
+  /**
+   * Codes `count` rows of `block` (row-major, from its start) as bank rows firstRow.. with the
+   * SIMD coder (stageRows > 0 only); the same codes and bounds bank-codes.ts defines.
+   */
+  codeRows(block: Float32Array, count: number, firstRow: number): void {
+    const b = this.buffer();
+    if (this.stageRows === 0) throw new BankScanError(`the coder takes dimensions that are multiples of 4, not ${this.dim}`);
+    if (firstRow < 0 || firstRow + count > this.rows || block.length < count * this.dim) {
+      throw new BankScanError(`cannot code rows [${firstRow}, ${firstRow + count}) of ${this.rows} from ${block.length} floats`);
+    }
+    const stage = new Float32Array(b, this.at.stage, this.stageRows * this.dim);
+    const a = this.at;
+    for (let done = 0; done < count; ) {
+      const n = Math.min(this.stageRows, count - done);
+      stage.set(block.subarray(done * this.dim, (done + n) * this.dim));
+      const row = firstRow + done;
+      this.codeFn(a.stage, this.dim, n, a.codes + row * this.stride, this.stride, a.scale + row * 4, a.res + row * 4, a.norm + row * 4);
+      done += n;
+    }
   }
 
   get shape(): BankScanShape {
-    return { rows: this.rows, stride: this.stride, maxQueries: this.maxQueries, outCapacity: this.outCapacity };
+    return { rows: this.rows, dim: this.dim, stride: this.stride, maxQueries: this.maxQueries, outCapacity: this.outCapacity };
   }
 
   /** The shared memory (for a helper thread). */

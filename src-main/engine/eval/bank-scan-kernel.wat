@@ -161,6 +161,89 @@
         (local.set $p0 (i32.add (local.get $p0) (i32.shl (local.get $stride) (i32.const 2))))
         (br $rloop))))
 
+  ;; code(src, dim, rows, codes, stride, scale, res, norm): codes `rows` float32 rows (at src,
+  ;; `dim` floats apart, dim a multiple of 4) into int8 codes (`stride` bytes apart) with the
+  ;; per-row scale, res and norm of bank-codes.ts. The residual and norm are summed in float64
+  ;; and rounded up to float32, so each is an upper bound; a row with a NaN, an infinity or a
+  ;; value above 1e15 gets zero codes, scale 0, res NaN and norm 0 (bank-codes.ts: irregular).
+  (func (export "code")
+    (param $src i32) (param $dim i32) (param $rows i32) (param $codes i32) (param $stride i32)
+    (param $scale i32) (param $res i32) (param $norm i32)
+    (local $r i32) (local $p i32) (local $end i32) (local $c i32) (local $d i32)
+    (local $mx v128) (local $x v128) (local $ci v128) (local $inv v128) (local $s64 v128)
+    (local $back v128) (local $diff v128) (local $rs v128) (local $ns v128)
+    (local $max f32) (local $sc f32) (local $rsum f64) (local $nsum f64)
+    (block $rdone
+      (loop $rloop
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r) (local.get $dim)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $dim) (i32.const 2))))
+        (local.set $c (i32.add (local.get $codes) (i32.mul (local.get $r) (local.get $stride))))
+        ;; The largest magnitude (NaN propagates through f32x4.max).
+        (local.set $mx (v128.const f32x4 0 0 0 0))
+        (local.set $d (local.get $p))
+        (block $mdone
+          (loop $mloop
+            (br_if $mdone (i32.ge_u (local.get $d) (local.get $end)))
+            (local.set $mx (f32x4.max (local.get $mx) (f32x4.abs (v128.load (local.get $d)))))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (br $mloop)))
+        (local.set $max (f32.max
+          (f32.max (f32x4.extract_lane 0 (local.get $mx)) (f32x4.extract_lane 1 (local.get $mx)))
+          (f32.max (f32x4.extract_lane 2 (local.get $mx)) (f32x4.extract_lane 3 (local.get $mx)))))
+        (if (i32.eqz (f32.le (local.get $max) (f32.const 1e15)))
+          (then
+            ;; Irregular: zero codes, res NaN.
+            (memory.fill (local.get $c) (i32.const 0) (local.get $dim))
+            (f32.store (i32.add (local.get $scale) (i32.shl (local.get $r) (i32.const 2))) (f32.const 0))
+            (f32.store (i32.add (local.get $res) (i32.shl (local.get $r) (i32.const 2))) (f32.const nan))
+            (f32.store (i32.add (local.get $norm) (i32.shl (local.get $r) (i32.const 2))) (f32.const 0)))
+          (else
+            (local.set $sc (f32.div (local.get $max) (f32.const 127)))
+            ;; A scale of 0 (a zero or subnormal row) codes every value as 0.
+            (local.set $inv (f32x4.splat (select (f32.div (f32.const 1) (local.get $sc)) (f32.const 0) (f32.gt (local.get $sc) (f32.const 0)))))
+            (local.set $s64 (f64x2.splat (f64.promote_f32 (local.get $sc))))
+            (local.set $rs (v128.const f64x2 0 0))
+            (local.set $ns (v128.const f64x2 0 0))
+            (local.set $d (local.get $p))
+            (block $cdone
+              (loop $cloop
+                (br_if $cdone (i32.ge_u (local.get $d) (local.get $end)))
+                (local.set $x (v128.load (local.get $d)))
+                ;; Codes: round(x / scale), clamped to [-127, 127] (a NaN product saturates to 0).
+                (local.set $ci (i32x4.max_s (i32x4.min_s
+                  (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (local.get $x) (local.get $inv))))
+                  (v128.const i32x4 127 127 127 127)) (v128.const i32x4 -127 -127 -127 -127)))
+                (i32.store (local.get $c) (i32x4.extract_lane 0
+                  (i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s (local.get $ci) (local.get $ci)) (v128.const i32x4 0 0 0 0))))
+                ;; Residual and norm of the codes, in float64: scale · code is exact there.
+                (local.set $back (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $ci)) (local.get $s64)))
+                (local.set $diff (f64x2.sub (f64x2.promote_low_f32x4 (local.get $x)) (local.get $back)))
+                (local.set $rs (f64x2.add (local.get $rs) (f64x2.mul (local.get $diff) (local.get $diff))))
+                (local.set $ns (f64x2.add (local.get $ns) (f64x2.mul (local.get $back) (local.get $back))))
+                (local.set $back (f64x2.mul
+                  (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $ci) (local.get $ci)))
+                  (local.get $s64)))
+                (local.set $diff (f64x2.sub
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+                  (local.get $back)))
+                (local.set $rs (f64x2.add (local.get $rs) (f64x2.mul (local.get $diff) (local.get $diff))))
+                (local.set $ns (f64x2.add (local.get $ns) (f64x2.mul (local.get $back) (local.get $back))))
+                (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (br $cloop)))
+            (local.set $rsum (f64.add (f64x2.extract_lane 0 (local.get $rs)) (f64x2.extract_lane 1 (local.get $rs))))
+            (local.set $nsum (f64.add (f64x2.extract_lane 0 (local.get $ns)) (f64x2.extract_lane 1 (local.get $ns))))
+            (f32.store (i32.add (local.get $scale) (i32.shl (local.get $r) (i32.const 2))) (local.get $sc))
+            ;; Rounded up: float32 rounds by at most 2^-24 of the value (the factor adds 2^-20), or
+            ;; by half a subnormal step (2^-149 is a whole one).
+            (f32.store (i32.add (local.get $res) (i32.shl (local.get $r) (i32.const 2)))
+              (f32.demote_f64 (f64.add (f64.mul (f64.sqrt (local.get $rsum)) (f64.const 1.00000095367431640625)) (f64.const 0x1p-149))))
+            (f32.store (i32.add (local.get $norm) (i32.shl (local.get $r) (i32.const 2)))
+              (f32.demote_f64 (f64.add (f64.mul (f64.sqrt (local.get $nsum)) (f64.const 1.00000095367431640625)) (f64.const 0x1p-149))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rloop))))
+
   (func (export "scan")
     (param $codes i32) (param $stride i32) (param $scale i32) (param $res i32) (param $norm i32)
     (param $rowStart i32) (param $rowEnd i32) (param $q i32) (param $qStride i32) (param $nq i32)

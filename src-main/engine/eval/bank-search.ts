@@ -80,7 +80,7 @@ export class BankIndex {
     chunkRows: number,
     cancelled: () => boolean,
   ) {
-    this.kernel = new BankScanKernel({ rows: size, stride: codeStride(dim), maxQueries: QUERY_GROUP, outCapacity: OUT_CAPACITY });
+    this.kernel = new BankScanKernel({ rows: size, dim, stride: codeStride(dim), maxQueries: QUERY_GROUP, outCapacity: OUT_CAPACITY });
     // Started now, so that it is ready (and never waited for) by the first search.
     this.helper = size >= MIN_SPLIT_ROWS ? BankScanHelper.start(this.kernel) : null;
     const stride = this.kernel.stride;
@@ -89,15 +89,20 @@ export class BankIndex {
       if (cancelled()) break;
       const rows = Math.min(chunkRows, size - start);
       const block = readRows(start, rows);
+      // The SIMD coder where the dimension allows (a multiple of 4), the same coding in JS otherwise.
+      if (this.kernel.stageRows > 0) {
+        this.kernel.codeRows(block, rows, start);
+        continue;
+      }
       for (let r = 0; r < rows; r++) {
         const row = start + r;
         const c = codeRow(block, r * dim, dim, codes, row * stride);
         scale[row] = c.scale;
         res[row] = c.res;
         norm[row] = c.norm;
-        if (Number.isNaN(c.res)) this.irregular.push(row);
       }
     }
+    for (let row = 0; row < size; row++) if (Number.isNaN(res[row])) this.irregular.push(row);
   }
 
   /** A bank held in memory (tests, benchmarks, small banks computed on the fly). */

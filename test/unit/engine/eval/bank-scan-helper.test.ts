@@ -8,7 +8,7 @@ import { startWorkerEntryThread } from '../../../../src-main/workers/worker-entr
 
 /** A kernel of `rows` rows whose code products with query code 1 are the row's own code. */
 function kernelOf(rows: number): BankScanKernel {
-  const kernel = new BankScanKernel({ rows, stride: 16, maxQueries: 2, outCapacity: 4096 });
+  const kernel = new BankScanKernel({ rows, dim: 1, stride: 16, maxQueries: 2, outCapacity: 4096 });
   const { codes, scale, res, norm } = kernel.bankViews();
   for (let r = 0; r < rows; r++) {
     codes[r * 16] = ((r * 37) % 255) - 127;
