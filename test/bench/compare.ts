@@ -368,7 +368,7 @@ export async function benchCompare(): Promise<Record<string, unknown>> {
         performance.mark('compare:hash-set');
         window.location.hash = hash;
       }, `#/compare?runs=${longIds.join(',')}`);
-      await page.locator('[data-testid=compare-chart][data-metric=loss][data-drawn="50"]').waitFor({ timeout: 60_000 });
+      await page.locator('[data-testid=compare-chart][data-metric=loss][data-drawn="50"][data-plotted=true]').waitFor({ timeout: 60_000 });
       // The canvas is drawn in the frame after the data lands.
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
       const firstDraw = Date.now() - t0;

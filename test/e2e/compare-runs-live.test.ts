@@ -53,8 +53,8 @@ test('a running run\'s new metric rows extend its curves in the compare view wit
     await page.evaluate(() => {
       window.location.hash = '#/compare?runs=live,done';
     });
-    const loss = page.locator('[data-testid=compare-chart][data-metric=loss][data-drawn="2"]');
-    const knn = page.locator('[data-testid=compare-chart][data-metric=knn_top1][data-drawn="2"]');
+    const loss = page.locator('[data-testid=compare-chart][data-metric=loss][data-drawn="2"][data-plotted=true]');
+    const knn = page.locator('[data-testid=compare-chart][data-metric=knn_top1][data-drawn="2"][data-plotted=true]');
     await loss.waitFor({ timeout: 30_000 });
     await knn.waitFor();
     const lossX = Number(await loss.getAttribute('data-points'));
