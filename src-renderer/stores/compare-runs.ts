@@ -133,8 +133,8 @@ export const useCompareRunsStore = defineStore('compareRuns', () => {
         const merged = mergeIntoSeries(byRun.get(e.runId) ?? { ...emptySeries(key), wall: [] }, points, (p) => wallOf(e.runId, p));
         byRun.set(e.runId, merged);
         next[key] = wholeColumns(byRun, xAxis.value);
-        // Past the bound the main side reduces it to a grid, keeping every bucket's extremes.
-        if (merged.step.length > maxPoints.value) scheduleRefetch();
+        // Past the bound (x values of all runs together) the main side reduces it to a grid, keeping every bucket's extremes.
+        if (next[key].x.length > maxPoints.value) scheduleRefetch();
       }
       changed = true;
     }
