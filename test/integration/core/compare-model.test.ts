@@ -7,8 +7,8 @@
  * by the train folder; it is stored with its per-sample file under models/<id>/ and reused.
  * Refusals name why (no train folder, another dataset), a bank that no longer matches its
  * folder fails with both numbers, a model evaluation can be cancelled (the model is not removed
- * while it runs; removed, its evaluations go with it). `snca eval MODEL`
- * finds the stored record by the same key.
+ * while it runs; removed, its evaluations go with it). `snca eval MODEL` and `snca compare`
+ * find the stored records by the same key.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,6 +97,20 @@ test('compare.checkpoints: a run checkpoint against an imported model (its bank 
     assert.equal(await runCli(['eval', 'r18', '--k', String(K), '--sigma', String(m.sigma), '--data', data], cli), 0, cli.err());
     assert.match(cli.out(), /^model r18 \(resnet18, imagenet-resnet18-w4\.legacy\.pth\.tar\) \(epoch 130\)\nK 5, sigma [\d.]+, imported bank, 6 val samples \(stored result reused\)\ntop-1 [\d.]+%/);
     assert.ok(cli.out().includes(`top-1 ${(m.top1! * 100).toFixed(2)}%`));
+    const compared = recordingContext({ home: t.home });
+    assert.equal(await runCli(['compare', String(checkpointId), 'r18', '--k', String(K)], compared), 0, compared.err());
+    const pair = cmp.pairs[0]!;
+    assert.equal(
+      compared.out(),
+      `K 5, sigma ${m.sigma}, 6 val images\n` +
+        `A ${checkpointId}: top-1 ${(second.evaluations[0]!.top1! * 100).toFixed(2)}%  top-5 ${(second.evaluations[0]!.top5! * 100).toFixed(2)}%  (completed, stored)\n` +
+        `B r18: top-1 ${(m.top1! * 100).toFixed(2)}%  top-5 ${(m.top5! * 100).toFixed(2)}%  (completed, stored)\n` +
+        `A vs B: ${pair.onlyA} only A right, ${pair.onlyB} only B right, McNemar p = ${pair.pValue.toPrecision(3)}${pair.pValue < 0.05 ? ' (significant)' : ''}\n` +
+        `${cmp.disagreementTotal} val images with differing predictions\n`,
+    );
+    const one = recordingContext({ home: t.home });
+    assert.equal(await runCli(['compare', 'r18'], one), 1);
+    assert.match(one.err(), /compare takes 2 to 4 checkpoints or models, not 1/);
     const fresh = recordingContext({ home: t.home });
     assert.equal(await runCli(['eval', modelId, '--k', '7', '--data', data], fresh), 0, fresh.err());
     assert.match(fresh.err(), /embedding 6 val images…/, 'a new evaluation reports its progress');
