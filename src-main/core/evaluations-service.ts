@@ -297,8 +297,10 @@ export class EvaluationsService {
     return { runId: null, checkpointId: null, path: this.modelFile(model.id, MODEL_WEIGHTS_FILE), sha256: model.sha256, recorded: true, epoch: model.epoch, model };
   }
 
+  /** What the worker needs of a model assertBankEvaluable accepted (so it has a bank). */
   private modelJob(m: Model): NonNullable<EvaluateJob['model']> {
-    return { name: m.name, weightsPath: this.modelFile(m.id, MODEL_WEIGHTS_FILE), arch: m.arch, config: m.config, bankPath: this.modelFile(m.id, MODEL_BANK_FILE), bankRows: m.bankRows ?? 0, bankDim: m.bankDim ?? 1 };
+    if (m.bankRows === null || m.bankDim === null) throw new ApiError('internal', `${m.name} has no feature bank to evaluate`);
+    return { name: m.name, weightsPath: this.modelFile(m.id, MODEL_WEIGHTS_FILE), arch: m.arch, config: m.config, bankPath: this.modelFile(m.id, MODEL_BANK_FILE), bankRows: m.bankRows, bankDim: m.bankDim };
   }
 
   private modelFile(id: string, file: string): string {
