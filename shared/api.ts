@@ -36,6 +36,7 @@ import {
   ModelSchema,
   ModelUpdateInputSchema,
 } from './models.ts';
+import { UploadLimitsSchema } from './uploads.ts';
 import {
   CompareCheckpointsInputSchema,
   CompareCheckpointsResultSchema,
@@ -348,6 +349,8 @@ export const methods = {
     EmbeddingsSchema,
     "Embeddings of image files with an imported model (name or id), a run (its best, else latest checkpoint) or a checkpoint file of ours, through the reference's val transform (ImageNet: resize 256, center crop 224, normalize; CIFAR: normalize, 32×32 images).",
   ),
+  // ---- uploads (serve mode's POST /uploads/<kind>, shared/uploads.ts)
+  'uploads.limits': method(Empty, UploadLimitsSchema, 'The largest image and checkpoint file this core accepts as an upload, in bytes.'),
 } as const;
 
 export const events = {

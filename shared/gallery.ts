@@ -32,12 +32,26 @@ export const GallerySplitQuerySchema = z.object({ split: GallerySplitSchema, ind
 export const GalleryImageQuerySchema = z
   .object({ image: z.object({ name: z.string().min(1).max(255), base64: z.string().min(1).max(MAX_QUERY_IMAGE_BASE64) }).strict() })
   .strict();
-export const GalleryQuerySchema = z.union([GallerySplitQuerySchema, GalleryImageQuerySchema]);
+/**
+ * A query image from outside the dataset given as a file on the core's machine: a file
+ * dropped or chosen in the desktop window (its own path), or sent by the page in serve mode
+ * (shared/uploads.ts: the stored upload's path). `name` is the file's name as the user knows it.
+ */
+export const GalleryFileQuerySchema = z
+  .object({ file: z.object({ path: z.string().min(1).max(4096), name: z.string().min(1).max(255) }).strict() })
+  .strict();
+export const GalleryQuerySchema = z.union([GallerySplitQuerySchema, GalleryImageQuerySchema, GalleryFileQuerySchema]);
 export type GalleryQuery = z.infer<typeof GalleryQuerySchema>;
 export type GallerySplitQuery = z.infer<typeof GallerySplitQuerySchema>;
+export type GalleryOutsideQuery = Exclude<GalleryQuery, GallerySplitQuery>;
 
 export function isSplitQuery(q: GalleryQuery): q is GallerySplitQuery {
   return 'split' in q;
+}
+
+/** The name of an image from outside the dataset, as the user knows it. */
+export function outsideQueryName(q: GalleryOutsideQuery): string {
+  return 'file' in q ? q.file.name : q.image.name;
 }
 
 export const GALLERY_DEFAULT_K = 20;

@@ -74,6 +74,7 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
       handlers: core.handlers,
       bus: core.bus,
       thumbnails: core.thumbnails.source,
+      uploads: (req: Parameters<typeof core.uploads.receive>[0]) => core.uploads.receive(req),
       host: flags.host,
       ...(flags.publicName && flags.publicName.length > 0 ? { publicNames: flags.publicName } : {}),
       ...(tls ? { tls } : {}),

@@ -8,6 +8,7 @@ import type { DatasetsService } from './datasets-service.ts';
 import type { DoctorService } from './doctor-service.ts';
 import type { DevicesService } from './devices-service.ts';
 import type { ModelsService } from './models-service.ts';
+import type { UploadsService } from './uploads-service.ts';
 import type { EvaluationsService } from './evaluations-service.ts';
 import { describeHardware } from './hardware.ts';
 import type { PresetsService } from './presets-service.ts';
@@ -41,6 +42,7 @@ export interface ApiServices {
   submission: RunSubmission;
   gallery: GalleryService;
   models: ModelsService;
+  uploads: UploadsService;
   checkpointExport: CheckpointExportService;
 }
 
@@ -110,6 +112,7 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'models.get': ({ id }) => s.models.get(id),
     'models.remove': ({ id }) => s.models.remove(id),
     'models.update': (input) => s.models.update(input),
+    'uploads.limits': () => s.uploads.limits(),
     'models.embed': ({ model, images }) => s.models.embed(model, images),
   };
 }

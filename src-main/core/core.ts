@@ -44,6 +44,8 @@ import { DevicesService } from './devices-service.ts';
 import { pinningFor } from './scheduling/device-pinning.ts';
 import { DeviceSlots } from './scheduling/device-slots.ts';
 import { ModelsService } from './models-service.ts';
+import { UploadsService } from './uploads-service.ts';
+import type { UploadLimits } from '../../shared/uploads.ts';
 import { resolveWorkerEntry, type WorkerEntry } from '../workers/worker-entry.ts';
 
 export interface CoreOptions {
@@ -97,6 +99,8 @@ export interface CoreOptions {
   cifarSource?: CifarSource;
   /** How often what other processes stored is looked for and published on the bus (default 500 ms). */
   changePollMs?: number;
+  /** Largest upload of each kind, in bytes (default uploads-service.ts DEFAULT_UPLOAD_LIMITS). */
+  uploadLimits?: Partial<UploadLimits>;
 }
 
 export interface Core {
@@ -115,6 +119,8 @@ export interface Core {
   readonly datasets: DatasetsService;
   readonly presets: PresetsService;
   readonly models: ModelsService;
+  /** Files the page sends in serve mode (gallery query images, checkpoints to import). */
+  readonly uploads: UploadsService;
   readonly scheduler: Scheduler;
   readonly devices: DevicesService;
   readonly handlers: ApiHandlers;
@@ -236,8 +242,10 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       knownDatasetJsons: () => [...store.runs.datasetJsons(), ...store.evaluations.datasetJsons()],
     });
     const checkpointCompare = new CheckpointCompareService({ store, home, evaluate: (req) => evaluations.create(req), datasetIdOf: (spec) => thumbnails.datasetIdOf(spec) });
+    const uploads = new UploadsService({ home, now, diagnostics, ...(options.uploadLimits ? { limits: options.uploadLimits } : {}) });
     const models = new ModelsService({
       store,
+      importEnded: (path) => uploads.release(path),
       bus,
       paths,
       slots,
@@ -290,7 +298,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
     const handlers = createApiHandlers(
       {
         runs, presets, datasets, scheduler, housekeeping, evaluations, runTable, checkpointCompare, compareSeries: new CompareSeriesService({ store }),
-        doctor, devices, clusters, clusterRuns, submission, gallery, models,
+        doctor, devices, clusters, clusterRuns, submission, gallery, models, uploads,
         checkpointExport: new CheckpointExportService({ store }),
       },
       system,
@@ -307,6 +315,7 @@ export async function createCore(options: CoreOptions = {}): Promise<Core> {
       datasets,
       presets,
       models,
+      uploads,
       housekeeping,
       evaluations,
       runTable,

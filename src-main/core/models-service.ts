@@ -51,6 +51,8 @@ export interface ModelsDeps {
   backend?: BackendName;
   /** The job slots shared with training, evaluations and gallery banks (default: one unpinned embedding slot of its own). */
   slots?: DeviceSlots;
+  /** Told the imported file's path once its import has ended, however (an uploaded file is then deleted). */
+  importEnded?(path: string): void;
 }
 
 export interface ModelImportRequest {
@@ -156,6 +158,7 @@ export class ModelsService {
     void job.handle.ended.then((outcome) => {
       const end = this.finishImport(job, outcome);
       this.imports.delete(id);
+      this.deps.importEnded?.(path);
       resolveDone(end);
     });
     return { jobId: id, name };

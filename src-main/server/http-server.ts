@@ -2,7 +2,7 @@
  * Serve mode: the UI and the API over HTTP + WebSocket, for machines without Electron. By
  * default on the loopback interface; elsewhere only under the public names given, and over
  * TLS (HTTPS + WSS) when a certificate is given. Every request passes the Host check; /api and
- * /events need the access token printed in the start URL (`http://127.0.0.1:PORT/?token=…`),
+ * /events (and /thumbnails, /uploads) need the access token printed in the start URL (`http://127.0.0.1:PORT/?token=…`),
  * and the token never reaches the log.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,6 +21,8 @@ import { AccessPolicyError, allowedHostNames, isAllowedHost, isAllowedOrigin, is
 import { sendText, setBaselineHeaders } from './response-headers.ts';
 import { handleStaticRequest } from './static-route.ts';
 import { answerThumbnail } from './thumbnail-route.ts';
+import { handleUploadRequest, refuseAfterBody, type UploadReceiver } from './upload-route.ts';
+import { parseContentLength, UPLOAD_PATH_PREFIX } from '../../shared/uploads.ts';
 import { THUMBNAIL_PATH_PREFIX, type ThumbnailSource } from '../../shared/thumbnails.ts';
 
 export const DEFAULT_PORT = 4170;
@@ -46,6 +48,8 @@ export interface ServerOptions {
   diagnostics?: Diagnostics;
   /** Dataset thumbnails served at /thumbnails/… to holders of the token; absent: 404. */
   thumbnails?: ThumbnailSource;
+  /** Files the page sends (POST /uploads/<kind>, shared/uploads.ts) from holders of the token; absent: 404. */
+  uploads?: UploadReceiver;
 }
 
 export interface RunningServer {
@@ -129,6 +133,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await handleApiRequest(req, res, pathname, { handlers: options.handlers, bodyLimitBytes, diagnostics });
       return;
     }
+    if (pathname.startsWith(UPLOAD_PATH_PREFIX)) {
+      // Without the token, at most an API body's worth of the upload is read before answering.
+      const declared = parseContentLength(headerValue(req.headers['content-length']));
+      if (!isAllowedOrigin(headerValue(req.headers.origin), req.headers.host, policy)) {
+        await refuseAfterBody(req, res, 403, { code: 'unauthorized', message: 'Cross-origin requests are not accepted' }, declared, bodyLimitBytes);
+        return;
+      }
+      if (!isAuthorized(req, token, false)) {
+        res.setHeader('WWW-Authenticate', 'Bearer');
+        await refuseAfterBody(req, res, 401, { code: 'unauthorized', message: 'Missing or wrong access token (Authorization: Bearer <token>)' }, declared, bodyLimitBytes);
+        return;
+      }
+      await handleUploadRequest(req, res, pathname, options.uploads, diagnostics);
+      return;
+    }
     if (pathname.startsWith(THUMBNAIL_PATH_PREFIX)) {
       await serveThumbnail(req, res, pathname);
       return;
@@ -163,6 +182,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     res.setHeader('Content-Length', body.byteLength);
     res.end(req.method === 'HEAD' ? undefined : body);
   }
+
+  // A large checkpoint upload may take longer than Node's 5-minute request limit; the upload
+  // route drops one that stays idle instead.
+  if (options.uploads) server.requestTimeout = 0;
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const reject = (status: string) => {

@@ -4,6 +4,7 @@ import type { RendererApiClient } from './client-types.ts';
 import { createHttpClient, type WebSocketConstructor } from './http-client.ts';
 import { createIpcClient } from './ipc-client.ts';
 import { takeSessionToken } from './session-token.ts';
+import { desktopBridgeOf } from '../stores/desktop-dialogs.ts';
 
 function isPreloadBridge(value: unknown): value is PreloadBridge {
   return (
@@ -17,7 +18,10 @@ function isPreloadBridge(value: unknown): value is PreloadBridge {
 
 export function connectApi(win: Window = window): RendererApiClient {
   const bridge = (win as unknown as Record<string, unknown>)[PRELOAD_GLOBAL];
-  if (isPreloadBridge(bridge)) return createIpcClient(bridge);
+  if (isPreloadBridge(bridge)) {
+    const desktop = desktopBridgeOf(win);
+    return createIpcClient(bridge, (file) => desktop?.pathOfDroppedFile(file) ?? null);
+  }
   let storage: Storage | null = null;
   try {
     storage = win.sessionStorage;

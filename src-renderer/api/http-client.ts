@@ -13,7 +13,13 @@ import {
 } from '../../shared/api.ts';
 import { ApiError, errorCodeOfHttpStatus } from '../../shared/api-error.ts';
 import { checkInput, unwrapCallResult } from './call-result.ts';
-import type { ConnectionState, RendererApiClient } from './client-types.ts';
+import type { ConnectionState, FileToPlace, RendererApiClient } from './client-types.ts';
+import { encodeUploadName, UPLOAD_NAME_HEADER, UploadedFileSchema, uploadPath, uploadTooLarge, type UploadLimits, type UploadProgress } from '../../shared/uploads.ts';
+import { ApiErrorPayloadSchema } from '../../shared/api-error.ts';
+import { z } from 'zod';
+
+/** The CallResult the upload route answers. */
+const UploadResultSchema = z.union([z.object({ ok: z.literal(true), result: UploadedFileSchema }), z.object({ ok: z.literal(false), error: ApiErrorPayloadSchema })]);
 import { EventHub } from './event-hub.ts';
 
 /** The part of the WebSocket API this client uses (browser WebSocket and `ws` both fit). */
@@ -35,6 +41,40 @@ export type FetchLike = (
   init: { method: string; headers: Record<string, string>; body: string },
 ) => Promise<FetchResponseLike>;
 
+/** Sends a file as a request body, reporting bytes sent (the browser's XMLHttpRequest; tests pass their own). */
+export type SendFileLike = (
+  url: string,
+  init: { headers: Record<string, string>; body: FileToPlace; onProgress?: UploadProgress },
+) => Promise<FetchResponseLike>;
+
+/** The part of XMLHttpRequest sendFile uses. */
+interface XhrLike {
+  open(method: string, url: string): void;
+  setRequestHeader(name: string, value: string): void;
+  send(body: unknown): void;
+  readonly status: number;
+  readonly responseText: string;
+  readonly upload: { onprogress: ((ev: { loaded: number; total: number }) => void) | null };
+  onload: (() => void) | null;
+  onerror: (() => void) | null;
+  onabort: (() => void) | null;
+}
+
+/** sendFile over the page's XMLHttpRequest (fetch reports no upload progress). */
+export function xhrSendFile(Xhr: new () => XhrLike): SendFileLike {
+  return (url, init) =>
+    new Promise((resolve, reject) => {
+      const xhr = new Xhr();
+      xhr.open('POST', url);
+      for (const [k, v] of Object.entries(init.headers)) xhr.setRequestHeader(k, v);
+      xhr.upload.onprogress = (ev) => init.onProgress?.(ev.loaded, ev.total || init.body.size);
+      xhr.onload = () => resolve({ status: xhr.status, text: () => Promise.resolve(xhr.responseText) });
+      xhr.onerror = () => reject(new Error('the connection failed during the upload'));
+      xhr.onabort = () => reject(new Error('the upload was aborted'));
+      xhr.send(init.body);
+    });
+}
+
 export interface ReconnectPolicy {
   /** First retry delay in ms. */
   initialMs: number;
@@ -50,6 +90,8 @@ export interface HttpClientOptions {
   token: string;
   WebSocketImpl?: WebSocketConstructor;
   fetchImpl?: FetchLike;
+  /** Default: the global XMLHttpRequest. */
+  sendFileImpl?: SendFileLike;
   reconnect?: Partial<ReconnectPolicy>;
   /** Source of randomness for backoff jitter (tests pass a constant). */
   random?: () => number;
@@ -97,6 +139,8 @@ export function createHttpClient(options: HttpClientOptions): RendererApiClient 
   let closed = false;
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The core's upload limits, asked once. */
+  let limits: Promise<UploadLimits> | null = null;
 
   function setState(next: ConnectionState) {
     if (state === next) return;
@@ -204,6 +248,39 @@ export function createHttpClient(options: HttpClientOptions): RendererApiClient 
     },
     assetUrl(path) {
       return `${baseUrl}${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(options.token)}`;
+    },
+    async placeFile(file, kind, onProgress) {
+      limits ??= this.call('uploads.limits', {}).catch((err: unknown) => {
+        limits = null;
+        throw err;
+      });
+      const tooLarge = uploadTooLarge(file.name, file.size, kind, await limits);
+      if (tooLarge) throw new ApiError('invalid_input', tooLarge);
+      const Xhr = (globalThis as unknown as { XMLHttpRequest?: new () => XhrLike }).XMLHttpRequest;
+      const send = options.sendFileImpl ?? (Xhr ? xhrSendFile(Xhr) : null);
+      if (!send) throw new ApiError('unavailable', 'This page cannot send files');
+      let res: FetchResponseLike;
+      try {
+        res = await send(`${baseUrl}${uploadPath(kind)}`, {
+          headers: { 'Content-Type': 'application/octet-stream', Authorization: `Bearer ${options.token}`, [UPLOAD_NAME_HEADER]: encodeUploadName(file.name) },
+          body: file,
+          ...(onProgress ? { onProgress } : {}),
+        });
+      } catch (err) {
+        throw new ApiError('unavailable', `${file.name} could not be sent to the SNCA server (${err instanceof Error ? err.message : String(err)})`);
+      }
+      const text = await res.text().catch(() => '');
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ApiError(errorCodeOfHttpStatus(res.status), `HTTP ${res.status} from the upload of ${file.name}`);
+      }
+      const parsed = UploadResultSchema.safeParse(body);
+      if (!parsed.success) throw new ApiError('internal', `Malformed answer to the upload of ${file.name}`);
+      if (!parsed.data.ok) throw ApiError.fromPayload(parsed.data.error);
+      const { path, name, bytes } = parsed.data.result;
+      return { path, name, bytes };
     },
     onConnection(listener) {
       connectionListeners.add(listener);

@@ -2,10 +2,11 @@
 import type { EventName, EventPayload, MethodInput, MethodName, MethodOutput, PreloadBridge } from '../../shared/api.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import { checkInput, unwrapCallResult } from './call-result.ts';
-import type { ConnectionState, RendererApiClient } from './client-types.ts';
+import type { ConnectionState, FileToPlace, RendererApiClient } from './client-types.ts';
 import { EventHub } from './event-hub.ts';
 
-export function createIpcClient(bridge: PreloadBridge): RendererApiClient {
+/** `pathOfFile`: where a File of the page is on disk (the desktop bridge), null when it has no path. */
+export function createIpcClient(bridge: PreloadBridge, pathOfFile: (file: FileToPlace) => string | null = () => null): RendererApiClient {
   const hub = new EventHub();
   let state: ConnectionState = 'open';
   const unsubscribe = bridge.onEvent((envelope) => hub.dispatch(envelope));
@@ -34,6 +35,13 @@ export function createIpcClient(bridge: PreloadBridge): RendererApiClient {
     // The page itself is on snca://app, whose protocol handler serves these paths.
     assetUrl(path) {
       return path;
+    },
+    // The core runs on this machine: a dropped or chosen file is used where it is.
+    placeFile(file, _kind, onProgress) {
+      const path = pathOfFile(file);
+      if (path === null) return Promise.reject(new ApiError('invalid_input', `${file.name} has no path on this machine; save it to a folder first.`));
+      onProgress?.(file.size, file.size);
+      return Promise.resolve({ path, name: file.name, bytes: file.size });
     },
     onConnection(listener) {
       connectionListeners.add(listener);

@@ -11,6 +11,7 @@ import type { GalleryBankEvent, GalleryQuery, GalleryResult, GallerySource, Gall
 import { GALLERY_MAX_SOURCES, isSplitQuery } from '../../shared/gallery.ts';
 import type { DatasetSpec } from '../../shared/run-config.ts';
 import { useApiClient } from '../api/client-holder.ts';
+import type { FileToPlace } from '../api/client-types.ts';
 
 export function sourceKey(s: GallerySource): string {
   return s.kind === 'raw' ? 'raw' : s.kind === 'model' ? `model:${s.modelId}` : `checkpoint:${s.checkpointId}`;
@@ -18,7 +19,8 @@ export function sourceKey(s: GallerySource): string {
 
 /** Identifies a query: a dataset image by split and index, an image from outside by name and size. */
 export function queryKey(q: GalleryQuery): string {
-  return isSplitQuery(q) ? `${q.split}:${q.index}` : `image:${q.image.name}:${q.image.base64.length}`;
+  if (isSplitQuery(q)) return `${q.split}:${q.index}`;
+  return 'file' in q ? `file:${q.file.path}` : `image:${q.image.name}:${q.image.base64.length}`;
 }
 
 export function datasetKey(d: DatasetSpec): string {
@@ -123,6 +125,23 @@ export const useGalleryStore = defineStore('gallery', () => {
     await run(q);
   }
 
+  /**
+   * A picked or dropped image file becomes the query: the core reads it where it is (desktop)
+   * or once sent (serve mode). Returns its path on the core's machine, or null when refused.
+   */
+  async function showFile(file: FileToPlace): Promise<string | null> {
+    error.value = null;
+    let placed;
+    try {
+      placed = await api.placeFile(file, 'image');
+    } catch (err) {
+      error.value = ApiError.from(err);
+      return null;
+    }
+    await show({ file: { path: placed.path, name: placed.name } });
+    return placed.path;
+  }
+
   /** Back to the previous query; false when there is none. */
   async function back(): Promise<boolean> {
     const prev = history.value.at(-1);
@@ -154,5 +173,5 @@ export const useGalleryStore = defineStore('gallery', () => {
     }
   }
 
-  return { sources, selected, dataset, datasets, query, history, visited, result, jobs, error, loading, loadSources, isSelected, toggleSource, setDataset, show, back, cancelJob, exportHtml };
+  return { sources, selected, dataset, datasets, query, history, visited, result, jobs, error, loading, loadSources, isSelected, toggleSource, setDataset, show, showFile, back, cancelJob, exportHtml };
 });

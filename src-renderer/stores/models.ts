@@ -2,20 +2,27 @@
  * Imported models for the Models screen: the list (kept current by model.changed /
  * model.removed), import jobs with their latest model.importProgress, and the actions
  * (import a file, cancel, rename, point a model at its train folder, remove). A file dropped
- * on the window is imported here: in the desktop window by its path; in a browser a dropped
- * file has no path on the machine the core runs on, so the drop is answered with a message.
+ * on the window or chosen in a browser is imported here: in the desktop window by its path;
+ * in a browser it is first sent to the server (with progress), then imported from there.
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { EventPayload } from '../../shared/api.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import type { Model } from '../../shared/models.ts';
+import { UPLOAD_NAME_PATTERNS } from '../../shared/uploads.ts';
 import { useApiClient } from '../api/client-holder.ts';
+import type { FileToPlace } from '../api/client-types.ts';
 
 export type ModelImportState = EventPayload<'model.importProgress'>;
 
-/** File names a PyTorch checkpoint of the reference has. */
-export const TORCH_CHECKPOINT_PATTERN = /\.(pth\.tar|pth|pt|tar|t7)$/i;
+/** A checkpoint being sent to the server before its import (serve mode). */
+export interface ModelUpload {
+  id: string;
+  fileName: string;
+  sentBytes: number;
+  totalBytes: number;
+}
 
 /** Fraction done of an import for a progress bar (hashing is the first half, the bank copy the second). */
 export function importFraction(p: ModelImportState): number | null {
@@ -41,7 +48,10 @@ export const useModelsStore = defineStore('models', () => {
   const imports = shallowRef<Record<string, ModelImportState>>({});
   /** Why a drop could not be imported (e.g. in a browser), shown on the Models screen. */
   const dropMessage = ref<string | null>(null);
+  /** Checkpoints being sent, by a local id. */
+  const uploads = shallowRef<Record<string, ModelUpload>>({});
   let attached = false;
+  let nextUpload = 1;
 
   const activeImports = computed(() => Object.values(imports.value).filter(isImportActive));
 
@@ -103,20 +113,29 @@ export const useModelsStore = defineStore('models', () => {
     models.value = models.value.filter((m) => m.id !== id);
   }
 
-  /** A file dropped on the window: its path when the desktop shell could tell it, else null. */
-  async function importDropped(path: string | null, fileName: string): Promise<string | null> {
-    if (path === null) {
-      dropMessage.value =
-        `${fileName} was dropped in a browser, which does not tell the server where the file is. ` +
-        'Type the path of the file on the machine SNCA Studio runs on in the Import field instead.';
+  /**
+   * A file of the page (dropped on the window, or chosen in a browser) imported as a model:
+   * placed on the core's machine (its own path in the desktop window; sent to the server in a
+   * browser, its progress in `uploads`), then imported from there. Resolves to the import's
+   * job id, or null when the file is not a checkpoint (dropMessage says so).
+   */
+  async function importDropped(file: FileToPlace, name?: string): Promise<string | null> {
+    dropMessage.value = null;
+    if (!UPLOAD_NAME_PATTERNS.model.test(file.name)) {
+      dropMessage.value = `${file.name} is not a PyTorch checkpoint (.pth, .pth.tar, .tar, .t7, .pt, .ckpt); nothing was imported.`;
       return null;
     }
-    if (!TORCH_CHECKPOINT_PATTERN.test(path)) {
-      dropMessage.value = `${fileName} is not a PyTorch checkpoint (.pth, .pth.tar, .tar, .t7); nothing was imported.`;
-      return null;
+    const id = `upload-${nextUpload++}`;
+    const track = (sentBytes: number, totalBytes: number) => (uploads.value = { ...uploads.value, [id]: { id, fileName: file.name, sentBytes, totalBytes } });
+    track(0, file.size);
+    try {
+      const placed = await api.placeFile(file, 'model', track);
+      return await importFile(placed.path, name);
+    } finally {
+      const { [id]: _done, ...rest } = uploads.value;
+      uploads.value = rest;
     }
-    return importFile(path);
   }
 
-  return { models, loaded, error, imports, activeImports, dropMessage, attach, load, importFile, cancelImport, dismissImport, update, remove, importDropped };
+  return { models, loaded, error, imports, activeImports, dropMessage, uploads, attach, load, importFile, cancelImport, dismissImport, update, remove, importDropped };
 });

@@ -12,11 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { open } from 'node:fs/promises';
 import sharp from 'sharp';
+import { MAX_IMAGE_FILE_BYTES } from '../thumbnails-service.ts';
 import { ApiError } from '../../../shared/api-error.ts';
 import type { EventBus } from '../event-bus.ts';
-import { isSplitQuery, type GalleryHit, type GalleryQuery, type GalleryResult, type GalleryRow, type GallerySource, type GallerySourceInfo } from '../../../shared/gallery.ts';
+import { isSplitQuery, outsideQueryName, type GalleryOutsideQuery, type GalleryHit, type GalleryQuery, type GalleryResult, type GalleryRow, type GallerySource, type GallerySourceInfo } from '../../../shared/gallery.ts';
 import { MAX_IMAGE_PIXELS } from '../../engine/data/decoded-image.ts';
 import { DatasetSpecSchema, RunConfigSchema, type DatasetSpec } from '../../../shared/run-config.ts';
 import type { BackendName } from '../../../shared/domain.ts';
@@ -158,7 +160,7 @@ export class GalleryService {
         break;
       }
     }
-    const image = isSplitQuery(query) ? null : decodeBase64(query.image.base64);
+    const image = isSplitQuery(query) ? null : await queryImageBytes(query);
     for (const r of resolved) {
       if (r.unavailable) {
         rows.push({ source: r.source, title: r.title, status: 'failed', jobId: null, error: r.unavailable, hits: [] });
@@ -174,14 +176,14 @@ export class GalleryService {
       try {
         const vector = isSplitQuery(query)
           ? readRow(bankFiles(hit.dir, query.split).features, query.index, hit.meta.dim)
-          : await this.searcher.embed(r.feature, r.inputKind ?? dataset.kind, image!, query.image.name);
+          : await this.searcher.embed(r.feature, r.inputKind ?? dataset.kind, image!, outsideQueryName(query));
         const hits = await this.searchBank(hit.dir, hit.meta, vector, req.k, queryLabel, r.classNames ?? hit.meta.classNames);
         rows.push({ source: r.source, title: r.title, status: 'ready', jobId: null, error: null, hits });
       } catch (err) {
         rows.push({ source: r.source, title: r.title, status: 'failed', jobId: null, error: err instanceof Error ? err.message : String(err), hits: [] });
       }
     }
-    const described = isSplitQuery(query) ? { split: query.split, index: query.index, name: null } : { split: null, index: null, name: query.image.name };
+    const described = isSplitQuery(query) ? { split: query.split, index: query.index, name: null } : { split: null, index: null, name: outsideQueryName(query) };
     return { datasetId: this.knownDatasetId(dataset), query: { ...described, label: queryLabel, className }, rows };
   }
 
@@ -221,7 +223,7 @@ export class GalleryService {
     // Images from outside the dataset are shown as the user gave them, scaled down.
     const outside: (Buffer | null)[] = [];
     for (const q of req.queries) {
-      outside.push(isSplitQuery(q) ? null : await queryThumbnail(decodeBase64(q.image.base64)).catch(() => null));
+      outside.push(isSplitQuery(q) ? null : await queryImageBytes(q).then(queryThumbnail).catch(() => null));
     }
     const content = renderGalleryHtml({
       title: 'SNCA Studio nearest-neighbour gallery',
@@ -444,6 +446,28 @@ export class GalleryService {
 /** A dataset's part of its bank folders' names. */
 function datasetHash(dataset: DatasetSpec): string {
   return createHash('sha256').update(canonicalJson(dataset)).digest('hex').slice(0, 16);
+}
+
+/** The encoded bytes of a query image from outside the dataset: sent as base64, or a file on this machine (bounded). */
+async function queryImageBytes(q: GalleryOutsideQuery): Promise<Uint8Array> {
+  if (!('file' in q)) return decodeBase64(q.image.base64);
+  const path = resolvePath(q.file.path);
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw ApiError.invalidInput([{ path: 'query.file.path', message: `${path} cannot be opened (${(err as NodeJS.ErrnoException).code ?? String(err)})` }]);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw ApiError.invalidInput([{ path: 'query.file.path', message: `${path} is not a file` }]);
+    if (st.size > MAX_IMAGE_FILE_BYTES) throw ApiError.invalidInput([{ path: 'query.file.path', message: `${path} is ${st.size} bytes; a query image may have ${MAX_IMAGE_FILE_BYTES}` }]);
+    const bytes = new Uint8Array(st.size);
+    const { bytesRead } = await handle.read(bytes, 0, st.size, 0);
+    return bytes.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 function decodeBase64(text: string): Uint8Array {

@@ -77,6 +77,7 @@ test('every contract method maps to the core and returns contract-valid results'
       'models.remove': { id: 'abc' },
       'models.update': { id: 'abc', trainFolder: null },
       'models.embed': { model: 'no-such-model', images: [join(t.home, 'missing.png')] },
+      'uploads.limits': {},
     };
     const results: Partial<Record<MethodName, unknown>> = {};
     for (const m of METHOD_NAMES) {

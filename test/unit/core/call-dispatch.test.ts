@@ -61,6 +61,7 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
     'models.remove': fail,
     'models.update': fail,
     'models.embed': fail,
+    'uploads.limits': fail,
     ...overrides,
   };
 }

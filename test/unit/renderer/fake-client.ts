@@ -1,6 +1,7 @@
 /** An in-memory RendererApiClient for store tests: answers are queued per method, events are emitted by hand. */
 import type { EventName, EventPayload, MethodInput, MethodName, MethodOutput } from '../../../shared/api.ts';
-import type { ConnectionState, RendererApiClient } from '../../../src-renderer/api/client-types.ts';
+import type { ConnectionState, FileToPlace, RendererApiClient } from '../../../src-renderer/api/client-types.ts';
+import type { PlacedFile, UploadKind, UploadProgress } from '../../../shared/uploads.ts';
 import { EventHub } from '../../../src-renderer/api/event-hub.ts';
 
 type Responder = (input: unknown) => unknown;
@@ -24,6 +25,15 @@ export class FakeClient implements RendererApiClient {
     const r = this.responders.get(method);
     if (!r) throw new Error(`FakeClient: no answer for ${method}`);
     return (await r(input)) as MethodOutput<M>;
+  }
+
+  /** Files placed, as the core would find them: under /uploads/ by their name. */
+  readonly placed: { name: string; kind: UploadKind }[] = [];
+
+  async placeFile(file: FileToPlace, kind: UploadKind, onProgress?: UploadProgress): Promise<PlacedFile> {
+    this.placed.push({ name: file.name, kind });
+    onProgress?.(file.size, file.size);
+    return { path: `/uploads/${file.name}`, name: file.name, bytes: file.size };
   }
 
   assetUrl(path: string): string {

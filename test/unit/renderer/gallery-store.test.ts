@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { createPinia, setActivePinia } from 'pinia';
-import { isSplitQuery, type GalleryQuery, type GalleryResult } from '../../../shared/gallery.ts';
+import { isSplitQuery, outsideQueryName, type GalleryQuery, type GalleryResult } from '../../../shared/gallery.ts';
 import { setApiClient } from '../../../src-renderer/api/client-holder.ts';
 import { useGalleryStore } from '../../../src-renderer/stores/gallery.ts';
 import { formatHash, parseHash } from '../../../src-renderer/stores/navigation.ts';
+import { ApiError } from '../../../shared/api-error.ts';
 import { FakeClient } from './fake-client.ts';
 
 const DATASET = { kind: 'mnist' as const, trainSize: 100, valSize: 20 };
@@ -25,7 +26,7 @@ function answer(q: GalleryQuery, computing = false): GalleryResult {
   const index = isSplitQuery(q) ? q.index : 0;
   return {
     datasetId: '0123456789abcdef',
-    query: { split, index: split ? index : null, name: isSplitQuery(q) ? null : q.image.name, label: split ? 1 : null, className: split ? '1' : null },
+    query: { split, index: split ? index : null, name: isSplitQuery(q) ? null : outsideQueryName(q), label: split ? 1 : null, className: split ? '1' : null },
     rows: [
       computing
         ? { source: { kind: 'checkpoint', checkpointId: 3 }, title: 'c', status: 'computing', jobId: 'bank-1', error: null, hits: [] }
@@ -67,6 +68,20 @@ test('clicking a retrieval makes it the query; back walks the history; export se
   assert.equal(store.result?.query.name, 'cat.png');
   assert.deepEqual(store.history, [{ split: 'val', index: 4 }]);
   assert.equal(store.visited.length, 4);
+});
+
+test('a picked or dropped file is placed on the core (uploaded in a browser) and searched by its path there', async () => {
+  const store = useGalleryStore();
+  await store.loadSources();
+  client.respond('gallery.search', (input) => answer(input.query));
+  assert.equal(await store.showFile({ name: 'dog.png', size: 123 }), '/uploads/dog.png');
+  assert.deepEqual(client.placed, [{ name: 'dog.png', kind: 'image' }]);
+  assert.deepEqual(store.query, { file: { path: '/uploads/dog.png', name: 'dog.png' } });
+  assert.equal(store.result?.query.name, 'dog.png');
+  client.placeFile = () => Promise.reject(new ApiError('invalid_input', 'big.png is 20.0 MiB; this server accepts images of up to 16.0 MiB.'));
+  assert.equal(await store.showFile({ name: 'big.png', size: 20 << 20 }), null);
+  assert.match(store.error?.message ?? '', /accepts images of up to 16\.0 MiB/);
+  assert.deepEqual(store.query, { file: { path: '/uploads/dog.png', name: 'dog.png' } }, 'the query stays');
 });
 
 test('a row still computing is searched again when its bank job completes, not on progress', async () => {

@@ -256,3 +256,33 @@ test('backoff grows by the factor, is capped, and jitters by at most 20 %', () =
   assert.equal(backoffDelay(0, p, () => 1), 600);
   assert.equal(backoffDelay(20, p, () => 1), p.maxMs);
 });
+
+test('placeFile: a file over the core\'s limit is refused before sending; otherwise sent with the token and its name, answering the stored path or the refusal', async () => {
+  let limitCalls = 0;
+  const sent: { url: string; headers: Record<string, string>; size: number }[] = [];
+  const progress: number[] = [];
+  let reply: [number, unknown] = [200, { ok: true, result: { kind: 'image', name: 'a b.png', bytes: 10, path: '/home/cache/uploads/1-x/a b.png' } }];
+  const c = createHttpClient({
+    baseUrl: 'http://core.test',
+    token: TOKEN,
+    fetchImpl: async (url) => {
+      assert.equal(url, 'http://core.test/api/uploads.limits');
+      limitCalls++;
+      return { status: 200, text: async () => JSON.stringify({ ok: true, result: { image: 100, model: 1000 } }) };
+    },
+    sendFileImpl: async (url, init) => {
+      sent.push({ url, headers: init.headers, size: init.body.size });
+      init.onProgress?.(5, 10);
+      return { status: reply[0], text: async () => JSON.stringify(reply[1]) };
+    },
+  });
+  assert.deepEqual(await c.placeFile({ name: 'a b.png', size: 10 }, 'image', (s) => progress.push(s)), { path: '/home/cache/uploads/1-x/a b.png', name: 'a b.png', bytes: 10 });
+  assert.deepEqual(sent, [{ url: 'http://core.test/uploads/image', headers: { 'Content-Type': 'application/octet-stream', Authorization: `Bearer ${TOKEN}`, 'x-snca-file-name': 'a%20b.png' }, size: 10 }]);
+  assert.deepEqual(progress, [5]);
+  await assert.rejects(c.placeFile({ name: 'big.png', size: 101 }, 'image'), (e: ApiError) => e.code === 'invalid_input' && /big\.png is 101 bytes; this server accepts images of up to 100 bytes/.test(e.message));
+  assert.equal(sent.length, 1, 'nothing sent');
+  reply = [415, { ok: false, error: { code: 'invalid_input', message: 'x.pth is not a PyTorch checkpoint' } }];
+  await assert.rejects(c.placeFile({ name: 'x.pth', size: 500 }, 'model'), (e: ApiError) => e.code === 'invalid_input' && /not a PyTorch checkpoint/.test(e.message));
+  assert.equal(limitCalls, 1, 'the limits are asked once');
+  c.close();
+});

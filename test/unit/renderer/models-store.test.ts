@@ -54,15 +54,25 @@ test('an import shows at once, follows its progress and can be cancelled', async
   assert.deepEqual(store.imports, {});
 });
 
-test('a drop imports the file by its path in the desktop window, and says why not in a browser or for another file', async () => {
+test('a dropped or chosen file is placed on the core (sent, with progress, in a browser) and imported from there; another file is refused', async () => {
   const store = useModelsStore();
   client.respond('models.import', () => ({ jobId: 'j2', name: 'r18' }));
-  assert.equal(await store.importDropped(null, 'r18.pth.tar'), null);
-  assert.match(store.dropMessage!, /does not tell the server where the file is/);
-  assert.equal(await store.importDropped('/x/notes.txt', 'notes.txt'), null);
-  assert.match(store.dropMessage!, /not a PyTorch checkpoint/);
+  assert.equal(await store.importDropped({ name: 'notes.txt', size: 10 }), null);
+  assert.match(store.dropMessage!, /notes\.txt is not a PyTorch checkpoint/);
   assert.equal(client.calls.length, 0);
-  assert.equal(await store.importDropped('/m/r18.t7', 'r18.t7'), 'j2');
+  assert.deepEqual(client.placed, []);
+  const seen: number[] = [];
+  const original = client.placeFile.bind(client);
+  client.placeFile = async (file, kind, onProgress) => {
+    onProgress?.(40, 100);
+    seen.push(store.uploads[Object.keys(store.uploads)[0]!]!.sentBytes);
+    return original(file, kind, onProgress);
+  };
+  assert.equal(await store.importDropped({ name: 'r18.t7', size: 100 }), 'j2');
+  assert.deepEqual(seen, [40], 'the upload shows its progress while it is sent');
+  assert.deepEqual(store.uploads, {}, 'and disappears once sent');
+  assert.deepEqual(client.placed, [{ name: 'r18.t7', kind: 'model' }]);
   assert.equal(store.dropMessage, null);
-  assert.deepEqual(client.calls.at(-1)?.input, { path: '/m/r18.t7' });
+  assert.deepEqual(client.calls.at(-1)?.input, { path: '/uploads/r18.t7' });
+  assert.equal(store.imports.j2!.fileName, 'r18.t7');
 });
