@@ -92,8 +92,9 @@ export function buildProgram(ctx: CliContext, setExitCode: (code: number) => voi
     .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS and WSS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--devices <list>', 'GPUs jobs may use: "all" or indices such as 1,3 (one job per GPU; default: the settings, else all)', deviceList)
+    .option('--max-model-upload <MiB>', 'largest checkpoint a browser may upload to import, in MiB (default 8192)', integerIn(1, 1024 * 1024))
     .addOption(new Option('--reason <text>', 'why serve mode instead of a window (npm start)').hideHelp())
-    .action(async (opts: { port: number; host: string; publicName: string[]; tlsCert?: string; tlsKey?: string; reason?: string; devices?: AllowedDevices }, cmd: Command) => {
+    .action(async (opts: { port: number; host: string; publicName: string[]; tlsCert?: string; tlsKey?: string; reason?: string; devices?: AllowedDevices; maxModelUpload?: number }, cmd: Command) => {
       const portExplicit = cmd.getOptionValueSource('port') === 'cli';
       setExitCode(await serveCommand({ ...opts, portExplicit }, ctx));
     });

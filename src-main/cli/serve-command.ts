@@ -25,6 +25,8 @@ export interface ServeFlags {
   rendererDir?: string;
   /** `--devices`: the GPUs jobs may use (default: the settings, else all). */
   devices?: AllowedDevices;
+  /** `--max-model-upload`: the largest checkpoint upload, in MiB. */
+  maxModelUpload?: number;
 }
 
 async function readTls(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer } | undefined | string> {
@@ -66,6 +68,7 @@ export async function serveCommand(flags: ServeFlags, ctx: CliContext): Promise<
     shell: 'serve',
     ...ctx.coreOptions,
     ...deviceCoreOptions(ctx, flags.devices),
+    ...(flags.maxModelUpload !== undefined ? { uploadLimits: { model: flags.maxModelUpload * 1024 * 1024 } } : {}),
     diagnostics,
   });
   let server: RunningServer;

@@ -4,11 +4,11 @@ import { runCli } from '../../../src-main/cli/program.ts';
 import { recordingContext } from '../../fixtures/cli-context.ts';
 import { makeTempDir } from '../../fixtures/temp-home.ts';
 
-test('snca serve prints one line with the URL, answers with the token, and stops on Ctrl-C', { timeout: 60_000 }, async () => {
+test('snca serve prints one line with the URL, answers with the token, takes uploads up to --max-model-upload, and stops on Ctrl-C', { timeout: 60_000 }, async () => {
   const tmp = makeTempDir();
   try {
     const ctx = recordingContext({ home: tmp.dir });
-    const done = runCli(['serve', '--port', '0', '--reason', 'Electron is not installed (optional dependency skipped)'], ctx);
+    const done = runCli(['serve', '--port', '0', '--max-model-upload', '2', '--reason', 'Electron is not installed (optional dependency skipped)'], ctx);
     const deadline = Date.now() + 10_000;
     let url: string | undefined;
     while (!(url = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(ctx.out())?.[1])) {
@@ -26,6 +26,11 @@ test('snca serve prints one line with the URL, answers with the token, and stops
     const body = (await res.json()) as { ok: boolean; result: { shell: string; dataHome: string } };
     assert.equal(body.result.shell, 'serve');
     assert.equal(body.result.dataHome, tmp.dir);
+    const headers = { Authorization: `Bearer ${u.searchParams.get('token')}`, 'Content-Type': 'application/json' };
+    const limits = (await (await fetch(`${u.origin}/api/uploads.limits`, { method: 'POST', headers, body: '{}' })).json()) as { result: { model: number } };
+    assert.equal(limits.result.model, 2 * 1024 * 1024);
+    const big = await fetch(`${u.origin}/uploads/model`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/octet-stream', 'x-snca-file-name': 'm.pth' }, body: new Blob([new Uint8Array(2 * 1024 * 1024 + 1)]) });
+    assert.equal(big.status, 413, 'the upload route is served, with the limit given');
     ctx.interrupt();
     assert.equal(await done, 0);
     await assert.rejects(fetch(`${u.origin}/`), 'the server is closed');
