@@ -8,7 +8,9 @@
  * - queries/s in batches of 64;
  * - rows re-ranked exactly per query, and one query checked against a brute-force scan;
  * - the threads the first pass ran on (2 once the helper thread is up; SNCA_BANK_SCAN_HELPER=0: 1);
- * - memory: what the index holds, RSS and JS heap after loading, peak RSS of the process so far;
+ * - memory: what the index holds, RSS and JS heap after loading, peak RSS of the process so far
+ *   (taken before a second, one-thread index of the same file is loaded to time single queries
+ *   without the helper thread);
  * and the embedding throughput of ResNet-18/50 at 224×224 (random weights: the figure is
  * the same for any weights) in eval mode on the backend in use.
  */
@@ -126,6 +128,23 @@ async function benchBank(size: number, singles: number, batches: number): Promis
       }
       batchTimes.sort((a, b) => a - b);
       const medianBatch = percentile(batchTimes, 0.5);
+      // Taken before the one-thread index below is loaded beside this one.
+      const afterSearch = memory();
+      // The same single queries with the scan on this thread only (no helper thread).
+      const one = BankIndex.fromFile(file, DIM, { expectedRows: size, oneThread: true });
+      if (one === 'cancelled') throw new Error('bank load cancelled');
+      const oneTimes: number[] = [];
+      try {
+        one.search(queries.subarray(0, DIM), K);
+        for (let i = 1; i <= singles; i++) {
+          const t = performance.now();
+          one.search(queries.subarray(i * DIM, (i + 1) * DIM), K);
+          oneTimes.push(performance.now() - t);
+        }
+      } finally {
+        one.dispose();
+      }
+      oneTimes.sort((a, b) => a - b);
       return {
         rows: size,
         dim: DIM,
@@ -136,10 +155,11 @@ async function benchBank(size: number, singles: number, batches: number): Promis
         load_s: round(loadSeconds, 2),
         exact_check_vs_brute_force: exactCheck,
         single_query_ms: { median: round(percentile(times, 0.5)), p95: round(percentile(times, 0.95)), min: round(times[0]!), runs: times.length },
+        single_query_ms_one_thread: { median: round(percentile(oneTimes, 0.5)), p95: round(percentile(oneTimes, 0.95)), min: round(oneTimes[0]!) },
         rows_reranked_per_query: Math.round(rerankedPerQuery),
         batch64: { median_ms: round(medianBatch), queries_per_s: Math.round((64 * 1000) / medianBatch), best_queries_per_s: Math.round((64 * 1000) / batchTimes[0]!), runs: batches },
         memory_after_load: afterLoad,
-        memory_after_search: memory(),
+        memory_after_search: afterSearch,
       };
     } finally {
       index.dispose();

@@ -79,10 +79,11 @@ export class BankIndex {
     private readonly release: () => void,
     chunkRows: number,
     cancelled: () => boolean,
+    oneThread: boolean,
   ) {
     this.kernel = new BankScanKernel({ rows: size, dim, stride: codeStride(dim), maxQueries: QUERY_GROUP, outCapacity: OUT_CAPACITY });
     // Started now, so that it is ready (and never waited for) by the first search.
-    this.helper = size >= MIN_SPLIT_ROWS ? BankScanHelper.start(this.kernel) : null;
+    this.helper = size >= MIN_SPLIT_ROWS && !oneThread ? BankScanHelper.start(this.kernel) : null;
     const stride = this.kernel.stride;
     const { codes, scale, res, norm } = this.kernel.bankViews();
     for (let start = 0; start < size; start += chunkRows) {
@@ -105,12 +106,15 @@ export class BankIndex {
     for (let row = 0; row < size; row++) if (Number.isNaN(res[row])) this.irregular.push(row);
   }
 
-  /** A bank held in memory (tests, benchmarks, small banks computed on the fly). */
-  static fromRows(rows: Float32Array, dim: number, opts: { chunkRows?: number } = {}): BankIndex {
+  /**
+   * A bank held in memory (tests, benchmarks, small banks computed on the fly). `oneThread`
+   * (here and in fromFile): no helper thread for the scan (to measure what it brings).
+   */
+  static fromRows(rows: Float32Array, dim: number, opts: { chunkRows?: number; oneThread?: boolean } = {}): BankIndex {
     if (!Number.isInteger(dim) || dim < 1) throw new BankSearchError(`bank dimension must be a positive integer, got ${dim}`);
     if (rows.length % dim !== 0) throw new BankSearchError(`bank of ${rows.length} floats is not a whole number of rows of ${dim}`);
     const n = rows.length / dim;
-    return new BankIndex(n, dim, (s, c) => rows.subarray(s * dim, (s + c) * dim), () => {}, chunkRowsOf(opts.chunkRows), () => false);
+    return new BankIndex(n, dim, (s, c) => rows.subarray(s * dim, (s + c) * dim), () => {}, chunkRowsOf(opts.chunkRows), () => false, opts.oneThread ?? false);
   }
 
   /**
@@ -121,7 +125,7 @@ export class BankIndex {
   static fromFile(
     file: string,
     dim: number,
-    opts: { chunkRows?: number; expectedRows?: number; cancelled?: () => boolean } = {},
+    opts: { chunkRows?: number; expectedRows?: number; cancelled?: () => boolean; oneThread?: boolean } = {},
   ): BankIndex | 'cancelled' {
     if (!Number.isInteger(dim) || dim < 1) throw new BankFileError(file, `bank dimension must be a positive integer, got ${dim}`);
     let fd: number;
@@ -158,7 +162,7 @@ export class BankIndex {
         return out;
       };
       const cancelled = opts.cancelled ?? (() => false);
-      const index = new BankIndex(n, dim, read, () => closeSync(fd), chunkRows, cancelled);
+      const index = new BankIndex(n, dim, read, () => closeSync(fd), chunkRows, cancelled, opts.oneThread ?? false);
       owned = false;
       if (cancelled()) {
         index.dispose();

@@ -182,6 +182,11 @@ test('with a ThreadStarter the second half of the rows is scanned on the helper 
     assertExact(index, bank, dim, queries.subarray(0, dim), 20, 'two threads, one query');
     assertExact(index, bank, dim, queries.subarray(dim, 2 * dim), n + 5, 'two threads, k > rows');
     assert.equal(index.threads, 2, 'the helper answered every part (a failure retires it)');
+    const one = BankIndex.fromRows(bank, dim, { oneThread: true });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(one.threads, 1, 'oneThread: no helper');
+    assertExact(one, bank, dim, queries.subarray(0, dim), 20, 'one thread');
+    one.dispose();
   } finally {
     index.dispose();
     provideThreadStarter(null);
