@@ -1,7 +1,10 @@
 /**
  * A second thread for the first pass of a bank search (bank-scan-pass.ts): the searching
- * thread scans the first half of the rows on lane 0 while the helper scans the second half
- * on lane 1 of the same shared kernel memory, so a search uses both cores of the machine.
+ * thread (lane 0) and the helper (lane 1 of the same shared kernel memory) claim chunks of
+ * rows from one shared counter until none is left, so a search uses both cores of the
+ * machine, and a helper that gets no CPU (a busy machine) delays a search by at most the
+ * chunk it holds: the searching thread takes every chunk the helper has not claimed, and does
+ * not wait at all when the helper claimed none.
  *
  * The two meet through Atomics on a small shared control block, synchronously (a search is a
  * synchronous call). The helper answers through a MessagePort that the searching thread
@@ -26,16 +29,41 @@ export const SCAN_CTRL = {
   done: 1,
   nq: 2,
   k: 3,
-  start: 4,
-  end: 5,
+  /** Chunks of the current search and rows per chunk. */
+  chunks: 4,
+  chunkRows: 5,
   /** 1 once the helper's loop runs. */
   ready: 6,
   /** Non-zero: the helper should leave its loop. */
   stop: 7,
   /** Parts the helper has completed. */
   completed: 8,
+  /** The claim counter: the search's tag (its seq, 11 bits) << 20 | the next chunk. */
+  claim: 9,
   slots: 10,
 } as const;
+
+const TAG_SHIFT = 20;
+const TAG_MASK = 0x7ff;
+
+/** The tag of search `seq` in the claim counter. */
+export function claimTag(seq: number): number {
+  return seq & TAG_MASK;
+}
+
+/**
+ * Claims the next chunk of search `tag` (of `chunks`): its index, or −1 when every chunk is
+ * taken or the counter belongs to another search (a helper woken late claims nothing).
+ */
+export function claimChunk(ctrl: Int32Array, tag: number, chunks: number): number {
+  for (;;) {
+    const v = Atomics.load(ctrl, SCAN_CTRL.claim);
+    if (v >>> TAG_SHIFT !== tag) return -1;
+    const next = v & ((1 << TAG_SHIFT) - 1);
+    if (next >= chunks) return -1;
+    if (Atomics.compareExchange(ctrl, SCAN_CTRL.claim, v, v + 1) === v) return next;
+  }
+}
 
 /** The helper lane of the kernel. */
 export const HELPER_LANE = 1;
@@ -61,6 +89,8 @@ export class BankScanHelper {
   private readonly ctrl: Int32Array;
   private retiredReason: string | null = null;
   private pending = 0;
+  private tag = -1;
+  private chunks = 0;
 
   private constructor(
     private readonly worker: Worker,
@@ -102,17 +132,31 @@ export class BankScanHelper {
     return this.retiredReason;
   }
 
-  /** Posts lane 1's queries [0, nq) over rows [start, end); false when the helper is not ready. */
-  begin(nq: number, k: number, start: number, end: number): boolean {
+  /**
+   * Posts a search of lane 1's queries [0, nq) over `chunks` chunks of `chunkRows` rows (the
+   * last one ends at the kernel's padded rows); false when the helper is not ready. Chunks
+   * have at most 2^20 of them.
+   */
+  begin(nq: number, k: number, chunks: number, chunkRows: number): boolean {
     if (!this.ready) return false;
     const c = this.ctrl;
+    const seq = Atomics.load(c, SCAN_CTRL.seq) + 1;
+    this.tag = claimTag(seq);
+    this.chunks = chunks;
     Atomics.store(c, SCAN_CTRL.nq, nq);
     Atomics.store(c, SCAN_CTRL.k, k);
-    Atomics.store(c, SCAN_CTRL.start, start);
-    Atomics.store(c, SCAN_CTRL.end, end);
-    this.pending = Atomics.add(c, SCAN_CTRL.seq, 1) + 1;
+    Atomics.store(c, SCAN_CTRL.chunks, chunks);
+    Atomics.store(c, SCAN_CTRL.chunkRows, chunkRows);
+    Atomics.store(c, SCAN_CTRL.claim, this.tag << TAG_SHIFT);
+    Atomics.store(c, SCAN_CTRL.seq, seq);
+    this.pending = seq;
     Atomics.notify(c, SCAN_CTRL.seq);
     return true;
+  }
+
+  /** The next chunk of the posted search for the searching thread, or −1. */
+  claim(): number {
+    return claimChunk(this.ctrl, this.tag, this.chunks);
   }
 
   /** The posted part's result; null when the helper failed or timed out (scan the part yourself). */

@@ -1,6 +1,6 @@
 /**
- * The first pass of a search over one part of a bank's rows, on one lane of the scan kernel
- * (bank-search.ts explains the search; bank-scan-helper.ts runs a part on a second thread).
+ * The first pass of a search over the rows a thread claims, on its lane of the scan kernel
+ * (bank-search.ts explains the search; bank-scan-helper.ts runs a second thread).
  *
  * The lane's query codes and parameters are already written (bank-codes.ts); a query whose
  * threshold parameter starts at +∞ is searched exactly elsewhere and skipped here. For each
@@ -31,8 +31,24 @@ export interface PassPart {
   candidateUppers: Float32Array;
 }
 
-/** Runs queries [0, nq) of `lane` over rows [start, end) (multiples of 4); null for a query skipped. */
-export function firstPass(kernel: BankScanKernel, lane: number, nq: number, k: number, start: number, end: number): (PassPart | null)[] {
+/** Where a pass takes its rows from: the next range [start, end) (multiples of 4), or null when none is left. */
+export type RowClaim = () => readonly [number, number] | null;
+
+/** Rows [start, end) as one claim. */
+export function rowRange(start: number, end: number): RowClaim {
+  let taken = false;
+  return () => {
+    if (taken || start >= end) return null;
+    taken = true;
+    return [start, end];
+  };
+}
+
+/**
+ * Runs queries [0, nq) of `lane` over the rows `claim` hands out until it hands out none;
+ * null for a query skipped. No row is claimed when every query is skipped.
+ */
+export function firstPass(kernel: BankScanKernel, lane: number, nq: number, k: number, claim: RowClaim): (PassPart | null)[] {
   const { params } = kernel.queryViews(lane);
   const slot = (q: number) => (q * PARAM_BYTES) / 4 + 4;
   const regular = Array.from({ length: nq }, (_, q) => params[slot(q)] !== Infinity);
@@ -42,23 +58,26 @@ export function firstPass(kernel: BankScanKernel, lane: number, nq: number, k: n
   if (regular.some(Boolean)) {
     const batchRows = Math.max(4, Math.floor(Math.min(BATCH_BLOCK_BYTES / kernel.stride, kernel.outCapacity / nq) / 4) * 4);
     let blockRows = nq === 1 ? FIRST_BLOCK_ROWS : batchRows;
-    for (let from = start; from < end; ) {
-      const to = Math.min(end, from + blockRows);
-      const written = kernel.scan(from, to, nq, lane);
-      const { ints, floats } = kernel.outViews(written, lane);
-      for (let e = 0; e < written; e++) {
-        const q = ints[e * 4]!;
-        const row = ints[e * 4 + 1]!;
-        const upper = floats[e * 4 + 3]!;
-        const top = lowers[q]!;
-        top.offer(floats[e * 4 + 2]!, row);
-        if (top.count === top.k && top.ranksAfterWorst(upper, row)) continue;
-        rows[q]!.push(row);
-        uppers[q]!.push(upper);
+    for (let range = claim(); range; range = claim()) {
+      const end = range[1];
+      for (let from = range[0]; from < end; ) {
+        const to = Math.min(end, from + blockRows);
+        const written = kernel.scan(from, to, nq, lane);
+        const { ints, floats } = kernel.outViews(written, lane);
+        for (let e = 0; e < written; e++) {
+          const q = ints[e * 4]!;
+          const row = ints[e * 4 + 1]!;
+          const upper = floats[e * 4 + 3]!;
+          const top = lowers[q]!;
+          top.offer(floats[e * 4 + 2]!, row);
+          if (top.count === top.k && top.ranksAfterWorst(upper, row)) continue;
+          rows[q]!.push(row);
+          uppers[q]!.push(upper);
+        }
+        for (let q = 0; q < nq; q++) if (regular[q]) params[slot(q)] = lowers[q]!.threshold;
+        from = to;
+        if (nq === 1) blockRows = SINGLE_BLOCK_ROWS;
       }
-      for (let q = 0; q < nq; q++) if (regular[q]) params[slot(q)] = lowers[q]!.threshold;
-      from = to;
-      if (nq === 1) blockRows = SINGLE_BLOCK_ROWS;
     }
   }
   return regular.map((r, q) => {

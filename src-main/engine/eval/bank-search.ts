@@ -30,7 +30,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { BankScanHelper, HELPER_LANE } from './bank-scan-helper.ts';
 import { BankScanKernel, PARAM_BYTES } from './bank-scan-kernel.ts';
-import { firstPass } from './bank-scan-pass.ts';
+import { firstPass, type PassPart, type RowClaim } from './bank-scan-pass.ts';
 import { codeQuery, codeRow, codeStride, type QueryCode } from './bank-codes.ts';
 import { TopK, type TopKList } from './top-k.ts';
 
@@ -42,6 +42,8 @@ const QUERY_GROUP = 64;
 const OUT_CAPACITY = 131072;
 /** Banks of fewer rows are scanned by the searching thread alone: waking the helper would cost about what it saves. */
 const MIN_SPLIT_ROWS = 32768;
+/** Rows per chunk the two threads claim (4 MB of codes at 128 dimensions). */
+const CHUNK_ROWS = 32768;
 
 export class BankFileError extends Error {
   constructor(
@@ -223,8 +225,9 @@ export class BankIndex {
   }
 
   /**
-   * At most QUERY_GROUP queries: the first pass over the codes (its second half on the helper
-   * thread when there is one), the parts' (lower, row) pairs merged, then the re-rank.
+   * At most QUERY_GROUP queries: the first pass over the codes (chunks of rows claimed by this
+   * thread and the helper thread, when there is one), the parts' (lower, row) pairs merged,
+   * then the re-rank.
    */
   private searchGroup(queries: Float32Array, k: number): TopKList[] {
     const dim = this.dim;
@@ -245,26 +248,46 @@ export class BankIndex {
       params[p + 4] = c.regular ? -Infinity : Infinity;
     }
     const padded = kernel.paddedRows;
-    let mid = padded;
+    const chunks = Math.ceil(padded / CHUNK_ROWS);
+    const rangeOf = (i: number) => [i * CHUNK_ROWS, Math.min(padded, (i + 1) * CHUNK_ROWS)] as const;
     const helper = this.helper;
-    if (helper?.ready && padded >= MIN_SPLIT_ROWS) {
+    let shared = false;
+    if (helper?.ready && padded >= MIN_SPLIT_ROWS && codes.some((c) => c.regular)) {
       const lane1 = kernel.queryViews(HELPER_LANE);
       lane1.qcodes.set(qcodes.subarray(0, nq * qStride));
       lane1.params.set(params.subarray(0, (nq * PARAM_BYTES) / 4));
-      mid = Math.floor(padded / 8) * 4;
-      if (!helper.begin(nq, k, mid, padded)) mid = padded;
+      shared = helper.begin(nq, k, chunks, CHUNK_ROWS);
     }
-    let own: ReturnType<typeof firstPass>;
-    let helped: ReturnType<typeof firstPass> | null = null;
+    const mine: number[] = [];
+    let next = 0;
+    const claim: RowClaim = () => {
+      const i = shared ? helper!.claim() : next < chunks ? next++ : -1;
+      if (i < 0) return null;
+      mine.push(i);
+      return rangeOf(i);
+    };
+    let own: (PassPart | null)[];
+    let helped: (PassPart | null)[] | null = null;
+    // The helper claimed chunks exactly when this thread did not scan them all.
+    const helperClaimed = () => shared && mine.length < chunks;
     try {
-      own = firstPass(kernel, 0, nq, k, 0, mid);
+      own = firstPass(kernel, 0, nq, k, claim);
     } finally {
       // Collected even when this thread's part threw: the helper must be idle before lane 1 is written again.
-      if (mid < padded) helped = helper?.finish() ?? null;
+      if (helperClaimed()) helped = helper!.finish();
     }
     const parts = [own];
-    // The helper's part, or, if it failed, the same part here (lane 0's thresholds stay valid for it).
-    if (mid < padded) parts.push(helped ?? firstPass(kernel, 0, nq, k, mid, padded));
+    if (helperClaimed()) {
+      if (helped) parts.push(helped);
+      else {
+        // The helper failed: the chunks it claimed (every one not scanned here) are scanned here;
+        // lane 0's thresholds stay valid for them.
+        const scanned = new Set(mine);
+        const rest = Array.from({ length: chunks }, (_, i) => i).filter((i) => !scanned.has(i));
+        let j = 0;
+        parts.push(firstPass(kernel, 0, nq, k, () => (j < rest.length ? rangeOf(rest[j++]!) : null)));
+      }
+    }
     return codes.map((c, i) => {
       const query = queries.subarray(i * dim, (i + 1) * dim);
       if (!c.regular) return this.exactScan(query, k);
