@@ -40,6 +40,7 @@ import { startEvaluationJob, type EvaluationJobHandle, type EvaluationOutcome } 
 import { DEFAULT_JOB_TIMING, type JobTiming } from './jobs/job-supervisor.ts';
 import { pinningFor } from './scheduling/device-pinning.ts';
 import { DeviceSlots, type Slot } from './scheduling/device-slots.ts';
+import { newestFolderMtime } from '../engine/data/image-folder-fingerprint.ts';
 
 export interface EvaluationsDeps {
   store: Store;
@@ -144,7 +145,13 @@ export class EvaluationsService {
     };
     const { store, bus } = this.deps;
     const cached = store.evaluations.findCompleted(key);
-    if (cached) return { ...cached, reused: true };
+    if (cached) {
+      if (!folderChangedSince(dataset, cached.createdAt)) return { ...cached, reused: true };
+      // An image folder changed since (images or classes added, removed, moved) has other labels and images.
+      store.evaluations.outdate(cached.id, 'Outdated: the dataset folder changed after this evaluation; it was evaluated again.');
+      const outdated = store.evaluations.get(cached.id);
+      if (outdated) bus.emit('evaluation.changed', outdated);
+    }
     const running = store.evaluations.findRunning(key, this.deps.pid);
     if (running) return running;
     const row = store.evaluations.insert({
@@ -396,6 +403,12 @@ function isFetchedCopy(c: Checkpoint, clusterRunDir: string | undefined): boolea
 export function preferredCheckpoint(list: readonly Checkpoint[]): Checkpoint | undefined {
   const newest = (kind: Checkpoint['kind']) => list.filter((c) => c.kind === kind).sort((a, b) => b.epoch - a.epoch || b.id - a.id)[0];
   return newest('best') ?? newest('latest') ?? newest('epoch');
+}
+
+/** Whether an image folder dataset's listing changed after `iso` (its folders' mtimes). */
+function folderChangedSince(dataset: DatasetSpecInput, iso: string): boolean {
+  if (dataset.kind !== 'imagefolder') return false;
+  return newestFolderMtime([join(dataset.root, 'train'), join(dataset.root, 'val')]) > Date.parse(iso);
 }
 
 /** JSON with sorted keys, so equal specs give equal cache keys. */

@@ -154,6 +154,11 @@ export class EvaluationsRepository {
     );
   }
 
+  /** A completed evaluation whose inputs changed since: failed with `reason`, so its key is free for a new one. */
+  outdate(id: number, reason: string): boolean {
+    return this.db.prepare(`UPDATE evaluations SET status = 'failed', error = ? WHERE id = ? AND status = 'completed'`).run(reason, id).changes === 1;
+  }
+
   fail(id: number, error: string, endedAt: string): boolean {
     return this.db.prepare(`UPDATE evaluations SET status = 'failed', error = ?, ended_at = ? WHERE id = ? AND status = 'running'`).run(error, endedAt, id).changes === 1;
   }
