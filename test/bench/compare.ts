@@ -315,6 +315,33 @@ export async function benchHyperparameterPage(page: Page): Promise<Record<string
   const kept = await page.getByTestId('hp-lines').getAttribute('data-kept');
   const tableAfter = await page.getByTestId('run-total').textContent();
   await page.getByTestId('hp-clear').click();
+  await page.getByTestId('run-total').filter({ hasText: new RegExp(`^${totalBefore}$`) }).waitFor();
+  await page.waitForTimeout(500);
+  // The same brush with the real mouse; the page notes when the button is released and when
+  // the lines and the table's total change (observers, no polling).
+  await page.evaluate(() => {
+    const w = window as unknown as { brushTimes: Record<string, number> };
+    w.brushTimes = {};
+    document.addEventListener('pointerup', () => (w.brushTimes.up ??= performance.now()), { capture: true, once: true });
+    const lines = document.querySelector('[data-testid=hp-lines]')!;
+    new MutationObserver(() => (w.brushTimes.lines ??= performance.now())).observe(lines, { attributeFilter: ['data-kept'] });
+    new MutationObserver(() => (w.brushTimes.table ??= performance.now())).observe(document.querySelector('[data-testid=run-total]')!, { childList: true, characterData: true, subtree: true });
+  });
+  await page.mouse.move(box.x + box.width / 2, box.y + 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.4, { steps: 8 });
+  await page.mouse.up();
+  await page.getByTestId('run-total').filter({ hasNotText: new RegExp(`^${totalBefore}$`) }).waitFor({ timeout: 30_000 });
+  const mouse = await page.evaluate(
+    () =>
+      new Promise<Record<string, number>>((r) =>
+        requestAnimationFrame(() => {
+          const t = (window as unknown as { brushTimes: Record<string, number> }).brushTimes;
+          r({ lines: t.lines! - t.up!, table: t.table! - t.up! });
+        }),
+      ),
+  );
+  await page.getByTestId('hp-clear').click();
   return {
     open_and_draw_ms: ms(opened.drawnAt),
     runs_values_requested_at_ms: ms(opened.requestAt),
@@ -323,6 +350,8 @@ export async function benchHyperparameterPage(page: Page): Promise<Record<string
     brush_drag_frame_ms: { median: ms(drag.median), p95: ms(drag.p95), max: ms(drag.max) },
     brush_release_to_lines_redrawn_ms: ms(drag.linesAt),
     brush_release_to_table_reloaded_ms: ms(drag.tableAt),
+    real_mouse_release_to_lines_ms: ms(mouse.lines!),
+    real_mouse_release_to_table_ms: ms(mouse.table!),
     table_runs_query_after_release_ms: drag.query.map((q) => ({ requested: ms(q.requestedAt), answered: ms(q.answeredAt) })),
     axes,
     brushed_axis: brushed,
@@ -330,7 +359,7 @@ export async function benchHyperparameterPage(page: Page): Promise<Record<string
     table_after_brush: tableAfter,
     load: load(),
     target_ms: 200,
-    note: 'open: in the page, from clicking Hyperparameters until all 5,000 lines and the scatter are drawn (runs.values request and answer times from the click; canvas_draw_ms: drawing both canvases); drag: pointer move to next frame; release: until the lines are redrawn with the kept runs, and until the runs table shows its new total',
+    note: 'open: in the page, from clicking Hyperparameters until all 5,000 lines and the scatter are drawn (runs.values request and answer times from the click; canvas_draw_ms: drawing both canvases); drag: pointer move to next frame; release (synthetic pointer events, polled each frame; and the same brush with the real mouse, seen by observers): until the lines are redrawn with the kept runs, and until the runs table shows its new total',
   };
 }
 
