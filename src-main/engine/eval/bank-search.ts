@@ -84,8 +84,6 @@ export class BankIndex {
     oneThread: boolean,
   ) {
     this.kernel = new BankScanKernel({ rows: size, dim, stride: codeStride(dim), maxQueries: QUERY_GROUP, outCapacity: OUT_CAPACITY });
-    // Started now, so that it is ready (and never waited for) by the first search.
-    this.helper = size >= MIN_SPLIT_ROWS && !oneThread ? BankScanHelper.start(this.kernel) : null;
     const stride = this.kernel.stride;
     const { codes, scale, res, norm } = this.kernel.bankViews();
     for (let start = 0; start < size; start += chunkRows) {
@@ -106,6 +104,9 @@ export class BankIndex {
       }
     }
     for (let row = 0; row < size; row++) if (Number.isNaN(res[row])) this.irregular.push(row);
+    // Started once the bank is coded (a load that throws leaves no thread behind); searches
+    // run on this thread alone until it reports ready, and never wait for its start.
+    this.helper = size >= MIN_SPLIT_ROWS && !oneThread && !cancelled() ? BankScanHelper.start(this.kernel) : null;
   }
 
   /**
