@@ -15,6 +15,7 @@ import {
 import type { ApiErrorPayload } from './api-error.ts';
 import { DoctorReportSchema, EvaluationProgressSchema, EvaluationSchema, HardwareSchema, RunTagSchema } from './domain.ts';
 import { RunsQueryInputSchema, RunsQueryResultSchema, RunsValuesInputSchema, RunsValuesResultSchema } from './run-table.ts';
+import { RunsListInputSchema, RunsListResultSchema } from './runs-list.ts';
 import { ClusterNameSchema, ClusterSchema, SlurmResourceOverridesSchema } from './cluster.ts';
 import { SweepAxisSchema } from './sweep.ts';
 import { CompareSeriesInputSchema, CompareSeriesResultSchema } from './compare-series.ts';
@@ -87,7 +88,11 @@ function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, s
 export const methods = {
   'system.info': method(Empty, SystemInfoSchema, 'Version, data folder and compute backends.'),
   'presets.list': method(Empty, z.array(PresetSchema), 'Presets of the paper recipes and the offline demo.'),
-  'runs.list': method(Empty, z.array(RunSummarySchema), 'All runs, newest first.'),
+  'runs.list': method(
+    RunsListInputSchema,
+    RunsListResultSchema,
+    'One page of runs, newest first: at most `limit` (200) older than the cursor `before`; the first page also holds every queued and running run. `total` counts all runs, `next` is the cursor of the following page (null at the end).',
+  ),
   'runs.query': method(
     RunsQueryInputSchema,
     RunsQueryResultSchema,

@@ -58,7 +58,7 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
   return {
     'system.info': () => ({ ...system, backends: [...system.backends], platform: process.platform }),
     'presets.list': () => s.presets.list(),
-    'runs.list': () => s.runs.list(),
+    'runs.list': (input) => s.runs.list(input),
     'runs.query': (input) => s.runTable.query(input),
     'runs.values': (input) => s.runTable.values(input),
     'runs.get': ({ id }) => s.runs.get(id),

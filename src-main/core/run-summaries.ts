@@ -1,5 +1,6 @@
 /** Builds the RunSummary the API and events carry from a row and its last metric values. */
 import type { RunSummary } from '../../shared/domain.ts';
+import { compareRunsNewestFirst, type RunsListCursor, type RunsListResult } from '../../shared/runs-list.ts';
 import type { RunRecord } from '../store/runs-repository.ts';
 import type { Store } from '../store/store.ts';
 
@@ -38,7 +39,18 @@ export function summarizeRuns(store: Store, ids: readonly string[]): Map<string,
   return new Map(store.runs.getMany(ids).map((r) => [r.id, toRunSummary(r, last.get(r.id) ?? {})]));
 }
 
-export function summarizeAllRuns(store: Store): RunSummary[] {
-  const last = store.metrics.lastValuesByRun();
-  return store.runs.list().map((r) => toRunSummary(r, last.get(r.id) ?? {}));
+/**
+ * One page of the runs list: `limit` runs older than `before`, newest first, and on the first
+ * page every queued and running run as well (the queue is shown and reordered in full).
+ */
+export function summarizeRunsPage(store: Store, input: { limit: number; before?: RunsListCursor | undefined }): RunsListResult {
+  const page = store.runs.listPage(input.limit, input.before);
+  const last = page.at(-1);
+  const next = page.length === input.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
+  const records = new Map(page.map((r) => [r.id, r]));
+  if (!input.before) for (const r of store.runs.listAllActive()) if (!records.has(r.id)) records.set(r.id, r);
+  const metrics = store.metrics.lastValuesByRun([...records.keys()]);
+  const runs = [...records.values()].map((r) => toRunSummary(r, metrics.get(r.id) ?? {}));
+  runs.sort(compareRunsNewestFirst);
+  return { runs, total: store.runs.count(), next };
 }

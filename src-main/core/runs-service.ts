@@ -15,7 +15,8 @@ import type { DatasetsService } from './datasets-service.ts';
 import type { EventBus } from './event-bus.ts';
 import type { RunIdGenerator } from './run-id.ts';
 import { assertResumeStartEpoch } from './run-resume.ts';
-import { summarizeAllRuns, summarizeRun, toRunSummary } from './run-summaries.ts';
+import { summarizeRun, summarizeRunsPage, toRunSummary } from './run-summaries.ts';
+import { RUNS_LIST_MAX, type RunsListCursor, type RunsListResult } from '../../shared/runs-list.ts';
 import type { Scheduler } from './scheduler.ts';
 import { newRunOf } from '../store/runs-repository.ts';
 import type { ClusterRunsService } from './clusters/cluster-runs-service.ts';
@@ -67,8 +68,8 @@ export class RunsService {
     return this.summary(id);
   }
 
-  list(): RunSummary[] {
-    return summarizeAllRuns(this.deps.store);
+  list(input: { limit: number; before?: RunsListCursor | undefined } = { limit: RUNS_LIST_MAX }): RunsListResult {
+    return summarizeRunsPage(this.deps.store, input);
   }
 
   summary(id: string): RunSummary {

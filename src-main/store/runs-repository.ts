@@ -127,11 +127,21 @@ export interface TransitionFields {
   epochsDone?: number;
 }
 
+/**
+ * Pages of the runs list, newest first: keyset pages walk the runs_by_created index
+ * (created_at DESC, id DESC), so no sort and no scan of the rows before the cursor.
+ */
+export const RUNS_PAGE_SQL = `SELECT ${COLUMNS} FROM runs ORDER BY created_at DESC, id DESC LIMIT ?`;
+export const RUNS_PAGE_BEFORE_SQL = `SELECT ${COLUMNS} FROM runs WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`;
+
 export class RunsRepository {
   private readonly insertStmt;
   private readonly getStmt;
   private readonly getManyStmt;
   private readonly listStmt;
+  private readonly pageStmt;
+  private readonly pageBeforeStmt;
+  private readonly activeAllStmt;
   private readonly configStmt;
   private readonly activeStmt;
   private readonly backendStmt;
@@ -149,6 +159,9 @@ export class RunsRepository {
     this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id = ?`);
     this.getManyStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id IN (SELECT value FROM json_each(?))`);
     this.listStmt = db.prepare(`SELECT ${COLUMNS} FROM runs ORDER BY created_at DESC, id DESC`);
+    this.pageStmt = db.prepare(RUNS_PAGE_SQL);
+    this.pageBeforeStmt = db.prepare(RUNS_PAGE_BEFORE_SQL);
+    this.activeAllStmt = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at DESC, id DESC`);
     this.configStmt = db.prepare(`SELECT config FROM runs WHERE id = ?`).pluck();
     // Runs on a cluster are followed through Slurm, not through local owners and queues.
     this.activeStmt = db.prepare(
@@ -181,6 +194,17 @@ export class RunsRepository {
   /** Newest first. */
   list(): RunRecord[] {
     return (this.listStmt.all() as RunRow[]).map(toRecord);
+  }
+
+  /** At most `limit` runs, newest first, older than `before` (by created_at, then id) when given. */
+  listPage(limit: number, before?: { createdAt: string; id: string }): RunRecord[] {
+    const rows = before ? this.pageBeforeStmt.all(before.createdAt, before.id, limit) : this.pageStmt.all(limit);
+    return (rows as RunRow[]).map(toRecord);
+  }
+
+  /** Queued and running runs, on a cluster too, newest first. */
+  listAllActive(): RunRecord[] {
+    return (this.activeAllStmt.all() as RunRow[]).map(toRecord);
   }
 
   /** The stored config JSON (parsed by the caller with the current schema). */

@@ -4,12 +4,7 @@
  * stores can keep them in shallow refs.
  */
 import type { LogEntry, MetricPoint, MetricSeries, RunSummary } from '../../shared/domain.ts';
-
-/** Newest first, as runs.list answers; ties broken by id so the order is stable. */
-export function compareRunsNewestFirst(a: RunSummary, b: RunSummary): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-}
+import { compareRunsNewestFirst } from '../../shared/runs-list.ts';
 
 export function upsertRun(list: readonly RunSummary[], run: RunSummary): RunSummary[] {
   const i = list.findIndex((r) => r.id === run.id);

@@ -1,5 +1,5 @@
 /**
- * Runs: the list, one run's detail, its series, log tail and live progress. Events are
+ * Runs: the list (paged: the newest runs and every active one, more on demand), one run's detail, its series, log tail and live progress. Events are
  * subscribed once (attach); metric points and log lines that arrive while a fetch is in
  * flight are buffered and merged after it, so nothing is lost and nothing is doubled.
  */
@@ -9,6 +9,7 @@ import type { EventPayload } from '../../shared/api.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import type { LogEntry, MetricPoint, MetricSeries, Progress, RunDetail, RunSummary } from '../../shared/domain.ts';
 import type { RunConfig } from '../../shared/run-config.ts';
+import { compareRunsNewestFirst, type RunsListCursor } from '../../shared/runs-list.ts';
 import { useApiClient } from '../api/client-holder.ts';
 import { appendLogs, laterSnapshot, mergeMetricPoints, mergeRunList, seriesFromList, upsertRun } from './run-merge.ts';
 
@@ -26,6 +27,11 @@ export const useRunsStore = defineStore('runs', () => {
   const listLoaded = ref(false);
   const listLoading = ref(false);
   const listError = ref<ApiError | null>(null);
+  /** Where the loaded pages end (null: at the oldest run); older runs known from events or details are not listed. */
+  const listNext = ref<RunsListCursor | null>(null);
+  /** All stored runs, as the last page said, kept up with created and removed runs. */
+  const listTotal = ref(0);
+  const listLoadingMore = ref(false);
 
   const details = shallowRef<Record<string, RunDetail>>({});
   const detailErrors = shallowRef<Record<string, ApiError>>({});
@@ -39,6 +45,13 @@ export const useRunsStore = defineStore('runs', () => {
   const pendingLogs = new Map<string, LogEntry[]>();
   let attached = false;
 
+  /** What the runs list shows: the loaded pages, newest first, and every queued or running run. */
+  const listedRuns = computed(() => {
+    const end = listNext.value;
+    if (!end) return runs.value;
+    return runs.value.filter((r) => r.status === 'queued' || r.status === 'running' || compareRunsNewestFirst(r, end) <= 0);
+  });
+
   const selectedSummary = computed(() => runs.value.find((r) => r.id === selectedId.value) ?? null);
   const selectedDetail = computed(() => (selectedId.value ? details.value[selectedId.value] ?? null : null));
 
@@ -47,6 +60,9 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   function applySummary(run: RunSummary) {
+    const newest = runs.value[0];
+    // A run newer than every known one is a new run; an older one unseen so far is only now loaded.
+    if (listLoaded.value && !runs.value.some((r) => r.id === run.id) && (!newest || compareRunsNewestFirst(run, newest) < 0)) listTotal.value++;
     runs.value = upsertRun(runs.value, run);
     const d = details.value[run.id];
     if (d) details.value = { ...details.value, [run.id]: { ...d, ...run, config: d.config } };
@@ -116,18 +132,40 @@ export const useRunsStore = defineStore('runs', () => {
     if (id) await loadRun(id);
   }
 
+  /** Loads the first page (the newest runs and every active one); the list shows that page again. */
   async function loadList() {
     listLoading.value = true;
     try {
-      const list = await api.call('runs.list', {});
+      const page = await api.call('runs.list', {});
       // events may have arrived while the call was in flight: keep whichever snapshot is further along
-      runs.value = mergeRunList(list, runs.value);
+      runs.value = mergeRunList(page.runs, runs.value);
+      listNext.value = page.next;
+      listTotal.value = page.total;
       listLoaded.value = true;
       listError.value = null;
     } catch (err) {
       listError.value = ApiError.from(err);
     } finally {
       listLoading.value = false;
+    }
+  }
+
+  /** Loads the page after the loaded ones; a call while one is in flight does nothing. */
+  async function loadMore() {
+    const before = listNext.value;
+    if (!before || listLoadingMore.value) return;
+    listLoadingMore.value = true;
+    try {
+      const page = await api.call('runs.list', { before });
+      runs.value = mergeRunList(page.runs, runs.value);
+      // Unless a first-page reload meanwhile reset the end, the list now ends after this page.
+      if (listNext.value && compareRunsNewestFirst(listNext.value, before) === 0) listNext.value = page.next;
+      listTotal.value = page.total;
+      listError.value = null;
+    } catch (err) {
+      listError.value = ApiError.from(err);
+    } finally {
+      listLoadingMore.value = false;
     }
   }
 
@@ -198,6 +236,7 @@ export const useRunsStore = defineStore('runs', () => {
 
   /** Drops a deleted (or removed-from-queue) run from everything the store holds. */
   function forget(id: string) {
+    if (runs.value.some((r) => r.id === id)) listTotal.value = Math.max(0, listTotal.value - 1);
     runs.value = runs.value.filter((r) => r.id !== id);
     if (details.value[id]) {
       const { [id]: _gone, ...rest } = details.value;
@@ -235,6 +274,10 @@ export const useRunsStore = defineStore('runs', () => {
     listLoaded,
     listLoading,
     listError,
+    listNext,
+    listTotal,
+    listLoadingMore,
+    listedRuns,
     details,
     detailErrors,
     progress,
@@ -247,6 +290,7 @@ export const useRunsStore = defineStore('runs', () => {
     attach,
     resync,
     loadList,
+    loadMore,
     loadDetail,
     loadMetrics,
     loadLogs,

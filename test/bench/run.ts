@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- SECTION...]`: prints one JSON object of benchmark figures.
- * Sections: demo (default), engine, data, store, checkpoint, compare, gallery, cluster (needs the one-node Slurm cluster), all. Figures are printed, never asserted:
+ * Sections: demo (default), engine, data, store, checkpoint, compare, runs-list, gallery, cluster (needs the one-node Slurm cluster), all. Figures are printed, never asserted:
  * machines here are too noisy for timed tests. `gpu [--tiny]` is a section of its own
  * (test/bench/gpu.ts): one JSON line for a machine with a GPU.
  */
@@ -11,8 +11,8 @@ import { startWorkerEntryThread } from '../../src-main/workers/worker-entry.ts';
 // The engine runs in this process as it does in a job's worker thread: with its threads.
 provideThreadStarter(startWorkerEntryThread);
 
-type Section = 'demo' | 'engine' | 'data' | 'store' | 'checkpoint' | 'compare' | 'gallery' | 'cluster';
-const ALL: Section[] = ['demo', 'engine', 'data', 'store', 'checkpoint', 'compare', 'gallery', 'cluster'];
+type Section = 'demo' | 'engine' | 'data' | 'store' | 'checkpoint' | 'compare' | 'runs-list' | 'gallery' | 'cluster';
+const ALL: Section[] = ['demo', 'engine', 'data', 'store', 'checkpoint', 'compare', 'runs-list', 'gallery', 'cluster'];
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 if (args[0] === 'gpu') {
@@ -101,6 +101,7 @@ const runners: Record<Section, () => Promise<unknown>> = {
   store: async () => (await import('./store.ts')).benchStore(),
   checkpoint: async () => (await import('./checkpoint.ts')).benchCheckpoint(),
   compare: async () => (await import('./compare.ts')).benchCompare(),
+  'runs-list': async () => (await import('./runs-list.ts')).benchRunsList(),
   gallery: async () => (await import('./gallery.ts')).benchGallery(),
   cluster: async () => (await import('./cluster.ts')).benchCluster(),
 };

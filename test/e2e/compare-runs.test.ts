@@ -36,7 +36,7 @@ async function trainVariants(): Promise<string[]> {
   }
   const deadline = Date.now() + 300_000;
   for (;;) {
-    const runs = await app.call('runs.list', {});
+    const { runs } = await app.call('runs.list', {});
     const mine = runs.filter((r) => ids.includes(r.id));
     if (mine.every((r) => r.status === 'completed')) break;
     const bad = mine.find((r) => r.status === 'failed' || r.status === 'cancelled');

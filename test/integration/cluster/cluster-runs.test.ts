@@ -177,7 +177,7 @@ test('bad input leaves nothing half-submitted: unknown partition, unreachable ho
   const core = t.core;
   try {
     await registerLocal(core);
-    const before = (await call(core, 'runs.list', {})).length;
+    const before = (await call(core, 'runs.list', {})).total;
     await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'local', resources: { partition: 'gpu-huge' } }), /resources\.partition: "gpu-huge" is not a partition of cluster local; it has: debug/);
     await call(core, 'clusters.add', { name: 'far', route: { kind: 'ssh', target: '127.0.0.1', port: 1, options: ['-o', 'ConnectTimeout=2'] }, workDir, defaults: { gpus: 0, cpus: 1 }, autoResubmit: 0 });
     await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'far' }), /Cluster far \(ssh 127\.0\.0\.1\) cannot be reached.*nothing was submitted/);
@@ -199,7 +199,7 @@ test('bad input leaves nothing half-submitted: unknown partition, unreachable ho
     mkdirSync(bare);
     await registerLocal(core, 'bare', { workDir: bare });
     await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'bare' }), /app is not installed on cluster bare .*snca cluster check bare --install/);
-    assert.equal((await call(core, 'runs.list', {})).length, before, 'no run was stored');
+    assert.equal((await call(core, 'runs.list', {})).total, before, 'no run was stored');
     await assert.rejects(call(core, 'runs.submit', { config: demoConfig(), cluster: 'nowhere' }), /Cluster "nowhere" was not found/);
 
     const checks = await call(core, 'clusters.check', { name: 'bare', install: false });
@@ -244,7 +244,7 @@ test('the CLI registers a cluster and submits to it: snca cluster add, snca trai
   const t = await openClusterCore(home);
   const core = t.core;
   try {
-    const runs = await call(core, 'runs.list', {});
+    const { runs } = await call(core, 'runs.list', {});
     assert.equal(runs.length, 2);
     for (const r of runs) {
       const detail = (await call(core, 'runs.cluster', { id: r.id }))!;

@@ -161,7 +161,7 @@ test('create, list, get over HTTP, with the run events arriving on the WebSocket
     const kinds = new Set(events.map((e) => e.event));
     for (const k of ['run.changed', 'run.progress', 'run.metrics', 'run.log']) assert.ok(kinds.has(k as EventEnvelope['event']), k);
     const list = await call('runs.list', {});
-    assert.ok((list.body.result as { id: string; status: string }[]).some((r) => r.id === id && r.status === 'completed'));
+    assert.ok((list.body.result as { runs: { id: string; status: string }[] }).runs.some((r) => r.id === id && r.status === 'completed'));
     const detail = await call('runs.get', { id });
     assert.equal((detail.body.result as { config: { name: string } }).config.name, 'over http');
     const metrics = await call('runs.metrics', { id, keys: ['loss'], maxPoints: 4 });

@@ -26,7 +26,7 @@ test('the store loads the addon it is given (nativeBinding); a missing one fails
     assert.deepEqual(db.prepare('SELECT 1 + 1 AS two').get(), { two: 2 });
     db.close();
     const core = await createCore({ home: join(tmp.dir, 'home'), sqliteBinding: nodeBuild, diagnostics: () => {} });
-    assert.deepEqual(core.runs.list(), []);
+    assert.deepEqual(core.runs.list().runs, []);
     await core.close();
     assert.throws(() => openDatabase(join(tmp.dir, 'b.db'), { nativeBinding: join(tmp.dir, 'missing.node') }), /Could not open the database .*b\.db/);
   } finally {

@@ -89,7 +89,7 @@ test('every reference flag lands in its config field (through the real command l
     const t = await startTestCore('completing', { home: tmp.dir, adoptQueued: false });
     const { core } = t;
     try {
-      const [run] = core.runs.list();
+      const [run] = core.runs.list().runs;
       const c = core.runs.get(run!.id).config;
       assert.deepEqual(c.dataset, { kind: 'cifar10', root: data });
       assert.equal(c.preset, 'cifar10-paper');

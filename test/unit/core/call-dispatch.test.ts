@@ -86,11 +86,15 @@ test('defaults are applied before the handler; missing input means {}', async ()
       seen = input;
       return [];
     },
-    'runs.list': () => [],
+    'runs.list': (input) => {
+      seen = input;
+      return { runs: [], total: 0, next: null };
+    },
   });
   assert.deepEqual(await dispatchCall(h, 'runs.logs', { id: 'r1' }), { ok: true, result: [] });
   assert.deepEqual(seen, { id: 'r1', afterId: 0, limit: 500 });
-  assert.deepEqual(await dispatchCall(h, 'runs.list', undefined), { ok: true, result: [] });
+  assert.deepEqual(await dispatchCall(h, 'runs.list', undefined), { ok: true, result: { runs: [], total: 0, next: null } });
+  assert.deepEqual(seen, { limit: 200 });
 });
 
 test('ApiErrors keep their code; other throws become internal; invalid outputs are caught', async () => {

@@ -23,7 +23,7 @@ function cifarConfig(root: string): RunConfig {
 }
 
 async function refusedWithoutWriting(config: unknown): Promise<string> {
-  const before = t.core.runs.list().length;
+  const before = t.core.runs.list().runs.length;
   const events = t.events.length;
   const r = await dispatchCall(t.core.handlers, 'runs.create', { config });
   assert.equal(r.ok, false);
@@ -31,7 +31,7 @@ async function refusedWithoutWriting(config: unknown): Promise<string> {
   assert.equal(r.error.code, 'invalid_input');
   const issue = r.error.issues?.find((i) => i.path === 'config.dataset.root');
   assert.ok(issue, JSON.stringify(r.error));
-  assert.equal(t.core.runs.list().length, before, 'no run stored');
+  assert.equal(t.core.runs.list().runs.length, before, 'no run stored');
   assert.equal(t.events.length, events, 'no event published');
   return issue.message;
 }
@@ -104,10 +104,10 @@ test('runs.create accepts a valid CIFAR folder; datasets.validate summarises it'
   const v = await dispatchCall(t.core.handlers, 'datasets.validate', { spec: { kind: 'cifar10', root } });
   assert.ok(v.ok);
   assert.deepEqual(v.result, { ok: true, message: null, path: null, summary: { kind: 'cifar10', dir, format: 'binary', classes: 10, trainCount: 20, valCount: 6 } });
-  const before = t.core.runs.list().length;
+  const before = t.core.runs.list().runs.length;
   const r = await dispatchCall(t.core.handlers, 'runs.create', { config: cifarConfig(root) });
   assert.ok(r.ok, JSON.stringify(r));
-  assert.equal(t.core.runs.list().length, before + 1);
+  assert.equal(t.core.runs.list().runs.length, before + 1);
   await t.core.runs.whenEnded((r.result as { id: string }).id);
 });
 

@@ -32,7 +32,7 @@ test('RunsService.create itself refuses a missing dataset folder, naming config.
       e.issues[0]!.path === 'config.dataset.root' &&
       e.issues[0]!.message.includes(missing),
   );
-  assert.deepEqual(t.core.runs.list(), []);
+  assert.deepEqual(t.core.runs.list().runs, []);
   assert.equal(t.events.length, events);
 });
 
@@ -55,5 +55,5 @@ test('Core.call goes through the dispatch: the contract validates the input and 
   assert.equal(created.name, 'through call');
   const ended = await t.core.runs.whenEnded(created.id);
   assert.equal(ended.status, 'completed');
-  assert.deepEqual((await t.core.call('runs.list', {})).map((r) => r.id), [created.id]);
+  assert.deepEqual((await t.core.call('runs.list', {})).runs.map((r) => r.id), [created.id]);
 });

@@ -65,7 +65,7 @@ test('invalid configs are refused naming the field; nothing is stored', { timeou
       (e: unknown) => e instanceof ApiError && e.code === 'invalid_input' && e.issues?.[0]?.path === 'config.batchSize',
     );
     await assert.rejects(() => t.core.runs.create('nonsense'), (e: unknown) => e instanceof ApiError && e.code === 'invalid_input');
-    assert.deepEqual(t.core.runs.list(), []);
+    assert.deepEqual(t.core.runs.list().runs, []);
   } finally {
     await t.dispose();
   }

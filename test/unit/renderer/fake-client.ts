@@ -3,6 +3,8 @@ import type { EventName, EventPayload, MethodInput, MethodName, MethodOutput } f
 import type { ConnectionState, FileToPlace, RendererApiClient } from '../../../src-renderer/api/client-types.ts';
 import type { PlacedFile, UploadKind, UploadProgress } from '../../../shared/uploads.ts';
 import { EventHub } from '../../../src-renderer/api/event-hub.ts';
+import type { RunSummary } from '../../../shared/domain.ts';
+import type { RunsListCursor, RunsListResult } from '../../../shared/runs-list.ts';
 
 type Responder = (input: unknown) => unknown;
 
@@ -69,4 +71,9 @@ export function deferred<T>() {
   let resolve!: (v: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** A runs.list answer holding `runs` (the whole list unless `next` says a page follows). */
+export function listPage(runs: RunSummary[], next: RunsListCursor | null = null, total = runs.length): RunsListResult {
+  return { runs, total, next };
 }

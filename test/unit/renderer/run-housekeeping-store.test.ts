@@ -5,7 +5,7 @@ import type { RunSummary } from '../../../shared/domain.ts';
 import { setApiClient } from '../../../src-renderer/api/client-holder.ts';
 import { formatBytes, movedOrder, queuedInOrder, useRunHousekeepingStore } from '../../../src-renderer/stores/run-housekeeping.ts';
 import { useRunsStore } from '../../../src-renderer/stores/runs.ts';
-import { FakeClient } from './fake-client.ts';
+import { FakeClient, listPage } from './fake-client.ts';
 
 function summary(id: string, patch: Partial<RunSummary> = {}): RunSummary {
   return {
@@ -38,7 +38,7 @@ test('move calls runs.reorder and applies the answer; run.removed drops a run; r
   const runs = useRunsStore();
   const hk = useRunHousekeepingStore();
   runs.attach();
-  client.respond('runs.list', () => [summary('a', { queuePosition: 1 }), summary('b', { queuePosition: 2 }), summary('r', { status: 'running', epochsDone: 3, version: 5 })]);
+  client.respond('runs.list', () => listPage([summary('a', { queuePosition: 1 }), summary('b', { queuePosition: 2 }), summary('r', { status: 'running', epochsDone: 3, version: 5 })]));
   await runs.loadList();
   client.respond('runs.reorder', ({ ids }) => ids.map((id, i) => summary(id, { queuePosition: i + 1 })));
   await hk.move('b', -1);

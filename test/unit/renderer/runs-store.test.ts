@@ -5,7 +5,8 @@ import type { LogEntry, MetricPoint, MetricSeries, RunDetail, RunSummary } from 
 import { PRESETS, RunConfigSchema } from '../../../shared/run-config.ts';
 import { setApiClient } from '../../../src-renderer/api/client-holder.ts';
 import { useRunsStore } from '../../../src-renderer/stores/runs.ts';
-import { deferred, FakeClient } from './fake-client.ts';
+import type { RunsListResult } from '../../../shared/runs-list.ts';
+import { deferred, FakeClient, listPage } from './fake-client.ts';
 
 const config = RunConfigSchema.parse(PRESETS[0].config);
 
@@ -69,7 +70,7 @@ test('points of runs whose series are not loaded are ignored (fetched whole when
 test('run.changed inserts and updates rows and the loaded detail, keeping its config', async () => {
   const store = useRunsStore();
   store.attach();
-  client.respond('runs.list', () => [summary()]);
+  client.respond('runs.list', () => listPage([summary()]));
   await store.loadList();
   client.emit('run.changed', summary({ id: 'r2', createdAt: '2025-02-01T00:00:00.000Z', status: 'queued' }));
   assert.deepEqual(store.runs.map((r) => r.id), ['r2', 'r1']);
@@ -85,11 +86,11 @@ test('run.changed inserts and updates rows and the loaded detail, keeping its co
 test('a list answer that raced a completion event does not roll the run back', async () => {
   const store = useRunsStore();
   store.attach();
-  const answer = deferred<RunSummary[]>();
+  const answer = deferred<RunsListResult>();
   client.respond('runs.list', () => answer.promise);
   const loading = store.loadList();
   client.emit('run.changed', summary({ status: 'completed', epochsDone: 5, version: 6 }));
-  answer.resolve([summary({ status: 'running', epochsDone: 4, version: 5 })]);
+  answer.resolve(listPage([summary({ status: 'running', epochsDone: 4, version: 5 })]));
   await loading;
   assert.equal(store.runs[0].status, 'completed');
 });
@@ -130,7 +131,7 @@ test('create adds the run to the list right away', async () => {
 test('after the event link comes back the list and the open run are reloaded', async () => {
   const store = useRunsStore();
   store.attach();
-  client.respond('runs.list', () => [summary()]);
+  client.respond('runs.list', () => listPage([summary()]));
   client.respond('runs.get', () => detail());
   client.respond('runs.metrics', () => []);
   client.respond('runs.logs', () => []);
@@ -175,7 +176,7 @@ test('a runs.create answer arriving after the run started keeps it running', asy
 test('resume shows the run queued again though it had failed, and reloads its series', async () => {
   const store = useRunsStore();
   store.attach();
-  client.respond('runs.list', () => [summary({ status: 'failed', epochsDone: 3, error: 'boom', version: 8 })]);
+  client.respond('runs.list', () => listPage([summary({ status: 'failed', epochsDone: 3, error: 'boom', version: 8 })]));
   await store.loadList();
   client.respond('runs.resume', () => summary({ status: 'queued', epochsDone: 3, version: 9 }));
   client.respond('runs.metrics', () => [{ key: 'loss', step: [1, 2, 3], epoch: [1, 2, 3], value: [3, 2, 1] }]);
@@ -188,17 +189,56 @@ test('resume shows the run queued again though it had failed, and reloads its se
 test('after a reconnect the list shows a run another window resumed, and an interrupted run reclaimed', async () => {
   const store = useRunsStore();
   store.attach();
-  client.respond('runs.list', () => [
+  client.respond('runs.list', () => listPage([
     summary({ id: 'a', status: 'cancelled', version: 4 }),
     summary({ id: 'b', status: 'interrupted', createdAt: '2025-01-02T00:00:00.000Z', version: 5 }),
-  ]);
+  ]));
   await store.loadList();
   client.setConnection('reconnecting');
-  client.respond('runs.list', () => [
+  client.respond('runs.list', () => listPage([
     summary({ id: 'a', status: 'queued', version: 12 }),
     summary({ id: 'b', status: 'running', createdAt: '2025-01-02T00:00:00.000Z', version: 11 }),
-  ]);
+  ]));
   client.setConnection('open');
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(store.runs.map((r) => [r.id, r.status]), [['b', 'running'], ['a', 'queued']]);
+});
+
+test('the list shows the loaded page and active runs; Show more loads the next page; events for runs outside the page', async () => {
+  const store = useRunsStore();
+  store.attach();
+  const at = (day: number) => `2025-01-${String(day).padStart(2, '0')}T00:00:00.000Z`;
+  const ended = (id: string, day: number) => summary({ id, createdAt: at(day), status: 'completed' });
+  // First page: the two newest runs and an old queued run; 5 runs in all.
+  client.respond('runs.list', () => listPage([ended('e', 5), ended('d', 4), summary({ id: 'q', createdAt: at(1), status: 'queued', queuePosition: 1 })], { createdAt: at(4), id: 'd' }, 5));
+  await store.loadList();
+  assert.deepEqual(store.listedRuns.map((r) => r.id), ['e', 'd', 'q']);
+  assert.equal(store.listTotal, 5);
+  // An old ended run outside the page changes (renamed in another window): known, not listed.
+  client.emit('run.changed', { ...ended('b', 2), name: 'renamed', version: 3 });
+  assert.equal(store.summaryOf('b')?.name, 'renamed');
+  assert.deepEqual(store.listedRuns.map((r) => r.id), ['e', 'd', 'q']);
+  assert.equal(store.listTotal, 5, 'an old run seen first through an event is not a new run');
+  // An old run resumed elsewhere is queued: listed with the active runs.
+  client.emit('run.changed', summary({ id: 'c', createdAt: at(3), status: 'queued', queuePosition: 2, version: 4 }));
+  assert.deepEqual(store.listedRuns.map((r) => r.id), ['e', 'd', 'c', 'q']);
+  // A new run is listed first and counted.
+  client.emit('run.changed', summary({ id: 'f', createdAt: at(6), status: 'queued', queuePosition: 3 }));
+  assert.deepEqual(store.listedRuns.map((r) => r.id), ['f', 'e', 'd', 'c', 'q']);
+  assert.equal(store.listTotal, 6);
+  // Show more: the page after the cursor; the list then reaches the oldest run.
+  client.respond('runs.list', (input) => {
+    assert.deepEqual(input, { before: { createdAt: at(4), id: 'd' } });
+    return listPage([summary({ id: 'c', createdAt: at(3), status: 'queued', queuePosition: 2, version: 4 }), ended('b', 2), summary({ id: 'q', createdAt: at(1), status: 'queued', queuePosition: 1 }), ended('a', 1)], null, 6);
+  });
+  await store.loadMore();
+  assert.deepEqual(store.listedRuns.map((r) => r.id), ['f', 'e', 'd', 'c', 'b', 'q', 'a']);
+  assert.equal(store.listedRuns.find((r) => r.id === 'b')?.name, 'renamed', 'the later snapshot (the event) is kept');
+  assert.equal(store.listNext, null);
+  // Reopening the list loads the first page again and shows only it (and the active runs).
+  client.respond('runs.list', () => listPage([summary({ id: 'f', createdAt: at(6), status: 'queued', queuePosition: 3 }), ended('e', 5)], { createdAt: at(5), id: 'e' }, 6));
+  await store.loadList();
+  assert.deepEqual(store.listedRuns.map((r) => r.id), ['f', 'e', 'c', 'q']);
+  client.emit('run.removed', { id: 'e' });
+  assert.equal(store.listTotal, 5);
 });
