@@ -44,3 +44,27 @@ test('snca runs --where filters with the runs query language; a bad query exits 
     tmp.cleanup();
   }
 });
+
+test('snca runs lists every run, newest first, through as many runs.list pages as it takes', async () => {
+  const tmp = makeTempDir();
+  try {
+    const store = openStore(dataPaths(tmp.dir).database);
+    store.transaction(() => {
+      for (let i = 0; i < 450; i++) {
+        const id = `r${String(i).padStart(3, '0')}`;
+        store.runs.insert(newRun(id, { name: id, createdAt: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString() }));
+        // r007 stays queued: on the first page as an active run and in its place on the third.
+        if (id !== 'r007') store.runs.transition(id, ['queued'], 'completed');
+      }
+    });
+    store.close();
+    const ctx = recordingContext({ home: tmp.dir });
+    assert.equal(await runCli(['runs', '--json'], ctx), 0);
+    const ids = (JSON.parse(ctx.out()) as { id: string }[]).map((r) => r.id);
+    assert.equal(ids.length, 450);
+    assert.equal(new Set(ids).size, 450, 'no run twice');
+    assert.deepEqual([ids[0], ids[442], ids[449]], ['r449', 'r007', 'r000']);
+  } finally {
+    tmp.cleanup();
+  }
+});
