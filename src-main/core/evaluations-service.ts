@@ -40,7 +40,7 @@ import { startEvaluationJob, type EvaluationJobHandle, type EvaluationOutcome } 
 import { DEFAULT_JOB_TIMING, type JobTiming } from './jobs/job-supervisor.ts';
 import { pinningFor } from './scheduling/device-pinning.ts';
 import { DeviceSlots, type Slot } from './scheduling/device-slots.ts';
-import { newestFolderMtime } from '../engine/data/image-folder-fingerprint.ts';
+import { imageFolderFingerprint } from '../engine/data/image-folder-fingerprint.ts';
 
 export interface EvaluationsDeps {
   store: Store;
@@ -139,19 +139,14 @@ export class EvaluationsService {
     const key: EvaluationKey = {
       checkpointSha256: target.sha256,
       datasetJson: canonicalJson(dataset),
+      datasetState: datasetStateOf(dataset),
       k: req.k ?? 30,
       sigma: req.sigma ?? defaults.sigma,
       recomputeMemory: req.recomputeMemory ?? false,
     };
     const { store, bus } = this.deps;
     const cached = store.evaluations.findCompleted(key);
-    if (cached) {
-      if (!folderChangedSince(dataset, cached.createdAt)) return { ...cached, reused: true };
-      // An image folder changed since (images or classes added, removed, moved) has other labels and images.
-      store.evaluations.outdate(cached.id, 'Outdated: the dataset folder changed after this evaluation; it was evaluated again.');
-      const outdated = store.evaluations.get(cached.id);
-      if (outdated) bus.emit('evaluation.changed', outdated);
-    }
+    if (cached) return { ...cached, reused: true };
     const running = store.evaluations.findRunning(key, this.deps.pid);
     if (running) return running;
     const row = store.evaluations.insert({
@@ -405,10 +400,14 @@ export function preferredCheckpoint(list: readonly Checkpoint[]): Checkpoint | u
   return newest('best') ?? newest('latest') ?? newest('epoch');
 }
 
-/** Whether an image folder dataset's listing changed after `iso` (its folders' mtimes). */
-function folderChangedSince(dataset: DatasetSpecInput, iso: string): boolean {
-  if (dataset.kind !== 'imagefolder') return false;
-  return newestFolderMtime([join(dataset.root, 'train'), join(dataset.root, 'val')]) > Date.parse(iso);
+/**
+ * The state of a dataset's files that its spec does not name: an image folder is listed
+ * afresh by every evaluation, so its fingerprint (class folders and their mtimes) is part of
+ * the cache key, and an evaluation of the folder as it was is not reused once images or
+ * classes were added, removed or moved. MNIST and CIFAR are fixed files: ''.
+ */
+function datasetStateOf(dataset: DatasetSpecInput): string {
+  return dataset.kind === 'imagefolder' ? imageFolderFingerprint([join(dataset.root, 'train'), join(dataset.root, 'val')]) : '';
 }
 
 /** JSON with sorted keys, so equal specs give equal cache keys. */

@@ -1,6 +1,7 @@
 /**
  * Evaluation records: one row per weighted-kNN evaluation of a checkpoint. A completed row
- * is the cache entry for its key (checkpoint sha256, dataset JSON, K, sigma, recompute);
+ * is the cache entry for its key (checkpoint sha256, dataset JSON, dataset state, K, sigma,
+ * recompute);
  * the partial unique index keeps at most one completed row per key.
  */
 import { z } from 'zod';
@@ -11,6 +12,8 @@ export interface EvaluationKey {
   checkpointSha256: string;
   /** Canonical JSON of the dataset spec. */
   datasetJson: string;
+  /** The state of the dataset's files (an image folder's fingerprint), '' where it cannot change. */
+  datasetState: string;
   k: number;
   sigma: number;
   recomputeMemory: boolean;
@@ -108,8 +111,8 @@ function toEvaluation(row: EvaluationRow): Evaluation {
   };
 }
 
-const KEY_WHERE = 'checkpoint_sha256 = ? AND dataset = ? AND k = ? AND sigma = ? AND recompute_memory = ?';
-const keyValues = (k: EvaluationKey) => [k.checkpointSha256, k.datasetJson, k.k, k.sigma, k.recomputeMemory ? 1 : 0] as const;
+const KEY_WHERE = 'checkpoint_sha256 = ? AND dataset = ? AND dataset_state = ? AND k = ? AND sigma = ? AND recompute_memory = ?';
+const keyValues = (k: EvaluationKey) => [k.checkpointSha256, k.datasetJson, k.datasetState, k.k, k.sigma, k.recomputeMemory ? 1 : 0] as const;
 
 export class EvaluationsRepository {
   constructor(private readonly db: Db) {}
@@ -117,8 +120,8 @@ export class EvaluationsRepository {
   insert(e: NewEvaluation): Evaluation {
     const info = this.db
       .prepare(`INSERT INTO evaluations (run, checkpoint_id, checkpoint_path, checkpoint_sha256, checkpoint_epoch, dataset, k, sigma,
-        recompute_memory, status, created_at, owner_pid, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`)
-      .run(e.runId, e.checkpointId, e.checkpointPath, e.checkpointSha256, e.checkpointEpoch, e.datasetJson, e.k, e.sigma, e.recomputeMemory ? 1 : 0, e.createdAt, e.ownerPid, e.modelId ?? null);
+        recompute_memory, status, created_at, owner_pid, model, dataset_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`)
+      .run(e.runId, e.checkpointId, e.checkpointPath, e.checkpointSha256, e.checkpointEpoch, e.datasetJson, e.k, e.sigma, e.recomputeMemory ? 1 : 0, e.createdAt, e.ownerPid, e.modelId ?? null, e.datasetState);
     return this.get(Number(info.lastInsertRowid))!;
   }
 
@@ -152,11 +155,6 @@ export class EvaluationsRepository {
           wall_seconds = ?, backend = ?, ended_at = ?, error = NULL WHERE id = ? AND status = 'running'`)
         .run(r.top1, r.top5, r.nnTop1, r.samples, JSON.stringify(r.perClass), JSON.stringify(r.confusion), r.wallSeconds, r.backend, endedAt, id).changes === 1
     );
-  }
-
-  /** A completed evaluation whose inputs changed since: failed with `reason`, so its key is free for a new one. */
-  outdate(id: number, reason: string): boolean {
-    return this.db.prepare(`UPDATE evaluations SET status = 'failed', error = ? WHERE id = ? AND status = 'completed'`).run(reason, id).changes === 1;
   }
 
   fail(id: number, error: string, endedAt: string): boolean {

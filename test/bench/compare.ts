@@ -130,7 +130,7 @@ export async function seedEvaluations(store: Store, home: string, images: number
     sgd.dispose();
     const c = store.checkpoints.record('ckpt-run', w!, new Date().toISOString());
     const e = store.evaluations.insert({
-      checkpointSha256: c.sha256, datasetJson, k, sigma: effectiveSigma(config), recomputeMemory: false,
+      checkpointSha256: c.sha256, datasetJson, datasetState: '', k, sigma: effectiveSigma(config), recomputeMemory: false,
       runId: 'ckpt-run', checkpointId: c.id, checkpointPath: c.path, checkpointEpoch: epoch, createdAt: 'x', ownerPid: process.pid,
     });
     const trueLabels = Int32Array.from({ length: images }, (_, i) => i % classes);

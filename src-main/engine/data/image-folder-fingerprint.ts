@@ -44,31 +44,6 @@ export function imageFolderFingerprint(folders: readonly string[]): string {
 }
 
 /**
- * The newest mtime (ms) of `folders` and their class folders: a result derived from their
- * listing before that time is stale. -Infinity when none can be read.
- */
-export function newestFolderMtime(folders: readonly string[]): number {
-  let newest = -Infinity;
-  for (const folder of folders) {
-    const root = resolve(folder);
-    try {
-      newest = Math.max(newest, statSync(root).mtimeMs);
-      for (const e of readdirSync(root, { withFileTypes: true })) {
-        if (!e.isDirectory() && !e.isSymbolicLink()) continue;
-        try {
-          newest = Math.max(newest, statSync(resolve(root, e.name)).mtimeMs);
-        } catch {
-          // a dangling link
-        }
-      }
-    } catch {
-      // missing: nothing newer
-    }
-  }
-  return newest;
-}
-
-/**
  * Fingerprints remembered for `ttlMs` (a gallery asks for one per search, and a folder of
  * 1,000 classes takes some milliseconds to stat), so a change is seen within that time.
  */

@@ -12,6 +12,7 @@ import { up as up0009 } from './0009-cluster-evaluations.ts';
 import { up as up0010 } from './0010-run-table-side-tables.ts';
 import { up as up0011 } from './0011-evaluation-models.ts';
 import { up as up0012 } from './0012-metric-block-levels.ts';
+import { up as up0013 } from './0013-evaluation-dataset-state.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001-runs', up: up0001 },
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: '0010-run-table-side-tables', up: up0010 },
   { version: 11, name: '0011-evaluation-models', up: up0011 },
   { version: 12, name: '0012-metric-block-levels', up: up0012 },
+  { version: 13, name: '0013-evaluation-dataset-state', up: up0013 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -36,7 +36,7 @@ test('snca eval RUN prints top-1 / top-5 of a stored evaluation with the same ke
     bank.dispose();
     sgd.dispose();
     const ckpt = store.checkpoints.record('r1', w!, new Date().toISOString());
-    const key = { checkpointSha256: w!.sha256, datasetJson: canonicalJson(config.dataset), k: 30, sigma: effectiveSigma(config), recomputeMemory: false };
+    const key = { checkpointSha256: w!.sha256, datasetJson: canonicalJson(config.dataset), datasetState: '', k: 30, sigma: effectiveSigma(config), recomputeMemory: false };
     const row = store.evaluations.insert({ ...key, runId: 'r1', checkpointId: ckpt.id, checkpointPath: w!.path, checkpointEpoch: 1, createdAt: 'x', ownerPid: process.pid });
     store.evaluations.complete(row.id, { top1: 0.5, top5: 0.9, nnTop1: 0.4, samples: 10, perClass: [], confusion: [], wallSeconds: 1, backend: 'cpu' }, 'y');
     store.close();

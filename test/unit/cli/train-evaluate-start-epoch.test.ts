@@ -54,6 +54,7 @@ function storeEvaluation(
   const key = {
     checkpointSha256: s.sha256,
     datasetJson: over.datasetJson ?? canonicalJson(s.config.dataset),
+    datasetState: '',
     k: over.k ?? 30,
     sigma: effectiveSigma(s.config),
     recomputeMemory: false,

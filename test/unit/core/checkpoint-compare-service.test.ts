@@ -28,7 +28,7 @@ test('evaluations share K, sigma and dataset; running â†’ not ready; completed â
     const evalIds = new Map<number, number>();
     for (const c of [c1, c2]) {
       const e = store.evaluations.insert({
-        checkpointSha256: c.sha256, datasetJson: JSON.stringify(config.dataset), k: 2, sigma: 0.07, recomputeMemory: false,
+        checkpointSha256: c.sha256, datasetJson: JSON.stringify(config.dataset), datasetState: '', k: 2, sigma: 0.07, recomputeMemory: false,
         runId: 'r', checkpointId: c.id, checkpointPath: c.path, checkpointEpoch: c.epoch, createdAt: 'x', ownerPid: 1,
       });
       evalIds.set(c.id, e.id);
