@@ -91,5 +91,5 @@ export async function openCifarDataset(kind: CifarKind, root: string, opts: Cifa
     for (let i = 0; i < data.count; i++) schedulable[i] = i;
     return new SplitLoader({ split, executor, pipelineId, schedulable, prefetch: opts.prefetch, log: opts.log });
   };
-  return new LoadedDataset(kind, make(`${kind}/train`, train, trainT), make(`${kind}/test`, test, valT), executor);
+  return new LoadedDataset(kind, make(`${kind}/train`, train, trainT), make(`${kind}/test`, test, valT), executor, () => make(`${kind}/train`, train, valT));
 }

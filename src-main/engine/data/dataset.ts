@@ -49,6 +49,13 @@ export interface Dataset {
   readonly kind: string;
   readonly train: BatchLoader;
   readonly val: BatchLoader;
+  /**
+   * The train split through the val transform: the same samples, labels and order as
+   * `train`, without augmentation, deterministic. What evaluation embeds when it recomputes
+   * the memory bank (the reference's test.py swaps the test transform onto the train set).
+   * Created on first use; it shares the train split's pixels.
+   */
+  readonly trainEval: BatchLoader;
   close(): Promise<void>;
 }
 

@@ -68,5 +68,11 @@ export async function openImageFolderDataset(root: string, opts: ImageFolderData
     const schedulable = Int32Array.from({ length: idx.files.length }, (_, i) => i).filter((i) => !tracker.has(i));
     return new SplitLoader({ split, executor, pipelineId, schedulable, pathOf: (i) => samplePath(idx, i), tracker, prefetch: opts.prefetch, log: opts.log });
   };
-  return new LoadedDataset('imagefolder', make('imagefolder/train', trainIdx, trainT, trackers[0]), make('imagefolder/val', valIdx, valT, trackers[1]), executor);
+  return new LoadedDataset(
+    'imagefolder',
+    make('imagefolder/train', trainIdx, trainT, trackers[0]),
+    make('imagefolder/val', valIdx, valT, trackers[1]),
+    executor,
+    () => make('imagefolder/train', trainIdx, valT, trackers[0]),
+  );
 }

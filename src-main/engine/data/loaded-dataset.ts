@@ -1,4 +1,4 @@
-/** A Dataset made of two SplitLoaders sharing one executor (one worker pool per dataset). */
+/** A Dataset made of SplitLoaders sharing one executor (one worker pool per dataset). */
 import type { Dataset } from './dataset.ts';
 import type { BatchExecutor } from './loader-pool.ts';
 import type { SplitLoader } from './split-loader.ts';
@@ -11,15 +11,24 @@ export function allocatePipelineId(): number {
 }
 
 export class LoadedDataset implements Dataset {
+  private trainEvalLoader: SplitLoader | null = null;
+
   constructor(
     readonly kind: string,
     readonly train: SplitLoader,
     readonly val: SplitLoader,
     private readonly executor: BatchExecutor,
+    /** Builds the train split's loader with the val transform (registered on the executor on first use). */
+    private readonly makeTrainEval: () => SplitLoader,
   ) {}
 
+  get trainEval(): SplitLoader {
+    this.trainEvalLoader ??= this.makeTrainEval();
+    return this.trainEvalLoader;
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.train.close(), this.val.close()]);
+    await Promise.all([this.train.close(), this.val.close(), this.trainEvalLoader?.close()]);
     await this.executor.close();
   }
 }

@@ -122,6 +122,8 @@ export async function openMnist(spec: MnistSpec): Promise<Dataset> {
     kind: 'mnist',
     train: trainLoader,
     val: valLoader,
+    // The demo has no augmentation: its train loader already yields the val view.
+    trainEval: trainLoader,
     close: async () => {},
   };
 }

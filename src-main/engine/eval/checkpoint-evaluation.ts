@@ -20,7 +20,7 @@ import type { DatasetReaders } from '../data/dataset-readers.ts';
 import type { ImageShape } from '../data/dataset.ts';
 import { createModel, type Model } from '../models/model.ts';
 import { importStateDict, type StateDictInput } from '../models/state-dict.ts';
-import { embedSplit } from '../train/knn-evaluation.ts';
+import { embedSplit, recomputeMemoryBank } from '../train/knn-evaluation.ts';
 import { knnAccuracy, knnClassify } from './knn.ts';
 import { writePerSampleFile } from './per-sample-file.ts';
 import { loadImportedNetwork, modelOfNetwork } from './image-embedding.ts';
@@ -116,8 +116,8 @@ export async function evaluateCheckpoint(
       if (q === 'cancelled') return 'cancelled';
       queries = q;
       if (!bank) {
-        hooks.log(`Recomputing ${train.size} train features`);
-        const b = await embedSplit(model, dataset.train, batchSize, hooks.cancelRequested, (done) => hooks.progress?.({ phase: 'train', done, total: train.size }));
+        hooks.log(`Recomputing ${train.size} train features (val transform)`);
+        const b = await recomputeMemoryBank(model, dataset, batchSize, hooks.cancelRequested, (done) => hooks.progress?.({ phase: 'train', done, total: train.size }));
         if (b === 'cancelled') return 'cancelled';
         bank = b;
       }

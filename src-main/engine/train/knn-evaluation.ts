@@ -1,9 +1,10 @@
 /**
  * Weighted kNN of the val split against the memory bank (or freshly computed train
- * features), as the reference's `kNN()` in test.py does after every epoch.
+ * features), as the reference's `kNN()` in test.py does after every epoch. Recomputed
+ * train features go through the val transform, as the reference's recompute_memory does.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BatchLoader } from '../data/dataset.ts';
+import type { BatchLoader, Dataset } from '../data/dataset.ts';
 import { knnAccuracy, knnClassify } from '../eval/knn.ts';
 import type { Model } from '../models/model.ts';
 import type { MemoryBank } from '../nca/memory-bank.ts';
@@ -18,8 +19,7 @@ export interface KnnMetrics {
 export interface KnnEvaluationInput {
   model: Model;
   bank: MemoryBank;
-  trainLoader: BatchLoader;
-  valLoader: BatchLoader;
+  dataset: Pick<Dataset, 'train' | 'val' | 'trainEval'>;
   k: number;
   sigma: number;
   recomputeMemory: boolean;
@@ -52,26 +52,41 @@ export async function embedSplit(
   }
 }
 
+/**
+ * A freshly computed memory bank: every train image, in split order, through the val
+ * transform (no augmentation) and the model in eval mode. The reference's test.py
+ * (recompute_memory) sets the train set's transform to the test one for this pass.
+ */
+export function recomputeMemoryBank(
+  model: Model,
+  dataset: Pick<Dataset, 'trainEval'>,
+  batchSize: number,
+  cancelRequested: () => boolean,
+  progress?: (done: number) => void,
+): Promise<tf.Tensor2D | 'cancelled'> {
+  return embedSplit(model, dataset.trainEval, batchSize, cancelRequested, progress);
+}
+
 export async function evaluateKnn(input: KnnEvaluationInput): Promise<KnnMetrics | 'cancelled'> {
   const start = performance.now();
-  const queries = await embedSplit(input.model, input.valLoader, input.batchSize, input.cancelRequested);
+  const queries = await embedSplit(input.model, input.dataset.val, input.batchSize, input.cancelRequested);
   if (queries === 'cancelled') return 'cancelled';
   let bank: tf.Tensor2D = input.bank.memory as tf.Tensor2D;
   let recomputed: tf.Tensor2D | undefined;
   try {
     if (input.recomputeMemory) {
-      const r = await embedSplit(input.model, input.trainLoader, input.batchSize, input.cancelRequested);
+      const r = await recomputeMemoryBank(input.model, input.dataset, input.batchSize, input.cancelRequested);
       if (r === 'cancelled') return 'cancelled';
       recomputed = r;
       bank = r;
     }
-    const trainSplit = input.trainLoader.split;
+    const trainSplit = input.dataset.train.split;
     const result = await knnClassify(queries, bank, trainSplit.labels, {
       k: input.k,
       sigma: input.sigma,
       numClasses: trainSplit.numClasses,
     });
-    const acc = knnAccuracy(result, input.valLoader.split.labels);
+    const acc = knnAccuracy(result, input.dataset.val.split.labels);
     return { top1: acc.top1, top5: acc.top5, nnTop1: acc.nnTop1, seconds: (performance.now() - start) / 1000 };
   } finally {
     queries.dispose();

@@ -205,8 +205,7 @@ async function epochLoop(s: Session, accumulator: GradientAccumulator): Promise<
       const knn = await evaluateKnn({
         model,
         bank,
-        trainLoader,
-        valLoader: s.dataset.val,
+        dataset: s.dataset,
         k: config.eval.k,
         sigma: effectiveSigma(config),
         recomputeMemory: config.eval.recomputeMemory,
