@@ -58,6 +58,8 @@ import {
 
 
 const Empty = z.object({}).strict();
+/** Runs whose folders one runs.diskUsage call may walk. */
+export const RUNS_DISK_USAGE_MAX = 1000;
 const RunRef = z.object({ id: RunIdSchema }).strict();
 
 export const PresetSchema = z.object({
@@ -174,7 +176,11 @@ export const methods = {
     z.object({ filename: z.string(), mediaType: z.string(), content: z.string() }),
     'Config and every metric row of a run as one CSV (kind,key,step,epoch,value,wall_time) or JSON document.',
   ),
-  'runs.diskUsage': method(Empty, z.array(z.object({ id: RunIdSchema, bytes: z.int() })), 'Bytes each run uses on disk (its runs/<id>/ folder).'),
+  'runs.diskUsage': method(
+    z.object({ ids: z.array(RunIdSchema).max(RUNS_DISK_USAGE_MAX) }).strict(),
+    z.array(z.object({ id: RunIdSchema, bytes: z.int() })),
+    `Bytes each of these runs uses on disk (its runs/<id>/ folder; at most ${RUNS_DISK_USAGE_MAX} runs a call, unknown ids left out): a walk of every file, so a page asks only for the runs it shows.`,
+  ),
   'evaluations.create': method(
     z
       .object({

@@ -87,7 +87,7 @@ export function createApiHandlers(s: ApiServices, system: SystemFacts): ApiHandl
     'runs.update': (input) => s.housekeeping.update(input),
     'runs.delete': ({ id }) => s.housekeeping.delete(id),
     'runs.export': ({ id, format }) => s.housekeeping.export(id, format),
-    'runs.diskUsage': () => s.housekeeping.diskUsage(),
+    'runs.diskUsage': ({ ids }) => s.housekeeping.diskUsage(ids),
     'evaluations.create': (input) => s.evaluations.create(input),
     'evaluations.list': ({ runId }) => s.evaluations.list(runId),
     'compare.series': (input) => s.compareSeries.series(input),

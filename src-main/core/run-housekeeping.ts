@@ -93,9 +93,10 @@ export class RunHousekeeping {
     return { filename: `${id}.csv`, mediaType: 'text/csv', content: `${lines.join('\n')}\n` };
   }
 
-  diskUsage(): { id: string; bytes: number }[] {
+  /** Bytes on disk of each known run among `ids` (unknown ones are left out). */
+  diskUsage(ids: readonly string[]): { id: string; bytes: number }[] {
     const { store, paths } = this.deps;
-    return store.runs.list().map((r) => ({ id: r.id, bytes: folderBytes(paths.runDir(r.id)) }));
+    return [...new Set(ids)].filter((id) => store.runs.get(id)).map((id) => ({ id, bytes: folderBytes(paths.runDir(id)) }));
   }
 
   private summary(id: string): RunSummary {

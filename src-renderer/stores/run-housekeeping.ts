@@ -6,6 +6,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { RunSummary } from '../../shared/domain.ts';
+import { RUNS_DISK_USAGE_MAX } from '../../shared/api.ts';
 import { useApiClient } from '../api/client-holder.ts';
 import { useRunsStore } from './runs.ts';
 
@@ -44,9 +45,17 @@ export const useRunHousekeepingStore = defineStore('run-housekeeping', () => {
   const runs = useRunsStore();
   const diskUsage = ref<Record<string, number>>({});
 
-  async function loadDiskUsage() {
-    const list = await api.call('runs.diskUsage', {});
-    diskUsage.value = Object.fromEntries(list.map((r) => [r.id, r.bytes]));
+  /** Fetches the disk usage of these runs (in calls of at most RUNS_DISK_USAGE_MAX) into `diskUsage`. */
+  async function loadDiskUsage(ids: readonly string[]) {
+    for (let i = 0; i < ids.length; i += RUNS_DISK_USAGE_MAX) {
+      const list = await api.call('runs.diskUsage', { ids: ids.slice(i, i + RUNS_DISK_USAGE_MAX) });
+      diskUsage.value = { ...diskUsage.value, ...Object.fromEntries(list.map((r) => [r.id, r.bytes])) };
+    }
+  }
+
+  /** Forgets every size fetched (they grow while runs train); the next loads fetch them afresh. */
+  function resetDiskUsage() {
+    diskUsage.value = {};
   }
 
   async function move(id: string, delta: -1 | 1) {
@@ -75,5 +84,5 @@ export const useRunHousekeepingStore = defineStore('run-housekeeping', () => {
     return api.call('runs.export', { id, format });
   }
 
-  return { diskUsage, loadDiskUsage, move, removeQueued, update, remove, exportRun };
+  return { diskUsage, loadDiskUsage, resetDiskUsage, move, removeQueued, update, remove, exportRun };
 });

@@ -4,6 +4,7 @@
  * and "Show more" loads the rest.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { RUNS_LIST_MAX } from '../../shared/runs-list.ts';
@@ -26,6 +27,9 @@ async function seedRuns(home: string): Promise<void> {
       }
       for (const id of ['old-queued-1', 'old-queued-2']) store.runs.insert(newRun(id, { name: id, createdAt: '2026-01-01T00:00:00.000Z' }));
     });
+    // The oldest ended run holds a file, so its disk-usage cell shows once Show more lists it.
+    mkdirSync(join(home, 'runs', 't0'), { recursive: true });
+    writeFileSync(join(home, 'runs', 't0', 'blob.bin'), Buffer.alloc(1000));
   } finally {
     store.close();
   }
@@ -51,6 +55,8 @@ describe('runs list with more runs than a page', { skip }, () => {
       await page.locator('[data-testid=run-row][data-run-id=t0]').waitFor();
       assert.equal(await rows.count(), ENDED + 2);
       assert.equal(await page.getByTestId('runs-show-more').count(), 0, 'nothing more to show');
+      // Disk usage is asked for the rows as they are listed, the later page included.
+      await page.waitForFunction(() => document.querySelector('[data-testid=run-row][data-run-id=t0] [data-testid=run-disk]')?.textContent?.trim() === '1000 B');
       // Newest first: the old queued runs come after the oldest ended run.
       assert.deepEqual((await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-run-id')))).slice(-3), ['t0', 'old-queued-2', 'old-queued-1']);
       assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);

@@ -36,7 +36,7 @@ test('every contract method maps to the core and returns contract-valid results'
       'runs.update': { id, tags: ['a'] },
       'runs.delete': { id: 'no-such-run' },
       'runs.export': { id, format: 'json' },
-      'runs.diskUsage': {},
+      'runs.diskUsage': { ids: [] },
       'evaluations.create': { runId: id },
       'evaluations.list': { runId: id },
       'evaluations.cancel': { id: 999 },
@@ -123,7 +123,7 @@ test('every contract method maps to the core and returns contract-valid results'
     assert.equal(info.version, '0.1.0');
     assert.ok(info.backends.includes(info.backend));
     assert.ok((results['presets.list'] as { id: string }[]).some((p) => p.id === 'mnist-demo'));
-    assert.equal((results['runs.list'] as unknown[]).length, 1, 'listed before the second create');
+    assert.equal((results['runs.list'] as { runs: unknown[]; total: number }).runs.length, 1, 'listed before the second create');
     assert.equal((results['runs.get'] as { config: { epochs: number } }).config.epochs, 1);
     assert.deepEqual(results['runs.locate'], { runId: id, checkpointId: null });
     const series = results['runs.metrics'] as { key: string; value: number[] }[];

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RUNS_DISK_USAGE_MAX } from '../../../shared/api.ts';
 import { dispatchCall } from '../../../src-main/core/call-dispatch.ts';
 import { demoConfig } from '../../fixtures/run-records.ts';
 import { startTestCore } from '../../fixtures/test-core.ts';
@@ -83,9 +84,12 @@ test('update, export (CSV and JSON), disk usage and delete (files too, refused w
     const dir = t.core.paths.runDir(run.id);
     mkdirSync(join(dir, 'extra'), { recursive: true });
     writeFileSync(join(dir, 'extra', 'blob.bin'), Buffer.alloc(1000));
-    const du = await call('runs.diskUsage', {});
+    const du = await call('runs.diskUsage', { ids: [run.id, 'r-unknown'] });
     assert.ok(du.ok);
+    assert.deepEqual((du.result as { id: string }[]).map((r) => r.id), [run.id], 'only the runs asked for, unknown ids left out');
     const mine = (du.result as { id: string; bytes: number }[]).find((r) => r.id === run.id)!;
+    const tooMany = await call('runs.diskUsage', { ids: Array.from({ length: RUNS_DISK_USAGE_MAX + 1 }, (_, i) => `r${i}`) });
+    assert.equal(tooMany.ok, false, 'one call walks a bounded number of run folders');
     assert.equal(mine.bytes, 1000 + 17, 'the fake checkpoint (17 bytes) and the extra file');
 
     const del = await call('runs.delete', { id: run.id });
