@@ -37,8 +37,8 @@ test('calls are validated with the schema: bad input → invalid_input naming th
     const created = (await ipc.invoke(transportNames.ipcChannel('runs.create'), from, { config: demoConfig({ epochs: 1, batchSize: 5 }) })) as CallResult<{ id: string }>;
     assert.ok(created.ok);
     await t.core.runs.whenEnded(created.result.id);
-    const list = (await ipc.invoke(transportNames.ipcChannel('runs.list'), from, {})) as CallResult<{ id: string }[]>;
-    assert.ok(list.ok && list.result.some((r) => r.id === created.result.id));
+    const list = (await ipc.invoke(transportNames.ipcChannel('runs.list'), from, {})) as CallResult<{ runs: { id: string }[] }>;
+    assert.ok(list.ok && list.result.runs.some((r) => r.id === created.result.id));
     const foreign = (await ipc.invoke(transportNames.ipcChannel('runs.list'), 'https://evil.example/', {})) as CallResult<unknown>;
     assert.ok(!foreign.ok && foreign.error.code === 'unauthorized', 'frames outside snca://app are refused');
   } finally {
