@@ -156,7 +156,7 @@ describe('http client calls', () => {
   });
 
   test('a result that does not match the output schema is an internal error naming the method', async () => {
-    answer = () => [200, JSON.stringify({ ok: true, result: [{ ...summary, status: 'exploded' }] })];
+    answer = () => [200, JSON.stringify({ ok: true, result: { runs: [{ ...summary, status: 'exploded' }], total: 1, next: null } })];
     const c = client();
     await assert.rejects(c.call('runs.list', {}), (e: unknown) => e instanceof ApiError && e.code === 'internal' && /runs\.list/.test(e.message) && /status/.test(e.message));
     c.close();
